@@ -1,0 +1,32 @@
+# Helpers that keep each module's CMakeLists.txt to a few lines (like leveldb_test()).
+#
+#   datacube_cc_library(NAME storage_local SRCS a.cc b.cc DEPS datacube_storage)
+#     -> static library `datacube_storage_local`, public include root src/.
+#   datacube_cc_test(NAME storage_local_test SRCS x_test.cc DEPS datacube_storage_local
+#                    LABELS unit)
+#     -> gtest executable registered with CTest (one CTest entry per test case).
+
+include(GoogleTest)
+
+set(DATACUBE_SRC_ROOT ${PROJECT_SOURCE_DIR}/src)
+
+function(datacube_cc_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(datacube_${ARG_NAME} STATIC ${ARG_SRCS})
+  target_include_directories(datacube_${ARG_NAME} PUBLIC ${DATACUBE_SRC_ROOT})
+  target_link_libraries(datacube_${ARG_NAME} PUBLIC ${ARG_DEPS})
+endfunction()
+
+function(datacube_cc_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${ARG_NAME} PRIVATE ${DATACUBE_SRC_ROOT} ${PROJECT_SOURCE_DIR})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  gtest_discover_tests(${ARG_NAME}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 600
+    ENVIRONMENT "DATACUBE_BIN=$<TARGET_FILE:datacube>;DATACUBE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()

@@ -1,0 +1,40 @@
+// Process-wide logging to stderr, as text or JSON lines. Every line passes through Redact(), so a
+// secret registered with RegisterSecretForRedaction() cannot reach the log even when it slipped
+// into a message.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace datacube {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kQuiet = 4 };
+enum class LogFormat { kText, kJson };
+
+struct LogConfig {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;
+};
+
+void SetLogConfig(LogConfig config);
+LogConfig GetLogConfig();
+
+// A hook called (under the log lock) before and after each line is written, so a live progress
+// bar on the same terminal can erase and redraw itself around log output.
+void SetLogLineHooks(std::function<void()> before, std::function<void()> after);
+
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+
+void Log(LogLevel level, std::string_view message, const LogFields& fields = {});
+inline void LogDebug(std::string_view m, const LogFields& f = {}) { Log(LogLevel::kDebug, m, f); }
+inline void LogInfo(std::string_view m, const LogFields& f = {}) { Log(LogLevel::kInfo, m, f); }
+inline void LogWarn(std::string_view m, const LogFields& f = {}) { Log(LogLevel::kWarn, m, f); }
+inline void LogError(std::string_view m, const LogFields& f = {}) { Log(LogLevel::kError, m, f); }
+
+// Escapes a string for inclusion in a JSON string literal (without the quotes).
+std::string JsonEscape(std::string_view s);
+
+}  // namespace datacube

@@ -1,0 +1,13 @@
+// Command-line flags of the storage backends. Each flag fills one entry of
+// StoreConfig::options under the same name a DataCube spec uses for it, so the CLI and
+// `datacube run` configure backends identically. Backends read their options in their own
+// Options::FromConfig and report unknown or invalid values by option name.
+#include "datacube/cli/common.h"
+
+namespace datacube::cli {
+
+void AddBackendFlags(CLI::App& app) {
+  (void)app;  // backends add their flags here as they land
+}
+
+}  // namespace datacube::cli

@@ -1,0 +1,44 @@
+// cp and sync.
+#include <memory>
+
+#include "datacube/cli/commands.h"
+#include "datacube/cli/common.h"
+
+namespace datacube::cli {
+
+void RegisterCopyCommands(CLI::App& app) {
+  struct CpArgs {
+    std::string src, dst;
+    TransferFlags flags;
+  };
+  auto cp = std::make_shared<CpArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "cp",
+      "Copy a file, or a directory's contents, from SRC to DST.\n"
+      "A directory SRC copies what is inside it into DST (like `rclone copy` and "
+      "`aws s3 cp --recursive`).\nFiles already at DST with the same size and time (or SHA-256) "
+      "are skipped.");
+  cmd->add_option("SRC", cp->src, "Source location (path, pvc://, s3://, hf://, ...)")->required();
+  cmd->add_option("DST", cp->dst, "Destination location")->required();
+  AddTransferFlags(*cmd, cp->flags);
+  cmd->callback([cp] { SetExitCode(RunCopyCommand(cp->src, cp->dst, cp->flags, false)); });
+
+  struct SyncArgs {
+    std::string src, dst;
+    TransferFlags flags;
+    bool del = false;
+  };
+  auto sync = std::make_shared<SyncArgs>();
+  CLI::App* scmd = app.add_subcommand(
+      "sync",
+      "Make DST hold what SRC holds: copy new and changed files; with --delete, also remove files "
+      "that are not in SRC (only after every copy succeeded).");
+  scmd->add_option("SRC", sync->src, "Source directory or prefix")->required();
+  scmd->add_option("DST", sync->dst, "Destination directory or prefix")->required();
+  scmd->add_flag("--delete", sync->del, "Delete destination files that are not in the source");
+  AddTransferFlags(*scmd, sync->flags);
+  scmd->callback(
+      [sync] { SetExitCode(RunCopyCommand(sync->src, sync->dst, sync->flags, sync->del)); });
+}
+
+}  // namespace datacube::cli

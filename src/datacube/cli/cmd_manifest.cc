@@ -1,0 +1,112 @@
+// manifest and verify.
+#include <cstdio>
+#include <memory>
+
+#include "datacube/base/log.h"
+#include "datacube/cli/commands.h"
+#include "datacube/cli/common.h"
+#include "datacube/engine/manifest.h"
+#include "datacube/engine/thread_pool.h"
+#include "datacube/location/location.h"
+
+namespace datacube::cli {
+namespace {
+
+struct Tree {
+  storage::StoreRef ref;
+  std::string prefix;
+};
+
+Result<Tree> OpenTree(const std::string& where) {
+  DC_ASSIGN_OR_RETURN(Location loc, ParseLocation(where));
+  Tree t;
+  DC_ASSIGN_OR_RETURN(t.ref, storage::OpenLocation(loc, MakeStoreConfig(), storage::OpenMode::kRead));
+  if (!t.ref.key.empty()) {
+    auto st = t.ref.store->Stat(t.ref.key);
+    if (st.ok()) {
+      return InvalidArgumentError(where + " is a file; manifest and verify take a directory");
+    }
+    if (st.status().code() != StatusCode::kNotFound) return st.status();
+    t.prefix = t.ref.key.back() == '/' ? t.ref.key : t.ref.key + "/";
+    auto probe = t.ref.store->List({t.prefix, true, "", 1});
+    if (probe.ok() && probe->objects.empty()) return NotFoundError("no directory at " + where);
+  }
+  return t;
+}
+
+int RunManifest(const std::string& where, const std::string& out, const std::string& jobs_text) {
+  auto tree = OpenTree(where);
+  if (!tree.ok()) return ReportError(tree.status());
+  size_t jobs = jobs_text.empty() ? engine::DefaultJobs() : std::stoul(jobs_text);
+  auto mode = ParseProgressMode(Globals().progress == "auto" ? "none" : Globals().progress);
+  engine::ProgressReporter progress(mode.ok() ? *mode : engine::ProgressMode::kNone);
+  progress.Start();
+  auto entries = engine::BuildManifest(*tree->ref.store, tree->prefix, jobs, &progress);
+  progress.Stop();
+  if (!entries.ok()) return ReportError(entries.status());
+  if (!out.empty()) {
+    Status s = engine::WriteManifestFile(out, *entries);
+    if (!s.ok()) return ReportError(s);
+    LogInfo("wrote manifest of " + std::to_string(entries->size()) + " files to " + out);
+  } else {
+    std::string text = engine::FormatManifest(*entries);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return kExitOk;
+}
+
+int RunVerify(const std::string& where, const std::string& manifest_path,
+              const std::string& jobs_text) {
+  auto manifest = engine::ReadManifestFile(manifest_path);
+  if (!manifest.ok()) return ReportError(manifest.status());
+  auto tree = OpenTree(where);
+  if (!tree.ok()) return ReportError(tree.status());
+  size_t jobs = jobs_text.empty() ? engine::DefaultJobs() : std::stoul(jobs_text);
+  auto mode = ParseProgressMode(Globals().progress == "auto" ? "none" : Globals().progress);
+  engine::ProgressReporter progress(mode.ok() ? *mode : engine::ProgressMode::kNone);
+  progress.Start();
+  auto report = engine::VerifyManifest(*tree->ref.store, tree->prefix, *manifest, jobs, &progress);
+  progress.Stop();
+  if (!report.ok()) return ReportError(report.status());
+  for (const auto& p : report->missing) std::printf("missing: %s\n", p.c_str());
+  for (const auto& p : report->extra) std::printf("extra: %s\n", p.c_str());
+  for (const auto& p : report->corrupted) std::printf("corrupted: %s\n", p.c_str());
+  std::string summary = "verified " + std::to_string(report->verified) + " of " +
+                        std::to_string(manifest->size()) + " files: " +
+                        std::to_string(report->missing.size()) + " missing, " +
+                        std::to_string(report->extra.size()) + " extra, " +
+                        std::to_string(report->corrupted.size()) + " corrupted";
+  if (report->ok()) {
+    LogInfo(summary);
+    return kExitOk;
+  }
+  LogError(summary);
+  return kExitFailure;
+}
+
+}  // namespace
+
+void RegisterManifestCommands(CLI::App& app) {
+  struct Args {
+    std::string where, out, manifest, jobs;
+  };
+  auto m = std::make_shared<Args>();
+  auto* mcmd = app.add_subcommand(
+      "manifest", "Hash every file below LOCATION and print a manifest (JSON lines: path, size, "
+                  "sha256), sorted by path");
+  mcmd->add_option("LOCATION", m->where, "Directory or prefix")->required();
+  mcmd->add_option("-o,--output", m->out, "Write the manifest to this file (atomically)");
+  mcmd->add_option("--jobs,-j", m->jobs, "Parallel workers")->check(CLI::PositiveNumber);
+  mcmd->callback([m] { SetExitCode(RunManifest(m->where, m->out, m->jobs)); });
+
+  auto v = std::make_shared<Args>();
+  auto* vcmd = app.add_subcommand(
+      "verify", "Check LOCATION against a manifest: report missing, extra and corrupted files "
+                "(exit 1 on any)");
+  vcmd->add_option("LOCATION", v->where, "Directory or prefix")->required();
+  vcmd->add_option("--manifest,-m", v->manifest, "Manifest file (JSON lines)")->required();
+  vcmd->add_option("--jobs,-j", v->jobs, "Parallel workers")->check(CLI::PositiveNumber);
+  vcmd->callback([v] { SetExitCode(RunVerify(v->where, v->manifest, v->jobs)); });
+}
+
+}  // namespace datacube::cli

@@ -1,0 +1,17 @@
+// Each Register* adds subcommands to the app. A subcommand's callback stores its exit code with
+// SetExitCode; main() returns it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace datacube::cli {
+
+void SetExitCode(int code);
+int ExitCode();
+
+void RegisterCopyCommands(CLI::App& app);      // cp, sync
+void RegisterObjectCommands(CLI::App& app);    // ls, stat, cat, rm
+void RegisterManifestCommands(CLI::App& app);  // manifest, verify
+void RegisterVersionCommand(CLI::App& app);    // version
+
+}  // namespace datacube::cli

@@ -1,0 +1,72 @@
+// Pieces every subcommand shares: global flags, building a StoreConfig from flags and
+// environment, progress set-up, and mapping a Status to the exit code (0 ok, 1 transfer
+// failure, 2 usage or input error).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "datacube/base/status.h"
+#include "datacube/engine/progress.h"
+#include "datacube/engine/transfer.h"
+#include "datacube/storage/registry.h"
+
+namespace datacube::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct GlobalFlags {
+  std::string log_format = "text";
+  int verbose = 0;
+  bool quiet = false;
+  std::string progress = "auto";
+  std::string pvc_root;
+  // Backend options given as flags, by option name (see backend_flags.cc).
+  std::map<std::string, std::string> backend_options;
+};
+
+GlobalFlags& Globals();
+
+// Registers the global flags on the top-level app (they may also follow the subcommand).
+void AddGlobalFlags(CLI::App& app);
+// Applies --log-format/-v/-q. Returns a usage error for bad values.
+Status ApplyLogging();
+
+// Flags of the storage backends (endpoint, credentials, addressing), one place for all commands.
+void AddBackendFlags(CLI::App& app);
+
+storage::StoreConfig MakeStoreConfig();
+Result<engine::ProgressMode> ParseProgressMode(const std::string& text);
+
+// Prints the error (redacted) and returns the exit code for it.
+int ReportError(const Status& status);
+// 2 for usage/input errors (kInvalidArgument), 1 otherwise, 0 for OK.
+int ExitCodeFor(const Status& status);
+
+// Flags shared by cp and sync.
+struct TransferFlags {
+  std::string jobs;
+  std::string part_size;
+  bool checksum = false;
+  bool size_only = false;
+  bool dry_run = false;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::string manifest_out;
+  std::string bwlimit;
+  int retries = 5;
+  bool strict = false;
+  bool no_resume = false;
+};
+void AddTransferFlags(CLI::App& cmd, TransferFlags& flags);
+Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& flags);
+
+// Runs a copy or sync end to end with progress and summary. Returns the exit code.
+int RunCopyCommand(const std::string& src, const std::string& dst, const TransferFlags& flags,
+                   bool delete_extra);
+
+}  // namespace datacube::cli

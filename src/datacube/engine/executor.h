@@ -1,0 +1,99 @@
+// Executor: runs the copy part of a plan on a fixed thread pool with a fixed buffer pool.
+// Internal to the engine; RunTransfer (transfer.cc) is the public entry point.
+//
+// Scheduling (why it cannot deadlock): the dispatching thread acquires a buffer *before* it
+// submits a task, in plan order, so every queued task already owns its memory. A large file's
+// parts are hashed in order as they complete; a part that finishes early parks its buffer until
+// the parts before it are hashed, and those parts are already submitted with buffers of their own.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "datacube/engine/planner.h"
+#include "datacube/engine/progress.h"
+#include "datacube/engine/rate_limiter.h"
+#include "datacube/engine/thread_pool.h"
+#include "datacube/engine/transfer.h"
+#include "datacube/io/buffer_pool.h"
+
+namespace datacube::engine {
+
+// One file to copy; re-queued on a retryable whole-file failure.
+struct CopyJob {
+  PlanItem item;
+  std::string src_key;
+  std::string dst_key;
+  int attempt = 1;
+  // Do not resume an earlier partial upload (set after a whole-file checksum failure).
+  bool fresh = false;
+  // Bytes reported to progress for this attempt, retracted if the attempt fails.
+  std::atomic<uint64_t> bytes_reported{0};
+};
+
+struct MultipartState;
+
+class Executor {
+ public:
+  Executor(const TransferEndpoints& ends, const TransferOptions& options, ProgressSink* progress,
+           size_t jobs, uint64_t buffer_size);
+  ~Executor();
+
+  // Copies every job; blocks until each has succeeded or finally failed.
+  void Run(std::vector<std::shared_ptr<CopyJob>> jobs);
+  std::vector<FileResult> TakeResults();
+
+  size_t buffers_allocated() const { return buffers_.allocated(); }
+
+ private:
+  void Dispatch(const std::shared_ptr<CopyJob>& job);
+  void DispatchSmall(const std::shared_ptr<CopyJob>& job, io::PooledBuffer buffer);
+  void DispatchMultipart(const std::shared_ptr<CopyJob>& job);
+  void DispatchStreamed(const std::shared_ptr<CopyJob>& job, io::PooledBuffer buffer);
+
+  Status CopySmall(CopyJob& job, io::PooledBuffer& buffer, std::string* sha);
+  Status CopyStreamed(CopyJob& job, io::PooledBuffer& buffer, std::string* sha);
+  void RunPart(const std::shared_ptr<MultipartState>& state, uint32_t number,
+               io::PooledBuffer buffer);
+  void DepositForHashing(const std::shared_ptr<MultipartState>& state, uint32_t number,
+                         io::PooledBuffer buffer, size_t length);
+  void PartEnded(const std::shared_ptr<MultipartState>& state, const Status& status);
+  void FinalizeMultipart(const std::shared_ptr<MultipartState>& state);
+
+  // Reads [offset, offset+length) of the job's source into `out` with retries, throttled by
+  // --bwlimit, and checks the length.
+  Status ReadRange(CopyJob& job, uint64_t offset, uint64_t length, std::span<uint8_t> out);
+  // Hashes the whole source first (for stores that need the SHA-256 when an upload starts).
+  Status EnsureSourceSha(CopyJob& job, io::PooledBuffer& buffer);
+  Status Retry(CopyJob& job, const std::function<Status()>& op);
+  void ReportBytes(CopyJob& job, uint64_t n);
+
+  // Records the outcome, or re-queues the job when a whole-file retry is due.
+  void FinishJob(const std::shared_ptr<CopyJob>& job, Status status, const std::string& sha,
+                 uint64_t bytes);
+
+  // Constant after construction.
+  const TransferEndpoints& ends_;
+  const TransferOptions& options_;
+  ProgressSink* const progress_;
+  const uint64_t part_size_;
+  const storage::Capabilities dst_caps_;
+
+  io::BufferPool buffers_;
+  RateLimiter limiter_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<CopyJob>> requeue_;  // guarded by mu_
+  size_t outstanding_ = 0;                        // guarded by mu_
+  std::vector<FileResult> results_;               // guarded by mu_
+
+  ThreadPool pool_;  // last member: destroyed (workers joined) before anything tasks touch
+};
+
+}  // namespace datacube::engine

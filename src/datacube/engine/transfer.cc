@@ -1,0 +1,359 @@
+#include "datacube/engine/transfer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+#include "datacube/base/log.h"
+#include "datacube/base/units.h"
+#include "datacube/crypto/sha256.h"
+#include "datacube/engine/executor.h"
+#include "datacube/io/buffer_pool.h"
+
+namespace datacube::engine {
+namespace {
+
+std::string Basename(std::string_view key) {
+  while (!key.empty() && key.back() == '/') key.remove_suffix(1);
+  size_t slash = key.rfind('/');
+  return std::string(slash == std::string_view::npos ? key : key.substr(slash + 1));
+}
+
+std::string WithSlash(std::string s) {
+  if (!s.empty() && s.back() != '/') s += '/';
+  return s;
+}
+
+// True when the location is a local directory that exists.
+bool IsLocalDirectory(const Location& loc, const storage::StoreConfig& config) {
+  std::string path;
+  if (loc.scheme == Scheme::kFile) {
+    path = loc.path;
+  } else if (loc.scheme == Scheme::kPvc) {
+    auto p = storage::PvcLocalPath(loc, config);
+    if (!p.ok()) return false;
+    path = *p;
+  } else {
+    return false;
+  }
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool EndsWithSlash(const Location& loc) {
+  std::string text = loc.ToString();
+  return !text.empty() && text.back() == '/';
+}
+
+// Lists every object below `prefix`, keyed by path relative to it.
+Status ListRelative(storage::ObjectStore& store, const std::string& prefix,
+                    const std::function<Status(std::string rel, storage::ObjectInfo&)>& fn) {
+  storage::ListRequest req;
+  req.prefix = prefix;
+  return storage::ListAll(store, req, [&](const storage::ObjectInfo& obj) -> Status {
+    if (obj.key.size() <= prefix.size()) return Status();  // the prefix's own marker object
+    std::string rel = obj.key.substr(prefix.size());
+    if (rel.back() == '/') return Status();  // "directory marker" objects
+    storage::ObjectInfo copy = obj;
+    return fn(std::move(rel), copy);
+  });
+}
+
+// For --checksum: fills in SHA-256 where a store does not know it, on the worker pool.
+Status FillMissingHashes(const TransferEndpoints& ends,
+                         std::map<std::string, storage::ObjectInfo>& src,
+                         std::map<std::string, storage::ObjectInfo>& dst,
+                         const TransferOptions& options, size_t jobs) {
+  struct Need {
+    storage::ObjectStore* store;
+    std::string key;
+    storage::ObjectInfo* info;
+  };
+  std::vector<Need> needs;
+  for (auto& [rel, s] : src) {
+    auto it = dst.find(rel);
+    if (it == dst.end() || it->second.size != s.size) continue;
+    if (s.sha256.empty()) needs.push_back({ends.src.store.get(), ends.src_prefix + rel, &s});
+    if (it->second.sha256.empty()) {
+      needs.push_back({ends.dst.store.get(), ends.dst_prefix + rel, &it->second});
+    }
+  }
+  if (needs.empty()) return Status();
+  io::BufferPool buffers(std::min<uint64_t>(options.part_size, 4ull << 20), jobs);
+  std::mutex mu;
+  Status first;
+  {
+    ThreadPool pool(jobs, options.stop);
+    for (auto& need : needs) {
+      pool.Submit([&, n = &need] {
+        auto buffer = buffers.Acquire(options.stop);
+        Result<std::string> sha = buffer.ok() ? HashObject(*n->store, n->key, buffer->span())
+                                              : Result<std::string>(buffer.status());
+        if (sha.ok()) {
+          n->info->sha256 = *sha;
+        } else {
+          std::lock_guard<std::mutex> lock(mu);
+          if (first.ok()) first = sha.status();
+        }
+      });
+    }
+    pool.Wait();
+  }
+  return first;
+}
+
+uint64_t RequiredPartSize(uint64_t size, uint64_t part_size, const storage::Capabilities& caps) {
+  uint64_t need = part_size;
+  if (caps.max_part_count > 0 && size / need >= caps.max_part_count) {
+    need = (size + caps.max_part_count - 1) / caps.max_part_count;
+    need = (need + (1 << 20) - 1) & ~uint64_t{(1 << 20) - 1};  // whole MiB
+  }
+  return std::clamp<uint64_t>(need, std::max<uint64_t>(caps.min_part_size, 1), caps.max_part_size);
+}
+
+Status DeleteExtras(const TransferEndpoints& ends, const std::vector<PlanItem>& plan,
+                    TransferReport& report, ProgressSink* progress) {
+  std::vector<std::string> keys;
+  std::vector<const PlanItem*> items;
+  for (const auto& item : plan) {
+    if (item.action != PlanAction::kDelete) continue;
+    keys.push_back(ends.dst_prefix + item.rel);
+    items.push_back(&item);
+  }
+  Status first;
+  constexpr size_t kBatch = 1000;  // S3 DeleteObjects' limit; fine for every store
+  for (size_t start = 0; start < keys.size(); start += kBatch) {
+    size_t end = std::min(keys.size(), start + kBatch);
+    std::vector<Status> per_key;
+    Status s = ends.dst.store->DeleteMany({keys.data() + start, end - start}, &per_key);
+    for (size_t i = start; i < end; ++i) {
+      Status ks = i - start < per_key.size() ? per_key[i - start] : s;
+      FileResult r{items[i]->rel, ks.ok() ? FileAction::kDeleted : FileAction::kFailed,
+                   items[i]->dst ? items[i]->dst->size : 0, "", ks};
+      if (ks.ok()) {
+        ++report.files_deleted;
+      } else {
+        ++report.files_failed;
+        if (first.ok()) first = ks;
+      }
+      if (progress) {
+        progress->OnFile({r.path, r.action, r.size, "", ks.ok() ? "not in source" : ks.ToString()});
+      }
+      report.files.push_back(std::move(r));
+    }
+  }
+  return first;
+}
+
+}  // namespace
+
+std::string TransferReport::Summary() const {
+  double secs = static_cast<double>(elapsed.count()) / 1000.0;
+  std::string rate = secs > 0 ? FormatBytes(static_cast<uint64_t>(bytes_copied / secs)) + "/s" : "-";
+  std::string out = "copied " + std::to_string(files_copied) + " file" +
+                    (files_copied == 1 ? "" : "s") + " (" + FormatBytes(bytes_copied) +
+                    "), skipped " + std::to_string(files_skipped) + ", deleted " +
+                    std::to_string(files_deleted) + ", failed " + std::to_string(files_failed);
+  if (keys_refused) out += ", refused " + std::to_string(keys_refused) + " unsafe keys";
+  out += " in " + FormatDuration(elapsed) + " (" + rate + ")";
+  return out;
+}
+
+Result<std::string> HashObject(storage::ObjectStore& store, const std::string& key,
+                               std::span<uint8_t> buffer) {
+  DC_ASSIGN_OR_RETURN(storage::ObjectInfo info, store.Stat(key));
+  crypto::Sha256 hasher;
+  uint64_t offset = 0;
+  while (offset < info.size) {
+    uint64_t n = std::min<uint64_t>(buffer.size(), info.size - offset);
+    io::SpanSink sink(buffer.subspan(0, n));
+    storage::ReadOptions ropts;
+    ropts.if_match = info.etag;
+    DC_RETURN_IF_ERROR(store.Read(key, {offset, n}, sink, ropts));
+    if (sink.size() != n) {
+      return DataLossError("reading " + store.UrlFor(key) + ": short read while hashing");
+    }
+    hasher.Update(sink.filled());
+    offset += n;
+  }
+  return hasher.FinishHex();
+}
+
+Result<TransferEndpoints> ResolveEndpoints(const Location& src, const Location& dst,
+                                           const storage::StoreConfig& src_config,
+                                           const storage::StoreConfig& dst_config) {
+  TransferEndpoints ends;
+  DC_ASSIGN_OR_RETURN(ends.src, storage::OpenLocation(src, src_config, storage::OpenMode::kRead));
+  const std::string& key = ends.src.key;
+  bool tree = key.empty() || key.back() == '/';
+  if (!tree) {
+    auto st = ends.src.store->Stat(key);
+    if (st.ok()) {
+      ends.single = true;
+      ends.single_info = *st;
+    } else if (st.status().code() != StatusCode::kNotFound) {
+      return st.status();
+    } else {
+      storage::ListRequest probe;
+      probe.prefix = key + "/";
+      probe.max_keys = 1;
+      DC_ASSIGN_OR_RETURN(storage::ListPage page, ends.src.store->List(probe));
+      if (page.objects.empty() && page.common_prefixes.empty()) {
+        return NotFoundError("nothing to copy: no file or directory at " + src.ToString());
+      }
+      tree = true;
+    }
+  }
+  if (ends.single) {
+    bool into_dir = EndsWithSlash(dst) || IsLocalDirectory(dst, dst_config);
+    if (into_dir) {
+      DC_ASSIGN_OR_RETURN(ends.dst,
+                          storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
+      ends.dst.key = WithSlash(ends.dst.key) + Basename(key);
+    } else {
+      DC_ASSIGN_OR_RETURN(ends.dst,
+                          storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteFile));
+    }
+    return ends;
+  }
+  ends.src_prefix = WithSlash(key);
+  DC_ASSIGN_OR_RETURN(ends.dst, storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
+  ends.dst_prefix = WithSlash(ends.dst.key);
+  return ends;
+}
+
+Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const TransferOptions& options,
+                                   ProgressSink* progress) {
+  auto started = std::chrono::steady_clock::now();
+  TransferReport report;
+  const bool dst_is_local = ends.dst.location.is_local();
+  const size_t jobs = options.jobs ? options.jobs : DefaultJobs();
+
+  // 1. What exists on each side.
+  std::map<std::string, storage::ObjectInfo> src_objects;
+  std::map<std::string, storage::ObjectInfo> dst_objects;
+  std::map<std::string, std::pair<std::string, std::string>> keys;  // rel -> (src key, dst key)
+  if (ends.single) {
+    std::string rel = Basename(ends.src.key);
+    src_objects[rel] = ends.single_info;
+    keys[rel] = {ends.src.key, ends.dst.key};
+    auto existing = ends.dst.store->Stat(ends.dst.key);
+    if (existing.ok()) {
+      dst_objects[rel] = *existing;
+    } else if (existing.status().code() != StatusCode::kNotFound) {
+      return existing.status();
+    }
+  } else {
+    Status refused;
+    DC_RETURN_IF_ERROR(ListRelative(
+        *ends.src.store, ends.src_prefix, [&](std::string rel, storage::ObjectInfo& info) {
+          if (!options.filter.Selected(rel)) return Status();
+          if (dst_is_local) {
+            Status safe = storage::ValidateRelativeKey(rel);
+            if (!safe.ok()) {
+              ++report.keys_refused;
+              if (options.strict_keys) return safe.WithContext("--strict");
+              LogWarn("skipping " + ends.src.store->UrlFor(info.key) + ": " +
+                      std::string(safe.message()));
+              return Status();
+            }
+          }
+          keys[rel] = {ends.src_prefix + rel, ends.dst_prefix + rel};
+          src_objects.emplace(std::move(rel), std::move(info));
+          return Status();
+        }));
+    Status listed = ListRelative(*ends.dst.store, ends.dst_prefix,
+                                 [&](std::string rel, storage::ObjectInfo& info) {
+                                   if (options.filter.Selected(rel)) {
+                                     dst_objects.emplace(std::move(rel), std::move(info));
+                                   }
+                                   return Status();
+                                 });
+    if (!listed.ok() && listed.code() != StatusCode::kNotFound) return listed;
+  }
+
+  // 2. Decide.
+  if (options.compare == CompareMode::kChecksum) {
+    DC_RETURN_IF_ERROR(FillMissingHashes(ends, src_objects, dst_objects, options, jobs));
+  }
+  PlanOptions popts{options.compare, options.delete_extra};
+  std::vector<PlanItem> plan = Plan(src_objects, dst_objects, popts);
+
+  std::vector<std::shared_ptr<CopyJob>> copies;
+  uint64_t buffer_size = options.part_size;
+  uint64_t bytes_planned = 0;
+  const storage::Capabilities dst_caps = ends.dst.store->capabilities();
+  for (const auto& item : plan) {
+    if (item.action == PlanAction::kSkip) {
+      ++report.files_skipped;
+      std::string sha = item.dst && !item.dst->sha256.empty() ? item.dst->sha256 : item.src.sha256;
+      FileResult r{item.rel, FileAction::kSkipped, item.src.size, sha, Status()};
+      if (progress) progress->OnFile({r.path, r.action, r.size, r.sha256, item.reason});
+      report.files.push_back(std::move(r));
+      continue;
+    }
+    if (item.action != PlanAction::kCopy) continue;
+    auto job = std::make_shared<CopyJob>();
+    job->item = item;
+    job->src_key = keys[item.rel].first;
+    job->dst_key = keys[item.rel].second;
+    bytes_planned += item.src.size;
+    if (dst_caps.multipart) {
+      buffer_size = std::max(buffer_size, RequiredPartSize(item.src.size, options.part_size, dst_caps));
+    }
+    copies.push_back(std::move(job));
+  }
+  if (progress) progress->OnPlanned(copies.size() + report.files_skipped, bytes_planned);
+
+  if (options.dry_run) {
+    for (const auto& item : plan) {
+      if (item.action == PlanAction::kSkip) continue;
+      FileAction a = item.action == PlanAction::kCopy ? FileAction::kPlannedCopy
+                                                      : FileAction::kPlannedDelete;
+      uint64_t size = item.action == PlanAction::kCopy ? item.src.size : item.dst->size;
+      if (progress) progress->OnFile({item.rel, a, size, "", item.reason});
+      report.files.push_back({item.rel, a, size, "", Status()});
+    }
+    report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    return report;
+  }
+
+  // 3. Copy.
+  {
+    Executor executor(ends, options, progress, std::min(jobs, std::max<size_t>(1, copies.size())),
+                      buffer_size);
+    executor.Run(std::move(copies));
+    for (auto& r : executor.TakeResults()) {
+      if (r.status.ok()) {
+        ++report.files_copied;
+        report.bytes_copied += r.size;
+      } else {
+        ++report.files_failed;
+        if (report.status.ok()) report.status = r.status.WithContext(r.path);
+      }
+      report.files.push_back(std::move(r));
+    }
+  }
+
+  // 4. Mirror deletes, only after every copy succeeded.
+  if (options.delete_extra) {
+    if (report.files_failed == 0 && !options.stop.stop_requested()) {
+      Status s = DeleteExtras(ends, plan, report, progress);
+      if (!s.ok() && report.status.ok()) report.status = s;
+    } else {
+      LogWarn("not deleting extra destination files because some copies failed");
+    }
+  }
+  if (report.status.ok() && report.keys_refused > 0 && options.strict_keys) {
+    report.status = InvalidArgumentError("unsafe keys refused");
+  }
+  std::sort(report.files.begin(), report.files.end(),
+            [](const FileResult& a, const FileResult& b) { return a.path < b.path; });
+  report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  return report;
+}
+
+}  // namespace datacube::engine

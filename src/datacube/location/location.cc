@@ -1,0 +1,341 @@
+#include "datacube/location/location.h"
+
+#include <cctype>
+
+namespace datacube {
+namespace {
+
+struct UriParts {
+  std::string_view scheme;     // without "://"
+  std::string_view authority;  // up to the first '/', '?' or end
+  std::string_view path;       // after the authority's '/', without it
+  std::string_view query;      // after '?'
+  bool has_query = false;
+};
+
+// The one generic splitter: "scheme://authority/path?query".
+bool SplitUri(std::string_view text, UriParts& out) {
+  size_t sep = text.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  out.scheme = text.substr(0, sep);
+  std::string_view rest = text.substr(sep + 3);
+  size_t end = rest.find_first_of("/?");
+  out.authority = rest.substr(0, end);
+  if (end == std::string_view::npos) return true;
+  rest = rest.substr(end);
+  if (rest[0] == '/') rest.remove_prefix(1);
+  size_t q = rest.find('?');
+  out.path = rest.substr(0, q);
+  if (q != std::string_view::npos) {
+    out.query = rest.substr(q + 1);
+    out.has_query = true;
+  }
+  return true;
+}
+
+Status Invalid(std::string_view text, std::string_view why) {
+  return InvalidArgumentError("invalid location \"" + std::string(text) + "\": " +
+                              std::string(why));
+}
+
+Status RefuseCredentials(std::string_view scheme_text) {
+  return InvalidArgumentError(
+      "invalid location \"" + std::string(scheme_text) +
+      "://***@…\": credentials do not belong in a location; pass them with --token, "
+      "environment variables or a secrets directory");
+}
+
+bool IsPrintable(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Buckets: 1-255 printable characters without '/', spaces or '@'. Provider-specific rules
+// (S3's 3-63 lowercase, CoreWeave's no-underscore) are checked by each backend's validator.
+Status CheckBucket(std::string_view text, std::string_view bucket, std::string_view what) {
+  if (bucket.empty()) return Invalid(text, std::string(what) + " name is missing");
+  for (char c : bucket) {
+    if (c == ' ' || c == '\\' || !IsPrintable(std::string_view(&c, 1))) {
+      return Invalid(text, std::string(what) + " name \"" + std::string(bucket) +
+                               "\" contains a character that is not allowed");
+    }
+  }
+  return Status();
+}
+
+Result<Location> ParseBucketScheme(std::string_view text, Scheme scheme, const UriParts& u) {
+  if (u.authority.find('@') != std::string_view::npos) return RefuseCredentials(u.scheme);
+  if (u.has_query) return Invalid(text, "a query string is not allowed here");
+  DC_RETURN_IF_ERROR(CheckBucket(text, u.authority, "bucket"));
+  Location loc;
+  loc.scheme = scheme;
+  loc.authority = std::string(u.authority);
+  loc.path = std::string(u.path);
+  return loc;
+}
+
+Result<Location> ParseAzure(std::string_view text, const UriParts& u) {
+  if (u.authority.find('@') != std::string_view::npos) return RefuseCredentials(u.scheme);
+  DC_RETURN_IF_ERROR(CheckBucket(text, u.authority, "storage account"));
+  Location loc;
+  loc.scheme = Scheme::kAzure;
+  loc.authority = std::string(u.authority);
+  size_t slash = u.path.find('/');
+  loc.container = std::string(u.path.substr(0, slash));
+  if (loc.container.empty()) {
+    return Invalid(text, "expected az://ACCOUNT/CONTAINER[/prefix]; the container is missing");
+  }
+  if (slash != std::string_view::npos) loc.path = std::string(u.path.substr(slash + 1));
+  return loc;
+}
+
+Result<Location> ParsePvc(std::string_view text, const UriParts& u) {
+  if (u.authority.empty()) return Invalid(text, "expected pvc://NAME[/subpath]");
+  for (char c : u.authority) {
+    bool ok = std::islower(static_cast<unsigned char>(c)) ||
+              std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+    if (!ok) {
+      return Invalid(text, "PVC name \"" + std::string(u.authority) +
+                               "\" must be a DNS-1123 name (lower-case letters, digits, '-', '.')");
+    }
+  }
+  Location loc;
+  loc.scheme = Scheme::kPvc;
+  loc.authority = std::string(u.authority);
+  loc.path = std::string(u.path);
+  return loc;
+}
+
+// Revisions may contain '/' only in the refs/pr/N and refs/convert/X forms; any other '/' must
+// be written as %2F.
+Result<Location> ParseHuggingFace(std::string_view text, const UriParts& u) {
+  // Re-join authority and path: hf has no host part.
+  std::string all(u.authority);
+  if (!u.path.empty()) all += "/" + std::string(u.path);
+  std::string_view s = all;
+  Location loc;
+  loc.scheme = Scheme::kHuggingFace;
+  loc.repo_type = "model";
+  for (auto [prefix, type] : {std::pair<std::string_view, std::string_view>{"models/", "model"},
+                              {"datasets/", "dataset"},
+                              {"spaces/", "space"}}) {
+    if (s.substr(0, prefix.size()) == prefix) {
+      loc.repo_type = std::string(type);
+      s.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  size_t slash = s.find('/');
+  if (slash == std::string_view::npos || slash == 0) {
+    return Invalid(text, "expected hf://[models/|datasets/|spaces/]ORG/NAME[@revision][/path]");
+  }
+  std::string_view org = s.substr(0, slash);
+  s.remove_prefix(slash + 1);
+  size_t name_end = s.find_first_of("@/");
+  std::string_view name = s.substr(0, name_end);
+  if (name.empty()) return Invalid(text, "the repository name is missing");
+  loc.repo = std::string(org) + "/" + std::string(name);
+  s.remove_prefix(name_end == std::string_view::npos ? s.size() : name_end);
+  if (!s.empty() && s[0] == '@') {
+    s.remove_prefix(1);
+    size_t rev_end;
+    if (s.substr(0, 8) == "refs/pr/" || s.substr(0, 13) == "refs/convert/") {
+      size_t base = s.substr(0, 8) == "refs/pr/" ? 8 : 13;
+      rev_end = s.find('/', base);
+    } else {
+      rev_end = s.find('/');
+    }
+    std::string_view raw = s.substr(0, rev_end);
+    if (raw.empty()) return Invalid(text, "the revision after '@' is empty");
+    DC_ASSIGN_OR_RETURN(loc.revision, PercentDecode(raw));
+    s.remove_prefix(rev_end == std::string_view::npos ? s.size() : rev_end);
+  }
+  if (!s.empty() && s[0] == '/') s.remove_prefix(1);
+  loc.path = std::string(s);
+  return loc;
+}
+
+Result<Location> ParseGit(std::string_view text, const UriParts& u, bool tls) {
+  if (u.authority.find('@') != std::string_view::npos) return RefuseCredentials(u.scheme);
+  if (u.authority.empty()) return Invalid(text, "the host is missing");
+  Location loc;
+  loc.scheme = Scheme::kGit;
+  loc.tls = tls;
+  loc.authority = std::string(u.authority);
+  std::string_view path = u.path;
+  size_t at = path.rfind('@');
+  if (at != std::string_view::npos) {
+    loc.revision = std::string(path.substr(at + 1));
+    path = path.substr(0, at);
+    if (loc.revision.empty()) return Invalid(text, "the ref after '@' is empty");
+  }
+  if (path.empty()) return Invalid(text, "the repository path is missing");
+  loc.repo = std::string(path);
+  return loc;
+}
+
+Result<Location> ParseHttp(std::string_view text, const UriParts& u, bool tls) {
+  if (u.authority.find('@') != std::string_view::npos) return RefuseCredentials(u.scheme);
+  if (u.authority.empty()) return Invalid(text, "the host is missing");
+  Location loc;
+  loc.scheme = Scheme::kHttp;
+  loc.tls = tls;
+  loc.authority = std::string(u.authority);
+  loc.path = std::string(u.path);
+  loc.query = std::string(u.query);
+  return loc;
+}
+
+}  // namespace
+
+std::string_view SchemeName(Scheme scheme) {
+  switch (scheme) {
+    case Scheme::kFile: return "file";
+    case Scheme::kPvc: return "pvc";
+    case Scheme::kS3: return "s3";
+    case Scheme::kCoreWeave: return "cw";
+    case Scheme::kGcs: return "gs";
+    case Scheme::kAzure: return "az";
+    case Scheme::kHuggingFace: return "hf";
+    case Scheme::kGit: return "git+https";
+    case Scheme::kHttp: return "https";
+  }
+  return "?";
+}
+
+std::string PercentEncode(std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+Result<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      return InvalidArgumentError("malformed percent-escape in \"" + std::string(s) + "\"");
+    }
+    out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+Result<Location> ParseLocation(std::string_view text) {
+  if (text.empty()) return InvalidArgumentError("location is empty");
+  if (!IsPrintable(text)) return Invalid(text, "contains control characters");
+  UriParts u;
+  if (!SplitUri(text, u)) {
+    // No "scheme://": a local path. "C:..." and "host:path" (scp style) are not supported.
+    Location loc;
+    loc.scheme = Scheme::kFile;
+    loc.path = std::string(text);
+    return loc;
+  }
+  std::string scheme;
+  for (char c : u.scheme) scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme == "file") {
+    if (!u.authority.empty() && u.authority != "localhost") {
+      return Invalid(text, "file:// locations must be local (file:///abs/path)");
+    }
+    Location loc;
+    loc.scheme = Scheme::kFile;
+    DC_ASSIGN_OR_RETURN(std::string decoded, PercentDecode(u.path));
+    loc.path = "/" + decoded;
+    return loc;
+  }
+  if (scheme == "pvc") return ParsePvc(text, u);
+  if (scheme == "s3") return ParseBucketScheme(text, Scheme::kS3, u);
+  if (scheme == "cw") {
+    // The virtual-hosted form "cw://BUCKET.cwobject.com/prefix" names the same bucket; the
+    // path-style form "cw://cwobject.com/BUCKET" is the mistake CoreWeave's docs warn about.
+    if (u.authority == "cwobject.com" || u.authority == "cwlota.com") {
+      return Invalid(text, "CoreWeave addresses are virtual-hosted: write cw://BUCKET/prefix "
+                           "(or cw://BUCKET.cwobject.com/prefix), not cw://cwobject.com/BUCKET");
+    }
+    UriParts stripped = u;
+    for (std::string_view suffix : {".cwobject.com", ".cwlota.com"}) {
+      if (u.authority.size() > suffix.size() &&
+          u.authority.substr(u.authority.size() - suffix.size()) == suffix) {
+        stripped.authority = u.authority.substr(0, u.authority.size() - suffix.size());
+      }
+    }
+    return ParseBucketScheme(text, Scheme::kCoreWeave, stripped);
+  }
+  if (scheme == "gs") return ParseBucketScheme(text, Scheme::kGcs, u);
+  if (scheme == "az") return ParseAzure(text, u);
+  if (scheme == "hf") return ParseHuggingFace(text, u);
+  if (scheme == "git+https") return ParseGit(text, u, true);
+  if (scheme == "git+http") return ParseGit(text, u, false);
+  if (scheme == "https") return ParseHttp(text, u, true);
+  if (scheme == "http") return ParseHttp(text, u, false);
+  return Invalid(text, "unknown scheme \"" + std::string(u.scheme) +
+                           "\"; expected a path or one of file, pvc, s3, cw, gs, az, hf, "
+                           "git+https, https");
+}
+
+std::string Location::ToString() const {
+  auto with_path = [&](std::string base) {
+    if (!path.empty()) base += "/" + path;
+    return base;
+  };
+  switch (scheme) {
+    case Scheme::kFile:
+      return path;
+    case Scheme::kPvc:
+    case Scheme::kS3:
+    case Scheme::kCoreWeave:
+    case Scheme::kGcs:
+      return with_path(std::string(SchemeName(scheme)) + "://" + authority);
+    case Scheme::kAzure:
+      return with_path("az://" + authority + "/" + container);
+    case Scheme::kHuggingFace: {
+      std::string out = "hf://";
+      if (repo_type == "dataset") out += "datasets/";
+      if (repo_type == "space") out += "spaces/";
+      out += repo;
+      if (!revision.empty()) {
+        bool slashy = revision.rfind("refs/pr/", 0) == 0 || revision.rfind("refs/convert/", 0) == 0;
+        if (slashy && revision.find('/', revision.rfind("refs/pr/", 0) == 0 ? 8 : 13) ==
+                          std::string::npos) {
+          out += "@" + revision;
+        } else {
+          out += "@" + PercentEncode(revision, false);
+        }
+      }
+      return with_path(out);
+    }
+    case Scheme::kGit: {
+      std::string out = std::string(tls ? "git+https://" : "git+http://") + authority + "/" + repo;
+      if (!revision.empty()) out += "@" + revision;
+      return out;
+    }
+    case Scheme::kHttp: {
+      std::string out = with_path(std::string(tls ? "https://" : "http://") + authority);
+      if (!query.empty()) out += "?" + query;
+      return out;
+    }
+  }
+  return path;
+}
+
+}  // namespace datacube

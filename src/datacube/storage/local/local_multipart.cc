@@ -1,0 +1,258 @@
+// Resumable multipart writes into a local file.
+//
+// Files: for the target "<dir>/<name>" and a resume fingerprint F with part size P, the data goes
+// to the hidden temporary "<dir>/.<name>.<T>.dctmp" where T = first 16 hex of SHA-256(F, P), and
+// the journal to the same name plus ".journal". Without a fingerprint, T is random and nothing can
+// be resumed.
+//
+// Protocol:
+//  1. Start: if a journal with the same header (fingerprint, part size, total size) exists, its
+//     recorded parts are taken as done; otherwise the temporary file is created empty and a fresh
+//     journal holding only the header is written and fsynced.
+//  2. UploadPart writes the part at its offset (pwrite; parts may arrive in any order from many
+//     threads) and queues it for the next checkpoint.
+//  3. Checkpoint, every `checkpoint_bytes` of part data: fdatasync the data file, *then* append
+//     one line per queued part to the journal and fdatasync the journal. A part is therefore in
+//     the journal only once its bytes are on disk; a crash loses at most one checkpoint of work.
+//  4. Complete: check the parts cover [0, size) exactly, then the atomic-write protocol
+//     (fsync, rename over the target, fsync the directory), then remove the journal.
+//  5. Abort removes both files.
+//
+// Journal format (text):
+//   datacube-journal 1 <size> <part_size> <fingerprint-sha256>
+//   part <number> <offset> <size> <sha256>
+#include "datacube/storage/local/local_multipart.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include "datacube/crypto/sha256.h"
+#include "datacube/io/file.h"
+#include "datacube/storage/local/local_store.h"
+
+namespace datacube::storage {
+namespace {
+
+std::string RandomHex16() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+std::string JournalHeader(uint64_t size, uint64_t part_size, const std::string& fp_hash) {
+  return "datacube-journal 1 " + std::to_string(size) + " " + std::to_string(part_size) + " " +
+         fp_hash + "\n";
+}
+
+// Parses a journal; returns false when it does not match `header` (a different source or part
+// size), in which case the caller starts over.
+bool LoadJournal(const std::string& path, const std::string& header,
+                 std::vector<PartInfo>* parts) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string line;
+  if (!std::getline(in, line) || line + "\n" != header) return false;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string tag;
+    PartInfo p;
+    if (!(fields >> tag >> p.number >> p.offset >> p.size >> p.sha256) || tag != "part") {
+      break;  // a torn last line from a crash mid-append: ignore it and what follows
+    }
+    if (!crypto::IsSha256Hex(p.sha256)) break;
+    parts->push_back(p);
+  }
+  std::sort(parts->begin(), parts->end(),
+            [](const PartInfo& a, const PartInfo& b) { return a.number < b.number; });
+  parts->erase(std::unique(parts->begin(), parts->end(),
+                           [](const PartInfo& a, const PartInfo& b) { return a.number == b.number; }),
+               parts->end());
+  return true;
+}
+
+class LocalMultipartUpload final : public MultipartUpload {
+ public:
+  LocalMultipartUpload(LocalStore& store, std::string key, io::AtomicFileWriter writer,
+                       io::File journal, std::string id, std::vector<PartInfo> done,
+                       MultipartOptions options)
+      : store_(store),
+        key_(std::move(key)),
+        writer_(std::move(writer)),
+        journal_(std::move(journal)),
+        id_(std::move(id)),
+        done_(std::move(done)),
+        options_(std::move(options)) {
+    // Until Complete or Abort, the temporary file must survive this object (resume after a
+    // failure or cancellation).
+    writer_.Release();
+  }
+
+  const std::string& id() const override { return id_; }
+  std::vector<PartInfo> completed_parts() const override { return done_; }
+
+  Result<PartInfo> UploadPart(uint32_t number, uint64_t offset,
+                              std::span<const uint8_t> data) override {
+    crypto::Sha256 h;
+    h.Update(data);
+    PartInfo part{number, offset, data.size(), "", h.FinishHex()};
+    DC_RETURN_IF_ERROR(writer_.WriteAt(offset, data).WithContext("writing part " +
+                                                                 std::to_string(number)));
+    bool checkpoint_due;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queued_.push_back(part);
+      queued_bytes_ += data.size();
+      checkpoint_due = queued_bytes_ >= store_.options().checkpoint_bytes;
+    }
+    if (checkpoint_due) DC_RETURN_IF_ERROR(Checkpoint());
+    return part;
+  }
+
+  Status ReadBack(ByteRange range, io::ByteSink& sink) override {
+    uint64_t pos = range.offset;
+    uint64_t end = range.offset + range.length;
+    uint8_t buf[1 << 16];
+    while (pos < end) {
+      std::span<uint8_t> direct = sink.DirectSpace();
+      if (direct.size() >= end - pos) {
+        DC_ASSIGN_OR_RETURN(size_t n, writer_.ReadAt(pos, direct.subspan(0, end - pos)));
+        if (n == 0) break;
+        DC_RETURN_IF_ERROR(sink.CommitDirect(n));
+        pos += n;
+        continue;
+      }
+      size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, end - pos));
+      DC_ASSIGN_OR_RETURN(size_t n, writer_.ReadAt(pos, {buf, want}));
+      if (n == 0) break;
+      DC_RETURN_IF_ERROR(sink.Write({buf, n}));
+      pos += n;
+    }
+    if (pos < end) return DataLossError("partial file " + writer_.temp_path() + " is short");
+    return Status();
+  }
+
+  Result<ObjectInfo> Complete(const std::vector<PartInfo>& parts,
+                              const std::string& sha256) override {
+    uint64_t expect = 0;
+    for (const auto& p : parts) {
+      if (p.offset != expect) {
+        return InternalError("parts of " + store_.UrlFor(key_) + " do not cover the file (gap at " +
+                             std::to_string(expect) + ")");
+      }
+      expect += p.size;
+    }
+    if (options_.size && expect != *options_.size) {
+      return DataLossError("parts of " + store_.UrlFor(key_) + " add up to " +
+                           std::to_string(expect) + " bytes, expected " +
+                           std::to_string(*options_.size));
+    }
+    DC_RETURN_IF_ERROR(writer_.Resize(expect));
+    DC_RETURN_IF_ERROR(FinishLocalWrite(writer_, sha256, expect, options_.mtime_ns));
+    RemoveJournal();
+    return store_.StatPath(writer_.final_path(), key_);
+  }
+
+  Status Abort() override {
+    ::unlink(writer_.temp_path().c_str());
+    RemoveJournal();
+    return Status();
+  }
+
+  // Final checkpoint so a resumed run sees every part written so far.
+  ~LocalMultipartUpload() override { Checkpoint().IgnoreError(); }
+
+ private:
+  std::string JournalPath() const { return writer_.temp_path() + ".journal"; }
+
+  void RemoveJournal() {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    journal_.Close().IgnoreError();
+    ::unlink(JournalPath().c_str());
+    removed_ = true;
+  }
+
+  Status Checkpoint() {
+    std::lock_guard<std::mutex> serial(checkpoint_mu_);
+    if (removed_ || !journal_.is_open()) return Status();
+    std::vector<PartInfo> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batch.swap(queued_);
+      queued_bytes_ = 0;
+    }
+    if (batch.empty()) return Status();
+    DC_RETURN_IF_ERROR(writer_.DataSync());  // data first, then the record of it
+    std::string lines;
+    for (const auto& p : batch) {
+      lines += "part " + std::to_string(p.number) + " " + std::to_string(p.offset) + " " +
+               std::to_string(p.size) + " " + p.sha256 + "\n";
+    }
+    DC_RETURN_IF_ERROR(journal_.Write(io::AsBytes(lines)));
+    return journal_.DataSync();
+  }
+
+  LocalStore& store_;
+  const std::string key_;
+  io::AtomicFileWriter writer_;
+  io::File journal_;  // guarded by checkpoint_mu_
+  const std::string id_;
+  const std::vector<PartInfo> done_;
+  const MultipartOptions options_;
+
+  std::mutex checkpoint_mu_;  // serialises checkpoints and journal removal
+  bool removed_ = false;      // guarded by checkpoint_mu_
+  std::mutex mu_;
+  std::vector<PartInfo> queued_;  // guarded by mu_: written, not yet in the journal
+  uint64_t queued_bytes_ = 0;     // guarded by mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MultipartUpload>> StartLocalMultipart(LocalStore& store, std::string key,
+                                                             std::string path,
+                                                             const MultipartOptions& options) {
+  const bool resumable = !options.resume_fingerprint.empty();
+  std::string fp_hash =
+      resumable ? crypto::Sha256Hex(options.resume_fingerprint + "\n" +
+                                    std::to_string(options.part_size))
+                : RandomHex16() + RandomHex16();
+  std::string tag = fp_hash.substr(0, 16);
+  std::string temp = io::TempPathFor(path, tag);
+  std::string journal_path = temp + ".journal";
+  std::string header = JournalHeader(options.size.value_or(0), options.part_size, fp_hash);
+
+  std::vector<PartInfo> done;
+  bool resumed = resumable && LoadJournal(journal_path, header, &done);
+  if (resumed) {
+    struct stat st;
+    if (::stat(temp.c_str(), &st) != 0) {
+      resumed = false;
+      done.clear();
+    }
+  }
+  DC_ASSIGN_OR_RETURN(io::AtomicFileWriter writer, io::AtomicFileWriter::OpenExisting(path, temp));
+  io::File journal;
+  if (resumed) {
+    DC_ASSIGN_OR_RETURN(journal, io::File::Open(journal_path, O_WRONLY | O_APPEND));
+  } else {
+    DC_RETURN_IF_ERROR(writer.Resize(0));
+    if (options.size) DC_RETURN_IF_ERROR(writer.Resize(*options.size));
+    DC_ASSIGN_OR_RETURN(journal,
+                        io::File::Open(journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND));
+    DC_RETURN_IF_ERROR(journal.Write(io::AsBytes(header)));
+    DC_RETURN_IF_ERROR(journal.DataSync());
+  }
+  return std::unique_ptr<MultipartUpload>(new LocalMultipartUpload(
+      store, std::move(key), std::move(writer), std::move(journal), tag, std::move(done), options));
+}
+
+}  // namespace datacube::storage

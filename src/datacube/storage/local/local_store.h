@@ -1,0 +1,78 @@
+// LocalStore: a directory on a local file system (and a PVC as mounted inside a pod) as an
+// ObjectStore. Keys map to paths below the root; a key that would resolve outside the root
+// ("..", an absolute key, a symlink pointing out) is refused with kInvalidArgument and nothing is
+// written.
+//
+// Writes follow io/atomic_file_writer.cc: a finished file appears at its final path whole or not
+// at all. Multipart uploads write parts at their offsets into one hidden temporary file and keep
+// a journal beside it, so an interrupted copy resumes from its completed parts (see
+// local_multipart.cc).
+//
+// The SHA-256 of every file this store writes is cached in the extended attribute
+// "user.datacube.sha256" together with the size and mtime it belongs to; Stat and List report it
+// while the file is unchanged. File systems without user xattrs simply report no hash.
+//
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "datacube/storage/object_store.h"
+
+namespace datacube::storage {
+
+struct LocalStoreOptions {
+  // Directory that keys are relative to.
+  std::string root;
+  // Create the root (and parents) when it does not exist; otherwise a missing root is kNotFound.
+  bool create_root = false;
+  // How much part data may be written between resume checkpoints (fdatasync + journal append).
+  // Larger is faster; smaller loses less work to a crash.
+  uint64_t checkpoint_bytes = 64ull << 20;
+  // Prefix for UrlFor(), e.g. "pvc://models" instead of the mount path.
+  std::string display_prefix;
+};
+
+class LocalStore final : public ObjectStore {
+ public:
+  static Result<std::shared_ptr<LocalStore>> Open(LocalStoreOptions options);
+
+  Capabilities capabilities() const override;
+  std::string UrlFor(std::string_view key) const override;
+  Result<ObjectInfo> Stat(std::string_view key) override;
+  Result<ListPage> List(const ListRequest& request) override;
+  Status Read(std::string_view key, ByteRange range, io::ByteSink& sink,
+              const ReadOptions& options) override;
+  Result<ObjectInfo> Put(std::string_view key, io::ByteSource& data,
+                         const WriteOptions& options) override;
+  Result<std::unique_ptr<MultipartUpload>> StartMultipart(
+      std::string_view key, const MultipartOptions& options) override;
+  Status Delete(std::string_view key) override;
+  Result<ObjectInfo> CopyWithin(std::string_view src_key, std::string_view dst_key) override;
+
+  const std::string& root() const { return root_; }
+
+  // Resolves `key` to a path for reading; refuses escapes. Exposed for the multipart helper.
+  Result<std::string> PathForRead(std::string_view key) const;
+  // Resolves `key` to a path for writing, creating parent directories inside the root.
+  Result<std::string> PathForWrite(std::string_view key) const;
+  // Stats an existing path as an object with `key`.
+  Result<ObjectInfo> StatPath(const std::string& path, std::string key) const;
+  const LocalStoreOptions& options() const { return options_; }
+
+ private:
+  LocalStore(LocalStoreOptions options, std::string root_real)
+      : options_(std::move(options)), root_(std::move(root_real)) {}
+
+  bool Inside(const std::string& real_path) const;
+
+  const LocalStoreOptions options_;
+  const std::string root_;  // realpath of options_.root, constant after construction
+};
+
+// Records `sha256` for the file at `path` (an open descriptor `fd`) in its xattr cache entry.
+// Best effort: file systems without user xattrs are ignored.
+void CacheSha256(int fd, const std::string& sha256, uint64_t size, int64_t mtime_ns);
+
+}  // namespace datacube::storage
