@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make test`: install, build, start the real test servers on loopback, run the whole suite,
+# stop the servers (also on failure or interrupt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD_DIR=${BUILD_DIR:-build}
+
+scripts/install-deps.sh
+scripts/build.sh
+
+STATE_DIR=$(mktemp -d /tmp/datacube-test-XXXXXX)
+export DATACUBE_TEST_STATE_DIR=$STATE_DIR
+cleanup() {
+  testing/servers/all.sh stop "$STATE_DIR" || true
+  rm -rf "$STATE_DIR"
+}
+trap cleanup EXIT INT TERM
+
+testing/servers/all.sh start "$STATE_DIR"
+# Every server's start script wrote NAME.env with the variables tests read.
+set -a
+for f in "$STATE_DIR"/*.env; do [ -f "$f" ] && . "$f"; done
+set +a
+# In `make test` a missing server is a failure, never a skip.
+export DATACUBE_REQUIRE_SERVERS=1
+export DATACUBE_BIN=$ROOT/$BUILD_DIR/src/datacube/cli/datacube
+
+cd "$BUILD_DIR"
+ctest --output-on-failure -j "${CTEST_JOBS:-2}" ${CTEST_ARGS:-}
