@@ -440,11 +440,12 @@ void Executor::FinalizeMultipart(const std::shared_ptr<MultipartState>& state) {
     error = state->error;
   }
   if (!error.ok()) {
-    // Keep a resumable upload for transient trouble and cancellation; drop it when its data is
-    // suspect or the source changed.
-    if (error.code() == StatusCode::kDataLoss || error.code() == StatusCode::kFailedPrecondition) {
-      state->upload->Abort().IgnoreError();
-    }
+    // Keep a resumable upload for transient trouble and cancellation (a rerun continues it);
+    // drop it when its data is suspect, the source changed, or the destination refuses (a full
+    // disk should not stay full of our partial file).
+    bool resumable = error.code() == StatusCode::kCancelled ||
+                     (IsRetryable(error) && error.code() != StatusCode::kDataLoss);
+    if (!resumable) state->upload->Abort().IgnoreError();
     return FinishJob(state->job, error, "", state->size);
   }
   std::string sha = state->hasher.FinishHex();
