@@ -1,0 +1,100 @@
+#include "datacube/git/git_remote.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "datacube/location/location.h"
+
+namespace datacube::git {
+namespace {
+
+Status Invalid(std::string_view why) {
+  return InvalidArgumentError("git url: " + std::string(why));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view StripPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(1, close - 1);
+  }
+  size_t colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+}  // namespace
+
+bool IsLoopbackHost(std::string_view host) {
+  std::string_view h = StripPort(host);
+  return h == "localhost" || h == "::1" || h.substr(0, 4) == "127.";
+}
+
+Result<GitRemote> ParseGitRemote(std::string_view url, std::string_view token_option) {
+  // Register first: whatever happens below, neither value may reach a message.
+  RegisterSecretForRedaction(token_option);
+  std::string_view rest = url;
+  if (rest.substr(0, 4) == "git+") rest.remove_prefix(4);
+  GitRemote remote;
+  size_t sep = rest.find("://");
+  if (sep == std::string_view::npos) {
+    return Invalid("\"" + Redact(url) +
+                   "\" is not an https:// URL (ssh and scp-style addresses are not supported; "
+                   "use https:// with a token)");
+  }
+  remote.scheme = Lower(rest.substr(0, sep));
+  if (remote.scheme != "https" && remote.scheme != "http") {
+    return Invalid("scheme \"" + remote.scheme + "\" is not supported; use https://");
+  }
+  rest.remove_prefix(sep + 3);
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  size_t at = authority.rfind('@');
+  std::string url_token;
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    authority.remove_prefix(at + 1);
+    size_t colon = userinfo.find(':');
+    std::string_view user = userinfo.substr(0, colon);
+    std::string_view pass = colon == std::string_view::npos ? "" : userinfo.substr(colon + 1);
+    // "TOKEN@host" (the seed's form): the user part is the token.
+    std::string_view raw_token = colon == std::string_view::npos ? user : pass;
+    auto decoded = PercentDecode(raw_token);
+    url_token = decoded.ok() ? *decoded : std::string(raw_token);
+    RegisterSecretForRedaction(raw_token);
+    RegisterSecretForRedaction(url_token);
+    if (colon != std::string_view::npos) {
+      auto u = PercentDecode(user);
+      remote.username = u.ok() ? *u : std::string(user);
+    }
+  }
+  if (authority.empty()) return Invalid("the host is missing");
+  if (path.find_first_of("?#") != std::string_view::npos) {
+    return Invalid("query strings and fragments are not allowed in a repository URL");
+  }
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path.size() <= 1) return Invalid("the repository path is missing after the host");
+  remote.host = Lower(authority);
+  remote.url = remote.scheme + "://" + remote.host + std::string(path);
+  std::string_view name = path.substr(path.rfind('/') + 1);
+  if (name.size() > 4 && name.substr(name.size() - 4) == ".git") name.remove_suffix(4);
+  remote.repo_name = std::string(name);
+  if (remote.repo_name.empty() || remote.repo_name == "." || remote.repo_name == "..") {
+    return Invalid("\"" + remote.url + "\" does not end in a repository name");
+  }
+  remote.token = Secret<std::string>(!token_option.empty() ? std::string(token_option)
+                                                           : std::move(url_token));
+  if (!remote.token.empty() && remote.scheme == "http" && !IsLoopbackHost(remote.host)) {
+    return Invalid("refusing to send a token over plain http to " + remote.host +
+                   "; use https://");
+  }
+  return remote;
+}
+
+}  // namespace datacube::git
