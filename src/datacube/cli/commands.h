@@ -13,5 +13,6 @@ void RegisterCopyCommands(CLI::App& app);      // cp, sync
 void RegisterObjectCommands(CLI::App& app);    // ls, stat, cat, rm
 void RegisterManifestCommands(CLI::App& app);  // manifest, verify
 void RegisterVersionCommand(CLI::App& app);    // version
+void RegisterRunCommands(CLI::App& app);       // run, validate-cube (DataCube specs)
 
 }  // namespace datacube::cli

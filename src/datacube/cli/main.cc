@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   RegisterCopyCommands(app);
   RegisterObjectCommands(app);
   RegisterManifestCommands(app);
+  RegisterRunCommands(app);
   RegisterVersionCommand(app);
   app.parse_complete_callback([] { ApplyLogging().IgnoreError(); });
   try {

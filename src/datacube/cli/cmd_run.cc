@@ -1,0 +1,177 @@
+// run and validate-cube: DataCube specs (issue 4, docs/datacube-spec.md).
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "datacube/base/log.h"
+#include "datacube/base/secret.h"
+#include "datacube/base/units.h"
+#include "datacube/cli/commands.h"
+#include "datacube/cli/common.h"
+#include "datacube/spec/backends.h"
+#include "datacube/spec/loader.h"
+#include "datacube/spec/runner.h"
+
+namespace datacube::cli {
+namespace {
+
+struct RunArgs {
+  std::string file;
+  std::string status_file;
+  std::string secrets_dir;
+  std::string configmaps_dir;
+  bool dry_run = false;
+  std::string attempt_backoff = "10s";
+  std::string status_interval = "1s";
+};
+
+std::stop_source& RunInterrupt() {
+  static std::stop_source source;
+  return source;
+}
+
+// First signal ends the attempt cleanly (the status says Interrupted); a second one kills.
+void OnRunInterrupt(int) {
+  static std::atomic<int> count{0};  // lock-free, so safe in a signal handler
+  if (count.fetch_add(1) > 0) std::_Exit(130);
+  RunInterrupt().request_stop();
+}
+
+spec::ValidateOptions BuildValidateOptions() {
+  return {.type_supported = spec::TypeSupportedInThisBuild};
+}
+
+// Loads and validates; prints every problem to stderr. nullopt when the file cannot be read.
+std::optional<spec::LoadResult> Load(const std::string& file) {
+  auto text = spec::ReadCubeFile(file);
+  if (!text.ok()) {
+    ReportError(text.status());
+    return std::nullopt;
+  }
+  return spec::LoadCube(*text, file, BuildValidateOptions());
+}
+
+void PrintErrors(const spec::LoadResult& loaded) {
+  std::string text(loaded.status().message());
+  std::fprintf(stderr, "%s\n", Redact(text).c_str());
+}
+
+int RunValidate(const std::string& file) {
+  auto loaded = Load(file);
+  if (!loaded) return kExitUsage;
+  if (!loaded->ok()) {
+    PrintErrors(*loaded);
+    return kExitUsage;
+  }
+  const spec::DataCube& c = loaded->cube;
+  std::printf("%s: valid DataCube \"%s\" (%s -> %s)\n", file.c_str(), c.metadata.name.c_str(),
+              std::string(spec::EndpointTypeName(*c.source.type)).c_str(),
+              std::string(spec::EndpointTypeName(*c.sink.type)).c_str());
+  return kExitOk;
+}
+
+Result<std::chrono::milliseconds> ParseFlagDuration(const std::string& flag,
+                                                    const std::string& text) {
+  auto d = ParseDuration(text);
+  if (!d.ok()) return d.status().WithContext(flag);
+  return *d;
+}
+
+void PrintDryRun(const engine::TransferReport& report) {
+  for (const auto& f : report.files) {
+    if (f.action == engine::FileAction::kPlannedCopy ||
+        f.action == engine::FileAction::kPlannedDelete) {
+      std::printf("%s %s\n", std::string(engine::FileActionName(f.action)).c_str(),
+                  f.path.c_str());
+    }
+  }
+}
+
+int RunRun(const RunArgs& args) {
+  auto loaded = Load(args.file);
+  if (!loaded) return kExitUsage;
+  if (!loaded->ok()) PrintErrors(*loaded);
+
+  spec::RunOptions options;
+  options.sources.secrets_dir = args.secrets_dir;
+  options.sources.configmaps_dir = args.configmaps_dir;
+  options.plan.pvc_root = Globals().pvc_root;
+  options.dry_run = args.dry_run;
+  auto backoff = ParseFlagDuration("--attempt-backoff", args.attempt_backoff);
+  if (!backoff.ok()) return ReportError(backoff.status());
+  options.attempt_backoff = *backoff;
+  auto interval = ParseFlagDuration("--status-interval", args.status_interval);
+  if (!interval.ok()) return ReportError(interval.status());
+  options.status_interval = std::max(*interval, std::chrono::milliseconds(100));
+  auto mode = ParseProgressMode(Globals().progress);
+  if (!mode.ok()) return ReportError(mode.status());
+  options.progress_mode = *mode;
+
+  std::signal(SIGINT, OnRunInterrupt);
+  std::signal(SIGTERM, OnRunInterrupt);
+  options.interrupt = RunInterrupt().get_token();
+
+  bool status_write_failed = false;
+  if (!args.status_file.empty() && !args.dry_run) {
+    options.on_status = [&](const spec::CubeStatus& status) {
+      Status s = spec::WriteStatusFile(args.status_file, status);
+      if (!s.ok() && !status_write_failed) {
+        status_write_failed = true;  // say it once, not every second
+        LogError(std::string(s.message()));
+      }
+    };
+  }
+  spec::RunOutcome outcome = spec::RunCube(*loaded, options);
+
+  if (args.dry_run) {
+    PrintDryRun(outcome.report);
+    if (outcome.exit_code == 0) LogInfo("dry run: nothing was changed");
+  } else if (args.status_file.empty()) {
+    std::fputs(spec::StatusToYaml(outcome.status).c_str(), stdout);
+  }
+  if (!outcome.error.ok() && loaded->ok()) {
+    LogError(std::string(outcome.error.message()));
+  }
+  if (status_write_failed) return kExitFailure;
+  return outcome.exit_code;
+}
+
+}  // namespace
+
+void RegisterRunCommands(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run a DataCube: move data between a PVC and a storage service as the spec says, with "
+      "retries (backoffLimit), a deadline per attempt (activeDeadlineSeconds) and a status.\n"
+      "The status is printed as YAML at the end, or kept current in --status-file.");
+  run->add_option("-f,--filename", args->file, "DataCube YAML file (- for standard input)")
+      ->required();
+  run->add_option("--status-file", args->status_file,
+                  "Write the status here (atomically, updated during the run) instead of stdout");
+  run->add_option("--secrets-dir", args->secrets_dir,
+                  "Directory of Secrets laid out as mounted: DIR/<secret>/<key>")
+      ->envname("DATACUBE_SECRETS_DIR");
+  run->add_option("--configmaps-dir", args->configmaps_dir,
+                  "Directory of ConfigMaps laid out as mounted: DIR/<configmap>/<key>")
+      ->envname("DATACUBE_CONFIGMAPS_DIR");
+  run->add_flag("--dry-run,-n", args->dry_run,
+                "Validate, resolve and list what would be copied or deleted; change nothing");
+  run->add_option("--attempt-backoff", args->attempt_backoff,
+                  "Wait before retrying a failed attempt, doubled each time (default 10s, as "
+                  "Kubernetes Jobs)");
+  run->add_option("--status-interval", args->status_interval,
+                  "How often --status-file is refreshed with progress (default 1s)");
+  run->callback([args] { SetExitCode(RunRun(*args)); });
+
+  auto vfile = std::make_shared<std::string>();
+  CLI::App* validate = app.add_subcommand(
+      "validate-cube",
+      "Check a DataCube file and report every problem with its field path (exit 2 if any).");
+  validate->add_option("-f,--filename", *vfile, "DataCube YAML file (- for standard input)")
+      ->required();
+  validate->callback([vfile] { SetExitCode(RunValidate(*vfile)); });
+}
+
+}  // namespace datacube::cli

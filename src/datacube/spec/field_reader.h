@@ -1,0 +1,74 @@
+// Typed reading of YAML fields with Kubernetes' rules, reporting every problem by field path.
+//
+// Used by the DataCube decoder: a map is read against the fixed set of fields its schema has;
+// unknown and duplicate keys are errors (with a suggestion for near misses), and a scalar of the
+// wrong type is an error naming what was expected. Null is treated as absent, as Kubernetes does.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "datacube/spec/diagnostics.h"
+#include "datacube/spec/yaml_tree.h"
+
+namespace datacube::spec {
+
+// Field path -> position of the node in the source, for errors found after decoding.
+using PositionIndex = std::map<std::string, std::pair<int, int>>;
+
+// Everything a decoder threads through: where errors go and where positions are recorded.
+struct DecodeContext {
+  Diagnostics& diag;
+  PositionIndex& positions;
+
+  void Error(const std::string& path, std::string message, const YamlNode* at);
+  void Record(const std::string& path, const YamlNode& node);
+};
+
+// One YAML map read against its schema's field names.
+class MapFields {
+ public:
+  // Reports a non-map node (unless null), unknown keys and duplicate keys.
+  MapFields(const YamlNode& node, std::string path, std::span<const std::string_view> known,
+            DecodeContext& ctx);
+
+  // The value of `key`, or nullptr when absent or null.
+  const YamlNode* Get(std::string_view key) const;
+  // Like Get, but reports "required field is missing" when absent.
+  const YamlNode* Require(std::string_view key) const;
+  // "<path>.<key>".
+  std::string PathOf(std::string_view key) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  const YamlNode& node_;
+  std::string path_;
+  DecodeContext& ctx_;
+};
+
+// Scalars. Each returns nullopt (after reporting) when the node has the wrong type; a null
+// `node` returns nullopt without an error.
+std::optional<std::string> ReadString(const YamlNode* node, const std::string& path,
+                                      DecodeContext& ctx);
+std::optional<int64_t> ReadInt(const YamlNode* node, const std::string& path, DecodeContext& ctx);
+std::optional<bool> ReadBool(const YamlNode* node, const std::string& path, DecodeContext& ctx);
+
+// A map of strings (labels, annotations).
+std::map<std::string, std::string> ReadStringMap(const YamlNode* node, const std::string& path,
+                                                 DecodeContext& ctx);
+// A list of strings; items are reported as "<path>[i]".
+std::vector<std::string> ReadStringList(const YamlNode* node, const std::string& path,
+                                        DecodeContext& ctx);
+
+// True when `node` is a list (or null); reports otherwise.
+bool ExpectList(const YamlNode* node, const std::string& path, DecodeContext& ctx);
+
+// "<path>[<index>]".
+std::string IndexPath(const std::string& path, size_t index);
+
+}  // namespace datacube::spec

@@ -1,0 +1,41 @@
+// Loading a DataCube file: read, parse, decode, validate, with every error reported at once.
+//
+//   LoadResult r = LoadCube(text, "cube.yaml", {.type_supported = TypeSupportedInThisBuild});
+//   if (!r.ok()) { print r.status(); exit 2; }
+//   use r.cube, r.extra_args
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "datacube/spec/cube.h"
+#include "datacube/spec/diagnostics.h"
+#include "datacube/spec/extra_args.h"
+#include "datacube/spec/validate.h"
+
+namespace datacube::spec {
+
+struct LoadResult {
+  DataCube cube;
+  ExtraArgs extra_args;
+  // Every problem, with positions in the source where known. Empty on success.
+  Diagnostics diagnostics;
+  // A YAML syntax error (the document could not be parsed at all); OK otherwise.
+  Status parse_error;
+  std::string source_name;
+
+  bool ok() const { return parse_error.ok() && diagnostics.ok(); }
+  // kInvalidArgument listing every error ("<source>:<line>:<col>: <path>: <message>" per line),
+  // or OK.
+  Status status() const;
+};
+
+// Parses and validates exactly one DataCube document from `text`.
+LoadResult LoadCube(std::string_view text, std::string_view source_name,
+                    const ValidateOptions& options);
+
+// Reads a cube file ("-" reads standard input). Errors name the path.
+Result<std::string> ReadCubeFile(const std::string& path);
+
+}  // namespace datacube::spec
