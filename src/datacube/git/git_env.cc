@@ -32,10 +32,15 @@ const std::vector<std::string>& PassThroughEnvNames() {
 std::string CredentialHelperScript() {
   // git runs this with `sh -c`, passing the action ("get", "store", "erase") as $1 and the
   // request ("protocol=https", "host=...") on stdin. Only "get" for our exact host is answered;
-  // the values come from the environment, so the script itself is not secret.
-  return "!f() { test \"$1\" = get || { cat >/dev/null; exit 0; }; h=; p=; "
+  // the values come from the environment, so the script itself is not secret. "erase" (the server
+  // refused the credentials) leaves a marker so later "get"s answer nothing: git-lfs would
+  // otherwise ask again and resubmit the same refused token forever.
+  return "!f() { m=\"$DATACUBE_GIT_REJECTED\"; "
+         "if test \"$1\" = erase; then cat >/dev/null; test -z \"$m\" || : >\"$m\"; exit 0; fi; "
+         "test \"$1\" = get || { cat >/dev/null; exit 0; }; h=; p=; "
          "while IFS= read -r l; do case \"$l\" in host=*) h=${l#host=};; "
          "protocol=*) p=${l#protocol=};; esac; done; "
+         "test -n \"$m\" && test -e \"$m\" && exit 0; "
          "test \"$h\" = \"$DATACUBE_GIT_HOST\" && test \"$p\" = \"$DATACUBE_GIT_SCHEME\" || exit 0; "
          "printf 'username=%s\\npassword=%s\\n' \"$DATACUBE_GIT_USERNAME\" "
          "\"$DATACUBE_GIT_TOKEN\"; }; f";
@@ -85,6 +90,7 @@ std::vector<std::string> BuildGitEnv(const GitEnvOptions& o) {
     env.push_back("DATACUBE_GIT_USERNAME=" +
                   (o.remote->username.empty() ? std::string("git") : o.remote->username));
     env.push_back("DATACUBE_GIT_TOKEN=" + o.remote->token.reveal());
+    if (!o.rejected_marker.empty()) env.push_back("DATACUBE_GIT_REJECTED=" + o.rejected_marker);
   }
   env.push_back("GIT_CONFIG_COUNT=" + std::to_string(config.size()));
   for (size_t i = 0; i < config.size(); ++i) {

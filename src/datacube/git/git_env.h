@@ -6,7 +6,8 @@
 // configuration is never written to .git/config and never appears on a command line:
 //   - credential.helper is reset (a user's "store" helper must not save our token) and a helper
 //     scoped to the remote's URL prints the token from DATACUBE_GIT_TOKEN, and only when git asks
-//     about exactly that host: a redirect to another host gets no credentials;
+//     about exactly that host: a redirect to another host gets no credentials; once the server
+//     refuses the token, the helper stops offering it (no retry storm);
 //   - stall limits for git's HTTP layer and for git-lfs;
 //   - the git-lfs filter, so LFS works without `git lfs install` having been run.
 #pragma once
@@ -38,6 +39,10 @@ struct GitEnvOptions {
   bool skip_smudge = true;
   // A CA bundle (PEM) for the server's certificate, in addition to GIT_SSL_CAINFO from env.
   std::string ca_file;
+  // A path (that does not exist yet) where the credential helper records that the server refused
+  // the token; from then on it offers no credentials, so nothing resubmits a wrong token. One per
+  // operation. Empty: no marker.
+  std::string rejected_marker;
   // More configuration for this operation only, e.g. {"safe.directory", dir}.
   std::vector<std::pair<std::string, std::string>> extra_config;
 };

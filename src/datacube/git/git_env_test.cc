@@ -60,12 +60,14 @@ TEST(GitEnv, TokenOnlyInItsVariableAndHelperScopedToTheHost) {
 }
 
 // Runs the helper as git would, through sh, and returns what it prints.
-std::string AskHelper(const std::string& action, const std::string& request) {
+std::string AskHelper(const std::string& action, const std::string& request,
+                      const std::string& marker = "") {
   ProcessOptions p;
   std::string script = CredentialHelperScript().substr(1);  // git strips the '!'
   p.argv = {"sh", "-c", script + " " + action};  // what git runs for a "!" helper
   p.env = {"PATH=/usr/bin:/bin", "DATACUBE_GIT_HOST=h.example:443", "DATACUBE_GIT_SCHEME=https",
            "DATACUBE_GIT_USERNAME=git", "DATACUBE_GIT_TOKEN=tok-helper-1"};
+  if (!marker.empty()) p.env.push_back("DATACUBE_GIT_REJECTED=" + marker);
   p.stdin_data = request;
   auto r = RunProcess(p);
   EXPECT_TRUE(r.ok() && r->success());
@@ -79,6 +81,15 @@ TEST(GitEnv, HelperAnswersOnlyGetForTheRightHost) {
   EXPECT_EQ(AskHelper("get", "protocol=http\nhost=h.example:443\n"), "");
   EXPECT_EQ(AskHelper("store", "protocol=https\nhost=h.example:443\n"), "");
   EXPECT_EQ(CredentialHelperScript().find("tok-helper-1"), std::string::npos);
+}
+
+TEST(GitEnv, HelperStopsOfferingARefusedToken) {
+  char tmpl[] = "/tmp/dc-helper-XXXXXX";
+  std::string marker = std::string(::mkdtemp(tmpl)) + "/rejected";
+  std::string req = "protocol=https\nhost=h.example:443\n";
+  EXPECT_NE(AskHelper("get", req, marker), "");
+  EXPECT_EQ(AskHelper("erase", req + "username=git\npassword=tok-helper-1\n", marker), "");
+  EXPECT_EQ(AskHelper("get", req, marker), "");  // no resubmission of the refused token
 }
 
 }  // namespace

@@ -99,7 +99,8 @@ Status ClassifyGitFailure(const ProcessResult& r, const GitFailureContext& c) {
   }
   if (Has(low, {"authentication failed", "could not read username", "could not read password",
                 "terminal prompts disabled", "invalid username or password",
-                "returned error: 401", "http 401", "bad credentials"})) {
+                "returned error: 401", "http 401", "bad credentials", "authentication required",
+                "git credentials for"})) {
     return UnauthenticatedError(prefix + "authentication failed for " + c.host +
                                 ": the server refused the credentials (check the token option "
                                 "or the secret it comes from)");

@@ -1,0 +1,461 @@
+// The git source and sink against a real server: nginx + git http-backend over HTTPS with basic
+// auth, and the LFS fixture (testing/servers/git.sh). Covers the acceptance list of issue 6.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "datacube/base/log.h"
+#include "datacube/crypto/sha256.h"
+#include "datacube/git/git_test_util.h"
+#include "datacube/git/git_transfer.h"
+
+namespace datacube::git {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::GitServer;
+using testing::SeededRepo;
+using testing::Sh;
+namespace fs = std::filesystem;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+class GitServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = testing::ServerFromEnv();
+    if (!s) {
+      const char* req = std::getenv("DATACUBE_REQUIRE_SERVERS");
+      if (req && std::string(req) == "1") {
+        FAIL() << "git test server not configured (DATACUBE_TEST_GIT_* from "
+                  "testing/servers/git.sh)";
+      }
+      GTEST_SKIP() << "git test server not running (testing/servers/git.sh start DIR)";
+    }
+    server_ = *s;
+    char tmpl[] = "/tmp/dc-git-test-XXXXXX";
+    work_ = ::mkdtemp(tmpl);
+    static int counter = 0;
+    name_ = "t" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    repo_ = testing::SeedRepository(server_, name_);
+  }
+  void TearDown() override {
+    if (!work_.empty()) fs::remove_all(work_);
+  }
+  GitSourceOptions Source() { return testing::SourceOptions(server_, name_); }
+  GitSinkOptions Sink() {
+    GitSinkOptions o;
+    static_cast<GitCommonOptions&>(o) = Source();
+    return o;
+  }
+  std::string Git(const std::string& dir, const std::string& args) {
+    return Sh("git -C '" + dir + "' " + args);
+  }
+  void ExpectNoToken(const std::string& dir) {
+    EXPECT_TRUE(testing::FilesContaining(dir, server_.token).empty())
+        << "token found in " << testing::FilesContaining(dir, server_.token)[0];
+  }
+
+  GitServer server_;
+  SeededRepo repo_;
+  std::string name_;
+  std::string work_;
+};
+
+TEST_F(GitServerTest, DefaultRefFallsBackToTheDefaultBranchAndVerifiesLfs) {
+  std::string dir = work_ + "/clone";
+  auto r = CloneOrUpdate(Source(), dir);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->cloned);
+  EXPECT_TRUE(r->fell_back);
+  EXPECT_EQ(r->kind, RefKind::kBranch);
+  EXPECT_EQ(r->ref_name, "main");
+  EXPECT_EQ(r->commit, repo_.c2);
+  EXPECT_NE(r->message.find("\"master\" does not exist"), std::string::npos) << r->message;
+  EXPECT_EQ(ReadAll(dir + "/README"), "v2\n");
+  EXPECT_EQ(ReadAll(dir + "/weights.bin"), repo_.weights);
+  ASSERT_EQ(r->lfs_files.size(), 1u);
+  EXPECT_EQ(r->lfs_files[0].path, "weights.bin");
+  EXPECT_EQ(r->lfs_files[0].sha256, repo_.weights_oid);
+  EXPECT_EQ(r->lfs_bytes, repo_.weights.size());
+  EXPECT_EQ(Git(dir, "symbolic-ref --short HEAD"), "main");
+  EXPECT_EQ(Git(dir, "rev-parse --abbrev-ref main@{upstream}"), "origin/main");
+  EXPECT_EQ(Git(dir, "config --get remote.origin.url"), server_.url + "/" + name_ + ".git");
+  EXPECT_EQ(r->url.find(server_.token), std::string::npos);
+  ExpectNoToken(dir);
+}
+
+TEST_F(GitServerTest, SeedUrlWithEmbeddedTokenAndNoTokenOption) {
+  GitSourceOptions o = Source();
+  o.url = "https://" + server_.token + "@" + server_.host + "/" + name_ + ".git";
+  o.token.clear();
+  o.ref = "main";
+  std::string dir = work_ + "/clone";
+  auto r = CloneOrUpdate(o, dir);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->fell_back);
+  EXPECT_EQ(Git(dir, "config --get remote.origin.url"), server_.url + "/" + name_ + ".git");
+  ExpectNoToken(dir);
+}
+
+TEST_F(GitServerTest, BranchTagAndCommit) {
+  GitSourceOptions o = Source();
+  o.ref = "dev";
+  auto b = CloneOrUpdate(o, work_ + "/branch");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->commit, repo_.dev);
+  EXPECT_EQ(ReadAll(work_ + "/branch/dev.txt"), "dev\n");
+
+  o.ref = "v1";
+  auto t = CloneOrUpdate(o, work_ + "/tag");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->kind, RefKind::kTag);
+  EXPECT_EQ(t->commit, repo_.c1);
+  EXPECT_EQ(ReadAll(work_ + "/tag/README"), "v1\n");
+  EXPECT_EQ(ReadAll(work_ + "/tag/weights.bin"), repo_.weights);
+
+  o.ref = repo_.c1;
+  auto c = CloneOrUpdate(o, work_ + "/commit");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->kind, RefKind::kCommit);
+  EXPECT_EQ(Git(work_ + "/commit", "rev-parse HEAD"), repo_.c1);
+
+  o.ref = repo_.dev.substr(0, 10);  // abbreviated
+  auto a = CloneOrUpdate(o, work_ + "/abbrev");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->commit, repo_.dev);
+
+  o.ref = "no-such-ref";
+  auto missing = CloneOrUpdate(o, work_ + "/missing");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("branches: dev, main"), std::string::npos);
+}
+
+TEST_F(GitServerTest, RerunFetchesAndChecksOut) {
+  GitSourceOptions o = Source();
+  o.ref = "main";
+  std::string dir = work_ + "/clone";
+  ASSERT_TRUE(CloneOrUpdate(o, dir).ok());
+  std::string c3 = testing::CommitToBare(repo_.bare, "main", "v3");
+  auto again = CloneOrUpdate(o, dir);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->cloned);
+  EXPECT_EQ(again->commit, c3);
+  EXPECT_EQ(ReadAll(dir + "/README"), "v3\n");
+  EXPECT_NE(again->message.find("updated"), std::string::npos);
+  // Same clone, another ref.
+  o.ref = "v1";
+  auto tag = CloneOrUpdate(o, dir);
+  ASSERT_TRUE(tag.ok()) << tag.status().ToString();
+  EXPECT_EQ(ReadAll(dir + "/README"), "v1\n");
+  EXPECT_EQ(ReadAll(dir + "/weights.bin"), repo_.weights);
+  // Local edits are never overwritten.
+  std::ofstream(dir + "/README") << "mine\n";
+  auto dirty = CloneOrUpdate(o, dir);
+  EXPECT_EQ(dirty.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(dirty.status().message().find("local changes"), std::string::npos);
+  // A directory that is not a clone of this repository is refused.
+  fs::create_directories(work_ + "/other");
+  std::ofstream(work_ + "/other/file") << "x";
+  EXPECT_EQ(CloneOrUpdate(o, work_ + "/other").status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(GitServerTest, ShallowClone) {
+  GitSourceOptions o = Source();
+  o.ref = "main";
+  o.depth = 1;
+  std::string dir = work_ + "/clone";
+  auto r = CloneOrUpdate(o, dir);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->shallow);
+  EXPECT_EQ(Git(dir, "rev-parse --is-shallow-repository"), "true");
+  EXPECT_EQ(Git(dir, "rev-list --count HEAD"), "1");
+  EXPECT_EQ(ReadAll(dir + "/weights.bin"), repo_.weights);
+  // A later full run deepens it.
+  o.depth = 0;
+  auto full = CloneOrUpdate(o, dir);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_FALSE(full->shallow);
+  EXPECT_EQ(Git(dir, "rev-list --count HEAD"), "2");
+}
+
+TEST_F(GitServerTest, CorruptLfsObjectOnTheServerIsDetected) {
+  std::string obj = server_.lfs_root + "/" + name_ + ".git/" + repo_.weights_oid.substr(0, 2) +
+                    "/" + repo_.weights_oid;
+  std::string bad = repo_.weights;
+  bad[1000] ^= 0x55;
+  std::ofstream(obj, std::ios::binary) << bad;
+  GitSourceOptions o = Source();
+  o.retry.max_attempts = 2;
+  auto r = CloneOrUpdate(o, work_ + "/clone");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("LFS"), std::string::npos);
+  EXPECT_EQ(r.status().message().find(server_.token), std::string::npos);
+  EXPECT_NE(ReadAll(work_ + "/clone/weights.bin"), bad);  // never left as if it were good
+}
+
+TEST_F(GitServerTest, CorruptLocalLfsObjectIsCaughtAndRepaired) {
+  // A branch without weights.bin, so that a later checkout of main takes the file from the
+  // local LFS store again.
+  Sh("cd '" + work_ + "' && git clone -q '" + repo_.bare + "' seed && cd seed && "
+     "git checkout -qb nolfs && git rm -q weights.bin && git commit -qm rm && "
+     "git push -q origin nolfs");
+  GitSourceOptions o = Source();
+  o.ref = "main";
+  std::string dir = work_ + "/clone";
+  ASSERT_TRUE(CloneOrUpdate(o, dir).ok());
+  o.ref = "nolfs";
+  ASSERT_TRUE(CloneOrUpdate(o, dir).ok());
+  ASSERT_FALSE(fs::exists(dir + "/weights.bin"));
+  // Bit rot in the local store: same size, one byte changed.
+  std::string obj = dir + "/.git/lfs/objects/" + repo_.weights_oid.substr(0, 2) + "/" +
+                    repo_.weights_oid.substr(2, 2) + "/" + repo_.weights_oid;
+  ASSERT_TRUE(fs::exists(obj));
+  std::string bad = repo_.weights;
+  bad[5] ^= 1;
+  std::ofstream(obj, std::ios::binary | std::ios::trunc) << bad;
+  o.ref = "main";
+  auto r = CloneOrUpdate(o, dir);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ReadAll(dir + "/weights.bin"), repo_.weights);
+  EXPECT_EQ(ReadAll(obj), repo_.weights);
+}
+
+TEST_F(GitServerTest, PushNewCommitWithLfsFromTheSeedLayout) {
+  GitSourceOptions o = Source();
+  o.ref = "main";
+  std::string parent = work_ + "/pvc/dev/git";
+  auto dir = SeedRepoDir(parent, o.url);
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(CloneOrUpdate(o, *dir).ok());
+  // The user commits in the volume (the clone has git-lfs enabled for *.bin).
+  std::string big(200000, 'q');
+  std::ofstream(*dir + "/new.bin", std::ios::binary) << big;
+  std::ofstream(*dir + "/notes.txt") << "hello\n";
+  Sh("cd '" + *dir + "' && git add new.bin notes.txt && git commit -qm 'add files'");
+  std::string head = Git(*dir, "rev-parse HEAD");
+  auto p = PushRepository(Sink(), parent);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->repo_dir, *dir);
+  EXPECT_EQ(p->branch, "main");
+  EXPECT_EQ(p->commit, head);
+  EXPECT_FALSE(p->up_to_date);
+  EXPECT_EQ(Sh("git -C '" + repo_.bare + "' rev-parse main"), head);
+  std::string oid = crypto::Sha256Hex(big);
+  EXPECT_EQ(ReadAll(server_.lfs_root + "/" + name_ + ".git/" + oid.substr(0, 2) + "/" + oid), big);
+  // Pushing again is a no-op.
+  auto again = PushRepository(Sink(), *dir);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->up_to_date);
+  ExpectNoToken(*dir);
+}
+
+TEST_F(GitServerTest, RejectedPushQuotesTheServer) {
+  GitSourceOptions o = Source();
+  o.ref = "main";
+  std::string dir = work_ + "/clone";
+  ASSERT_TRUE(CloneOrUpdate(o, dir).ok());
+  std::string hook = repo_.bare + "/hooks/pre-receive";
+  std::ofstream(hook) << "#!/bin/sh\necho 'branch main is protected: pushes are not allowed'\n"
+                         "exit 1\n";
+  fs::permissions(hook, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read |
+                            fs::perms::group_exec | fs::perms::others_exec);
+  Sh("cd '" + dir + "' && echo x > x.txt && git add x.txt && git commit -qm x");
+  auto p = PushRepository(Sink(), dir);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(p.status().message().find("branch main is protected: pushes are not allowed"),
+            std::string::npos)
+      << p.status().message();
+  fs::remove(hook);
+
+  // Non-fast-forward: someone else pushed first.
+  testing::CommitToBare(repo_.bare, "main", "theirs");
+  auto nff = PushRepository(Sink(), dir);
+  ASSERT_FALSE(nff.ok());
+  EXPECT_EQ(nff.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(nff.status().message().find("rejected"), std::string::npos)
+      << nff.status().message();
+}
+
+TEST_F(GitServerTest, TokenAppearsNowhere) {
+  // Every process's argv is scanned while a clone (with LFS), an update and a push run; the logs
+  // (debug level, git's own stderr included) go to a file that is checked too.
+  std::string log_path = work_ + "/log.txt";
+  int saved = ::dup(2);
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(fd, 2);
+  ::close(fd);
+  LogConfig old = GetLogConfig();
+  SetLogConfig({LogLevel::kDebug, LogFormat::kText});
+
+  std::vector<pid_t> children;
+  std::vector<std::string> child_argv;
+  GitSourceOptions o = Source();
+  o.url = "https://" + server_.token + "@" + server_.host + "/" + name_ + ".git";
+  o.ref = "main";
+  o.on_child_start = [&](pid_t pid) {
+    children.push_back(pid);
+    child_argv.push_back(ReadAll("/proc/" + std::to_string(pid) + "/cmdline"));
+  };
+  std::string dir = work_ + "/clone";
+  testing::ArgvScanner scanner(server_.token);
+  auto clone = CloneOrUpdate(o, dir);
+  auto update = CloneOrUpdate(o, dir);
+  Sh("cd '" + dir + "' && echo y > y.txt && git add y.txt && git commit -qm y");
+  GitSinkOptions sink;
+  static_cast<GitCommonOptions&>(sink) = o;
+  auto push = PushRepository(sink, dir);
+  GitSourceOptions wrong = o;
+  wrong.ref = "no-such-ref";
+  auto error = CloneOrUpdate(wrong, dir);
+  scanner.Stop();
+
+  SetLogConfig(old);
+  ::dup2(saved, 2);
+  ::close(saved);
+  ASSERT_TRUE(clone.ok()) << clone.status().ToString();
+  ASSERT_TRUE(update.ok()) << update.status().ToString();
+  ASSERT_TRUE(push.ok()) << push.status().ToString();
+  ASSERT_FALSE(error.ok());
+
+  EXPECT_TRUE(scanner.hits().empty()) << "token in argv: " << scanner.hits()[0];
+  EXPECT_GT(scanner.git_processes_seen(), 5u);  // the scanner did see the git children
+  EXPECT_GT(children.size(), 10u);
+  for (const auto& a : child_argv) EXPECT_EQ(a.find(server_.token), std::string::npos) << a;
+  ExpectNoToken(dir);  // .git/config, stored remote, reflogs, LFS logs, work tree
+  std::string log = ReadAll(log_path);
+  EXPECT_NE(log.find("git"), std::string::npos);
+  EXPECT_EQ(log.find(server_.token), std::string::npos);
+  for (const std::string& text : {clone->message, update->message, push->message,
+                                  std::string(error.status().message())}) {
+    EXPECT_EQ(text.find(server_.token), std::string::npos) << text;
+  }
+}
+
+TEST_F(GitServerTest, WrongTokenFailsFastWithoutRetryStorm) {
+  GitSourceOptions o = Source();
+  o.token = "wrong-token-for-test-1";
+  size_t log_start = testing::FileSize(server_.access_log);
+  auto start = std::chrono::steady_clock::now();
+  auto r = CloneOrUpdate(o, work_ + "/clone");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(r.status().message().find("authentication failed for " + server_.host),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(r.status().message().find("wrong-token-for-test-1"), std::string::npos);
+  EXPECT_LT(elapsed, 5s);
+  ::usleep(100'000);  // nginx writes its access log line after the response
+  EXPECT_LE(testing::CountLogLines(server_.access_log, log_start, "\" 401 "), 3u);
+
+  // Push with a wrong token: same.
+  GitSourceOptions good = Source();
+  good.ref = "main";
+  ASSERT_TRUE(CloneOrUpdate(good, work_ + "/ok").ok());
+  GitSinkOptions sink = Sink();
+  sink.token = "wrong-token-for-test-1";
+  auto p = PushRepository(sink, work_ + "/ok");
+  EXPECT_EQ(p.status().code(), StatusCode::kUnauthenticated) << p.status().ToString();
+}
+
+// A TCP listener that never accepts: connections complete in the kernel and then hear nothing,
+// like a host behind a black-holing firewall.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 64);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(GitServerTest, UnreachableHostFailsAfterTheStallTimeout) {
+  SilentListener silent;
+  GitSourceOptions o = Source();
+  o.url = "https://127.0.0.1:" + std::to_string(silent.port()) + "/o/r.git";
+  o.stall_timeout = 2s;
+  o.retry.max_attempts = 2;
+  auto start = std::chrono::steady_clock::now();
+  auto r = CloneOrUpdate(o, work_ + "/clone");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("no response or progress from 127.0.0.1:"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("all 2 attempts failed"), std::string::npos);
+  EXPECT_GE(elapsed, 4s);
+  EXPECT_LT(elapsed, 12s);
+}
+
+TEST_F(GitServerTest, CancellationKillsTheGitChildren) {
+  SilentListener silent;
+  GitSourceOptions o = Source();
+  o.url = "https://127.0.0.1:" + std::to_string(silent.port()) + "/o/r.git";
+  std::stop_source stop;
+  o.stop = stop.get_token();
+  std::vector<pid_t> pids;
+  o.on_child_start = [&](pid_t p) { pids.push_back(p); };
+  std::jthread canceller([&] {
+    std::this_thread::sleep_for(700ms);
+    stop.request_stop();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = CloneOrUpdate(o, work_ + "/clone");
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled) << r.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ASSERT_FALSE(pids.empty());
+  // git and git-remote-https (same process group as the git we started) are gone.
+  for (pid_t p : pids) {
+    std::string stat = ReadAll("/proc/" + std::to_string(p) + "/stat");
+    EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << stat;
+  }
+  EXPECT_EQ(Sh("ps -eo pgid=,stat=,args= | awk '$1==" + std::to_string(pids.back()) +
+               " && $2 !~ /Z/' | wc -l"),
+            "0");
+}
+
+TEST_F(GitServerTest, MissingRepositoryIsNotFound) {
+  GitSourceOptions o = Source();
+  o.url = server_.url + "/does-not-exist.git";
+  auto r = CloneOrUpdate(o, work_ + "/clone");
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << r.status().ToString();
+}
+
+TEST_F(GitServerTest, UntrustedCertificateIsAClearError) {
+  GitSourceOptions o = Source();
+  o.ca_file.clear();
+  auto r = CloneOrUpdate(o, work_ + "/clone");
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("not trusted"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace datacube::git

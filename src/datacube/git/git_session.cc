@@ -1,6 +1,8 @@
 #include "datacube/git/git_session.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 
 #include "datacube/base/cancel.h"
 #include "datacube/git/git_env.h"
@@ -24,14 +26,29 @@ std::string Normalize(std::string url) {
 
 }  // namespace
 
+ScratchDir::ScratchDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/datacube-git-XXXXXX";
+  if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;  // mode 0700
+}
+
+ScratchDir::~ScratchDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
 Result<GitSession> OpenSession(const GitCommonOptions& o, const std::string& repo_dir) {
   if (o.url.empty()) return InvalidArgumentError("git: the url option is required");
   GitSession s;
   DC_ASSIGN_OR_RETURN(s.remote, ParseGitRemote(o.url, o.token));
   if (!o.username.empty()) s.remote.username = o.username;
 
+  s.scratch = std::make_shared<ScratchDir>();
+  if (s.scratch->path().empty()) return ErrnoToStatus(errno, "creating a temporary directory");
   GitEnvOptions env;
   env.getenv = o.getenv;
+  env.rejected_marker = s.scratch->path() + "/credentials-rejected";
   env.remote = &s.remote;
   env.stall_timeout = o.stall_timeout;
   env.ca_file = o.ca_file;

@@ -11,7 +11,22 @@
 
 namespace datacube::git::internal {
 
+// A private directory for one operation (the credential helper's rejection marker), removed
+// with the session.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 struct GitSession {
+  std::shared_ptr<ScratchDir> scratch;
   GitRemote remote;
   // Runs git with LFS downloads skipped during checkout.
   std::unique_ptr<GitRunner> git;
