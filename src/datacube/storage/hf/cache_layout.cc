@@ -1,0 +1,133 @@
+#include "datacube/storage/hf/cache_layout.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "datacube/io/file.h"
+#include "datacube/storage/hf/git_oid.h"
+#include "datacube/storage/object_store.h"
+
+namespace datacube::storage::hf {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status MakeDirs(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return ErrnoToStatus(ec.value(), "creating " + dir);
+  return Status();
+}
+
+std::string TempSibling(const std::string& path) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return path + ".datacube-" + std::to_string(rng() % 1'000'000'000) + ".tmp";
+}
+
+std::string ParentOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+bool IsFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+std::string RepoFolderName(const RepoRef& repo) {
+  std::string id = repo.id;
+  for (size_t pos = 0; (pos = id.find('/', pos)) != std::string::npos; pos += 2) {
+    id.replace(pos, 1, "--");
+  }
+  return std::string(RepoTypePlural(repo.type)) + "--" + id;
+}
+
+std::string RepoCacheDir(const std::string& cache_dir, const RepoRef& repo) {
+  return cache_dir + "/" + RepoFolderName(repo);
+}
+
+std::string SnapshotLinkTarget(std::string_view path, std::string_view etag) {
+  std::string target = "../../";
+  for (char c : path) {
+    if (c == '/') target += "../";
+  }
+  return target + "blobs/" + std::string(etag);
+}
+
+Status LinkSnapshotFile(const std::string& repo_dir, const std::string& commit,
+                        const std::string& path, const std::string& etag) {
+  DC_RETURN_IF_ERROR(ValidateRelativeKey(path));
+  if (!IsGitOid(commit)) return InvalidArgumentError("not a commit sha: " + commit);
+  std::string link = repo_dir + "/snapshots/" + commit + "/" + path;
+  DC_RETURN_IF_ERROR(MakeDirs(ParentOf(link)));
+  std::string target = SnapshotLinkTarget(path, etag);
+  char existing[512];
+  ssize_t n = ::readlink(link.c_str(), existing, sizeof existing);
+  if (n > 0 && std::string_view(existing, static_cast<size_t>(n)) == target) return Status();
+  std::string tmp = TempSibling(link);
+  if (::symlink(target.c_str(), tmp.c_str()) != 0) {
+    return ErrnoToStatus(errno, "creating the cache link " + link);
+  }
+  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoToStatus(err, "placing the cache link " + link);
+  }
+  return Status();
+}
+
+Status WriteRef(const std::string& repo_dir, const std::string& revision,
+                const std::string& commit) {
+  if (revision == commit) return Status();
+  // Ref names come from the user; refuse anything that could climb out of refs/.
+  DC_RETURN_IF_ERROR(ValidateRelativeKey(revision).WithContext("revision"));
+  std::string ref = repo_dir + "/refs/" + revision;
+  DC_RETURN_IF_ERROR(MakeDirs(ParentOf(ref)));
+  std::string tmp = TempSibling(ref);
+  {
+    DC_ASSIGN_OR_RETURN(io::File f, io::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    DC_RETURN_IF_ERROR(f.Write(io::AsBytes(commit)));
+    DC_RETURN_IF_ERROR(f.Sync());
+    DC_RETURN_IF_ERROR(f.Close());
+  }
+  if (::rename(tmp.c_str(), ref.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoToStatus(err, "writing " + ref);
+  }
+  return io::SyncDirectory(ParentOf(ref));
+}
+
+std::optional<std::string> TryLoadFromCache(const std::string& cache_dir, const RepoRef& repo,
+                                            const std::string& path,
+                                            const std::string& revision) {
+  std::string repo_dir = RepoCacheDir(cache_dir, repo);
+  if (!IsDir(repo_dir)) return std::nullopt;
+  // A ref name is replaced by the commit recorded for it.
+  std::string commit = revision;
+  if (IsFile(repo_dir + "/refs/" + revision)) {
+    std::ifstream in(repo_dir + "/refs/" + revision);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    commit = buf.str();
+  }
+  if (IsFile(repo_dir + "/.no_exist/" + commit + "/" + path)) return std::nullopt;
+  if (!IsDir(repo_dir + "/snapshots/" + commit)) return std::nullopt;
+  std::string file = repo_dir + "/snapshots/" + commit + "/" + path;
+  // stat follows the link: a dangling link (blob missing) is not a cached file.
+  if (!IsFile(file)) return std::nullopt;
+  return file;
+}
+
+}  // namespace datacube::storage::hf
