@@ -164,7 +164,8 @@ TEST_F(TransferTest, InterruptedMultipartResumesFromCompletedParts) {
   plan.operation = "upload_part";
   plan.fail_on_call = 5;
   plan.fail_count = 1000;
-  plan.error = PermissionDeniedError("injected permanent failure");
+  // A transient failure that outlasts the retries: the upload is kept for the next run.
+  plan.error = UnavailableError("injected outage");
   auto failing = std::make_shared<FaultInjectingStore>(dst_, plan);
   TransferOptions opts = FastOptions();
   opts.jobs = 1;  // deterministic: parts 1-4 succeed, then failures
@@ -173,6 +174,7 @@ TEST_F(TransferTest, InterruptedMultipartResumesFromCompletedParts) {
   EXPECT_EQ(first->files_failed, 1u);
   EXPECT_FALSE(dst_->GetObject("big.bin").has_value());
   EXPECT_EQ(dst_->open_uploads(), 1u);  // kept for resume
+  EXPECT_EQ(first->status.code(), StatusCode::kUnavailable);
 
   FaultPlan count_only;
   count_only.operation = "upload_part";

@@ -100,8 +100,9 @@ struct ReadOptions {
 struct WriteOptions {
   // Expected size in bytes, when known.
   std::optional<uint64_t> size;
-  // Whole-object SHA-256 (hex), when known before the write; stores that keep checksums record
-  // and verify it.
+  // Whole-object SHA-256 (hex), when known before the write. Stores record it (S3 metadata, the
+  // local xattr cache); network stores also have the server verify it. The local store trusts it
+  // without re-hashing: callers pass the digest of the very bytes they hand over.
   std::string sha256;
   // Source modification time to preserve, where the store can.
   std::optional<int64_t> mtime_ns;
