@@ -13,6 +13,12 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 wanted=$(cat scripts/deps/*.apt | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
 missing=()
 for pkg in $wanted; do
+  # A machine may already carry its own Node.js (newer than Debian's); Debian's npm package would
+  # conflict with it, and any working node + npm will do for our test tools.
+  if { [ "$pkg" = nodejs ] && command -v node >/dev/null; } ||
+     { [ "$pkg" = npm ] && command -v npm >/dev/null; }; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
   fi
