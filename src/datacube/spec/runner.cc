@@ -112,6 +112,7 @@ class Run {
       : loaded_(loaded), options_(options), board_(InitialStatus(loaded), options.on_status) {}
 
   RunOutcome Execute() {
+    board_.Update([](CubeStatus&) {});  // a watcher sees Pending before anything can fail
     if (!loaded_.ok()) return Fail(kReasonInvalidSpec, loaded_.status(), 2);
     const DataCube& cube = loaded_.cube;
     auto resolved = ResolveCube(cube, options_.sources);
