@@ -1,5 +1,8 @@
 #include "datacube/cli/common.h"
+#include "datacube/cli/git_copy.h"
+#include "datacube/cli/hf_copy.h"
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -133,8 +136,8 @@ std::stop_source& InterruptSource() {
 
 // First Ctrl-C cancels cleanly (partial large files stay resumable); a second one kills.
 void OnInterrupt(int) {
-  static volatile std::sig_atomic_t count = 0;
-  if (++count > 1) std::_Exit(130);
+  static std::atomic<int> count{0};  // lock-free, so safe in a signal handler
+  if (count.fetch_add(1) > 0) std::_Exit(130);
   InterruptSource().request_stop();
 }
 
@@ -155,6 +158,14 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   options->stop = InterruptSource().get_token();
+  // Git is not an object store: clone/fetch/checkout and push (git_copy.h).
+  if (src->scheme == Scheme::kGit || dst->scheme == Scheme::kGit) {
+    return RunGitCopy(*src, *dst, flags, delete_extra, options->stop);
+  }
+  // To the Hub: one upload session (a few commits), not one commit per file.
+  if (dst->scheme == Scheme::kHuggingFace && src->is_local() && !delete_extra) {
+    return RunHfUploadCopy(*src, *dst, flags, options->stop);
+  }
 
   storage::StoreConfig config = MakeStoreConfig();
   auto ends = engine::ResolveEndpoints(*src, *dst, config, config);
