@@ -3,7 +3,9 @@
 #include "datacube/cli/hf_copy.h"
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <iostream>
 
@@ -129,16 +131,26 @@ Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
 
 namespace {
 
-std::stop_source& InterruptSource() {
-  static std::stop_source source;
-  return source;
+std::atomic<int> interrupts{0};
+
+// First Ctrl-C cancels cleanly (partial large files stay resumable); a second one exits at once.
+// The handler only counts: requesting a stop runs callbacks that take locks, which is not safe
+// in a signal handler, so a watcher thread turns the count into a stop request.
+void OnInterrupt(int) {
+  if (interrupts.fetch_add(1) > 0) std::_Exit(130);
 }
 
-// First Ctrl-C cancels cleanly (partial large files stay resumable); a second one kills.
-void OnInterrupt(int) {
-  static std::atomic<int> count{0};  // lock-free, so safe in a signal handler
-  if (count.fetch_add(1) > 0) std::_Exit(130);
-  InterruptSource().request_stop();
+// Requests `source` to stop once an interrupt arrives; ends with its own stop token.
+std::jthread WatchInterrupts(std::stop_source source) {
+  return std::jthread([source](std::stop_token done) mutable {
+    while (!done.stop_requested()) {
+      if (interrupts.load() > 0) {
+        source.request_stop();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
 }
 
 }  // namespace
@@ -157,7 +169,9 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
 
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  options->stop = InterruptSource().get_token();
+  std::stop_source interrupt;
+  options->stop = interrupt.get_token();
+  std::jthread watcher = WatchInterrupts(interrupt);
   // Git is not an object store: clone/fetch/checkout and push (git_copy.h).
   if (src->scheme == Scheme::kGit || dst->scheme == Scheme::kGit) {
     return RunGitCopy(*src, *dst, flags, delete_extra, options->stop);
