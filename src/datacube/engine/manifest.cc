@@ -202,11 +202,8 @@ Result<VerifyReport> VerifyManifest(storage::ObjectStore& store, const std::stri
     }
     expected.erase(it);
   }
-  for (const auto& [path, e] : expected) {
-    bool reported = std::any_of(report.corrupted.begin(), report.corrupted.end(),
-                                [&](const std::string& c) { return c.rfind(path + ":", 0) == 0; });
-    if (!reported) report.missing.push_back(path);
-  }
+  // What is left was in the manifest but not in the tree (size mismatches were erased above).
+  for (const auto& [path, e] : expected) report.missing.push_back(path);
   std::sort(report.corrupted.begin(), report.corrupted.end());
   return report;
 }
