@@ -93,6 +93,9 @@ CommandResult S3Clients::Datacube(const std::vector<std::string>& args,
       {"AWS_ACCESS_KEY_ID", server_.access_key},
       {"AWS_SECRET_ACCESS_KEY", server_.secret_key},
       {"AWS_REGION", server_.region},
+      // The endpoint as most users give it once for all commands; tests that check the
+      // --endpoint flag pass it themselves.
+      {"AWS_ENDPOINT_URL_S3", server_.endpoint},
       // No profile files of the person running the tests.
       {"AWS_CONFIG_FILE", scratch_ + "/no-such-aws-config"},
       {"AWS_SHARED_CREDENTIALS_FILE", scratch_ + "/no-such-aws-credentials"},
@@ -107,7 +110,7 @@ CommandResult S3Clients::Datacube(const std::vector<std::string>& args,
       e[k] = v;
     }
   }
-  std::vector<std::string> argv = {DatacubeBin(), "--endpoint", server_.endpoint};
+  std::vector<std::string> argv = {DatacubeBin()};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult r = RunClean(argv, e, unset);
   datacube_outputs_.emplace_back(Join(argv), r.out + r.err);

@@ -37,8 +37,8 @@ class S3Clients {
 
   const S3TestServer& server() const { return server_; }
 
-  // datacube with the endpoint flag and credentials in the environment. `env` overrides
-  // (e.g. a wrong AWS_SECRET_ACCESS_KEY). The output is recorded for SecretLeaks().
+  // datacube with the endpoint (AWS_ENDPOINT_URL_S3) and credentials in its environment. `env`
+  // overrides them (e.g. a wrong AWS_SECRET_ACCESS_KEY). The output is recorded for SecretLeaks().
   CommandResult Datacube(const std::vector<std::string>& args,
                          const std::map<std::string, std::string>& env = {});
   // /usr/bin/aws (never a pyenv shim) with --endpoint-url and path-style addressing.

@@ -170,6 +170,11 @@ TEST_F(S3InteropTest, LsStatCatRmAgreeWithTheAwsCli) {
   auto ls = clients().Datacube({"ls", Url("objs/")});
   ASSERT_EQ(ls.exit_code, 0) << ls.err;
   EXPECT_TRUE(Contains(ls.out, "hello.txt")) << ls.out;
+  // --endpoint wins over AWS_ENDPOINT_URL_S3 (here pointing at a closed port).
+  auto flag = clients().Datacube({"ls", "--endpoint", clients().server().endpoint, Url("objs/")},
+                                 {{"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9"}});
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_TRUE(Contains(flag.out, "hello.txt")) << flag.out;
   auto stat = clients().Datacube({"stat", Url("objs/hello.txt")});
   ASSERT_EQ(stat.exit_code, 0) << stat.err;
   EXPECT_TRUE(Contains(stat.out, "23")) << "size of hello.txt: " << stat.out;

@@ -88,7 +88,7 @@ TEST_F(S3SecurityTest, TraversalKeysWriteNothingOutsideTheSink) {
   ::mkdir(outer2.c_str(), 0755);
   ::mkdir((outer2 + "/sink").c_str(), 0755);
   auto strict = clients().Datacube({"cp", "--strict", "s3://" + bucket, outer2 + "/sink"});
-  EXPECT_EQ(strict.exit_code, 1) << strict.err;
+  EXPECT_NE(strict.exit_code, 0) << strict.err;
   EXPECT_TRUE(Contains(strict.err, "../../etc/passwd")) << strict.err;
 
   // Nothing but the safe file anywhere under the test's directory (the sinks' parents and
