@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "datacube/storage/local/local_store.h"
+#include "datacube/storage/s3/s3_store.h"
 
 namespace datacube::storage {
 
@@ -93,6 +94,7 @@ Result<StoreRef> OpenLocation(const Location& location, const StoreConfig& confi
     case Scheme::kS3:
     case Scheme::kCoreWeave:
     case Scheme::kGcs:
+      return s3::OpenS3Location(location, config, mode);
     case Scheme::kAzure:
     case Scheme::kHuggingFace:
     case Scheme::kGit:

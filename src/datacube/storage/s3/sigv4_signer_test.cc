@@ -120,7 +120,8 @@ std::vector<std::string> SuiteCases() {
 INSTANTIATE_TEST_SUITE_P(AwsSigV4Suite, AwsSuiteTest, ::testing::ValuesIn(SuiteCases()),
                          [](const auto& info) {
                            std::string n = info.param;
-                           for (auto& c : n) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           for (auto& c : n)
+                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return n;
                          });
 
@@ -146,7 +147,9 @@ SigV4Config S3Config() {
 }
 
 TEST(S3ExamplesTest, GetObjectWithRange) {
-  SigV4Request r{"GET", "/test.txt", "",
+  SigV4Request r{"GET",
+                 "/test.txt",
+                 "",
                  {{"Host", kExampleHost},
                   {"Range", "bytes=0-9"},
                   {"x-amz-content-sha256", std::string(kEmptyPayloadSha256)}},
@@ -170,7 +173,9 @@ TEST(S3ExamplesTest, PutObjectWithEncodedKey) {
   const std::string body = "Welcome to Amazon S3.";
   const std::string hash = crypto::Sha256Hex(body);
   ASSERT_EQ(hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-  SigV4Request r{"PUT", "/test%24file.text", "",
+  SigV4Request r{"PUT",
+                 "/test%24file.text",
+                 "",
                  {{"Host", kExampleHost},
                   {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
                   {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
@@ -184,9 +189,12 @@ TEST(S3ExamplesTest, PutObjectWithEncodedKey) {
 }
 
 TEST(S3ExamplesTest, GetBucketLifecycleQueryWithoutValue) {
-  SigV4Request r{"GET", "/", "lifecycle",
-                 {{"Host", kExampleHost}, {"x-amz-content-sha256", std::string(kEmptyPayloadSha256)}},
-                 std::string(kEmptyPayloadSha256)};
+  SigV4Request r{
+      "GET",
+      "/",
+      "lifecycle",
+      {{"Host", kExampleHost}, {"x-amz-content-sha256", std::string(kEmptyPayloadSha256)}},
+      std::string(kEmptyPayloadSha256)};
   SigV4Signature sig = SignHeaders(r, ExampleCredentials(), S3Config(), kExampleDate);
   EXPECT_NE(sig.canonical_request.find("\nlifecycle=\n"), std::string::npos);
   EXPECT_EQ(crypto::Sha256Hex(sig.canonical_request),
@@ -195,9 +203,12 @@ TEST(S3ExamplesTest, GetBucketLifecycleQueryWithoutValue) {
 }
 
 TEST(S3ExamplesTest, ListObjectsQuerySorted) {
-  SigV4Request r{"GET", "/", "max-keys=2&prefix=J",
-                 {{"Host", kExampleHost}, {"x-amz-content-sha256", std::string(kEmptyPayloadSha256)}},
-                 std::string(kEmptyPayloadSha256)};
+  SigV4Request r{
+      "GET",
+      "/",
+      "max-keys=2&prefix=J",
+      {{"Host", kExampleHost}, {"x-amz-content-sha256", std::string(kEmptyPayloadSha256)}},
+      std::string(kEmptyPayloadSha256)};
   SigV4Signature sig = SignHeaders(r, ExampleCredentials(), S3Config(), kExampleDate);
   EXPECT_EQ(crypto::Sha256Hex(sig.canonical_request),
             "df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7");
@@ -264,7 +275,8 @@ TEST(SignHeadersTest, SessionTokenIsSigned) {
   SigV4Signature sig = SignHeaders(r, creds, S3Config(), kExampleDate);
   EXPECT_EQ(sig.signed_headers, "host;x-amz-date;x-amz-security-token");
   bool found = false;
-  for (const auto& [k, v] : r.headers) found |= k == "x-amz-security-token" && v == "token/with+chars";
+  for (const auto& [k, v] : r.headers)
+    found |= k == "x-amz-security-token" && v == "token/with+chars";
   EXPECT_TRUE(found);
 }
 

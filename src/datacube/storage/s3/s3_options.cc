@@ -1,0 +1,188 @@
+#include "datacube/storage/s3/s3_options.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "datacube/base/secret.h"
+#include "datacube/storage/s3/aws_profile.h"
+
+namespace datacube::storage::s3 {
+namespace {
+
+// StoreConfig's accessors live in the registry library, which links this one; these two
+// equivalents keep the dependency one-way.
+std::string Opt(const StoreConfig& config, const std::string& name) {
+  auto it = config.options.find(name);
+  return it == config.options.end() ? std::string() : it->second;
+}
+
+std::optional<std::string> EnvOf(const StoreConfig& config, const std::string& name) {
+  if (config.getenv) return config.getenv(name);
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The first non-empty value of a precedence list, and the name of where it came from.
+struct Picked {
+  std::string value;
+  std::string source;
+};
+
+Picked FirstOf(std::initializer_list<std::pair<std::string, std::string>> candidates) {
+  for (const auto& [value, source] : candidates) {
+    if (!value.empty()) return {value, source};
+  }
+  return {};
+}
+
+Result<AwsCredentials> PickCredentials(const StoreConfig& config, const AwsProfile& profile,
+                                       const std::string& url, std::string* source) {
+  AwsCredentials c;
+  const std::string opt_id = Opt(config, kOptAccessKeyId);
+  const std::string opt_secret = Opt(config, kOptSecretAccessKey);
+  if (!opt_id.empty() || !opt_secret.empty()) {
+    if (opt_id.empty() || opt_secret.empty()) {
+      return InvalidArgumentError(std::string("options ") + kOptAccessKeyId + " and " +
+                                  kOptSecretAccessKey + " must be given together (for " + url +
+                                  ")");
+    }
+    c.access_key_id = opt_id;
+    c.secret_access_key = Secret<>(opt_secret);
+    c.session_token = Secret<>(Opt(config, kOptSessionToken));
+    *source = std::string("options ") + kOptAccessKeyId + "/" + kOptSecretAccessKey;
+    return c;
+  }
+  const std::string env_id = EnvOf(config, "AWS_ACCESS_KEY_ID").value_or("");
+  const std::string env_secret = EnvOf(config, "AWS_SECRET_ACCESS_KEY").value_or("");
+  if (!env_id.empty() && !env_secret.empty()) {
+    c.access_key_id = env_id;
+    c.secret_access_key = Secret<>(env_secret);
+    c.session_token = Secret<>(EnvOf(config, "AWS_SESSION_TOKEN").value_or(""));
+    *source = "environment (AWS_ACCESS_KEY_ID)";
+    return c;
+  }
+  const std::string p_id = profile.Get("aws_access_key_id");
+  const std::string p_secret = profile.Get("aws_secret_access_key");
+  if (!p_id.empty() && !p_secret.empty()) {
+    c.access_key_id = p_id;
+    c.secret_access_key = Secret<>(p_secret);
+    c.session_token = Secret<>(profile.Get("aws_session_token"));
+    *source = "AWS profile \"" + profile.name + "\"";
+    return c;
+  }
+  std::string where = "options " + std::string(kOptAccessKeyId) + "/" + kOptSecretAccessKey +
+                      ", AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile \"" + profile.name + "\"";
+  if (!profile.sources.empty()) where += " in " + profile.sources;
+  return UnauthenticatedError("no credentials for " + url + " (looked in " + where +
+                              "); set them, or pass --no-sign-request for a public bucket");
+}
+
+}  // namespace
+
+Result<bool> ParseBoolOption(const std::string& value, std::string_view option) {
+  std::string v = Lower(value);
+  if (v.empty() || v == "false" || v == "0" || v == "no") return false;
+  if (v == "true" || v == "1" || v == "yes") return true;
+  return InvalidArgumentError(std::string(option) + ": \"" + value + "\" is not true or false");
+}
+
+Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
+                                                const StoreConfig& config) {
+  S3StoreOptions o;
+  o.scheme = location.scheme;
+  o.bucket = location.authority;
+  const std::string url = std::string(SchemeName(location.scheme)) + "://" + o.bucket;
+  auto env = [&](const char* name) { return EnvOf(config, name).value_or(""); };
+
+  DC_ASSIGN_OR_RETURN(AwsProfile profile,
+                      LoadAwsProfile(Opt(config, kOptProfile),
+                                     [&](const std::string& n) { return EnvOf(config, n); }));
+
+  // Endpoint.
+  EndpointSettings es;
+  es.scheme = location.scheme;
+  es.bucket = o.bucket;
+  switch (location.scheme) {
+    case Scheme::kCoreWeave:
+      es.endpoint = FirstOf({{Opt(config, kOptCwEndpoint), ""},
+                             {env("DATACUBE_CW_ENDPOINT"), ""},
+                             {Opt(config, kOptEndpoint), ""}})
+                        .value;
+      break;
+    case Scheme::kGcs:
+      es.endpoint = Opt(config, kOptEndpoint);
+      break;
+    default:
+      es.endpoint = FirstOf({{Opt(config, kOptEndpoint), ""},
+                             {env("AWS_ENDPOINT_URL_S3"), ""},
+                             {env("AWS_ENDPOINT_URL"), ""},
+                             {profile.Get("s3.endpoint_url"), ""},
+                             {profile.Get("endpoint_url"), ""}})
+                        .value;
+      break;
+  }
+  if (location.scheme == Scheme::kGcs) {
+    es.region = Opt(config, kOptRegion);
+  } else {
+    es.region = FirstOf({{Opt(config, kOptRegion), ""},
+                         {env("AWS_REGION"), ""},
+                         {env("AWS_DEFAULT_REGION"), ""},
+                         {profile.Get("region"), ""}})
+                    .value;
+  }
+  Picked addressing = FirstOf({{Opt(config, kOptAddressing), kOptAddressing},
+                               {profile.Get("s3.addressing_style"),
+                                "s3.addressing_style of AWS profile \"" + profile.name + "\""}});
+  DC_ASSIGN_OR_RETURN(es.addressing, ParseAddressing(addressing.value, addressing.source));
+  DC_ASSIGN_OR_RETURN(o.endpoint, ResolveEndpoint(es));
+
+  // Credentials.
+  DC_ASSIGN_OR_RETURN(bool anonymous,
+                      ParseBoolOption(Opt(config, kOptNoSignRequest), kOptNoSignRequest));
+  if (anonymous) {
+    o.credentials_source = "none (--no-sign-request)";
+  } else {
+    DC_ASSIGN_OR_RETURN(o.credentials,
+                        PickCredentials(config, profile, url, &o.credentials_source));
+    RegisterSecretForRedaction(o.credentials.secret_access_key.reveal());
+    RegisterSecretForRedaction(o.credentials.session_token.reveal());
+  }
+
+  DC_ASSIGN_OR_RETURN(bool no_check,
+                      ParseBoolOption(Opt(config, kOptNoCheckBucket), kOptNoCheckBucket));
+  o.check_bucket = !no_check;
+  const std::string checksum = Lower(Opt(config, kOptUploadChecksum));
+  if (checksum.empty() || checksum == "auto") {
+    o.upload_checksum = UploadChecksum::kAuto;
+  } else if (checksum == "sha256") {
+    o.upload_checksum = UploadChecksum::kSha256;
+  } else {
+    return InvalidArgumentError(std::string(kOptUploadChecksum) + ": \"" + checksum +
+                                "\" is not one of auto, sha256");
+  }
+
+  // Transport: proxies from the (possibly DataCube-provided) environment, and the CA bundle.
+  o.transport =
+      http::TransportOptionsFromEnv([&](const std::string& n) { return EnvOf(config, n); });
+  Picked ca =
+      FirstOf({{Opt(config, kOptCaBundle), kOptCaBundle},
+               {env("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"},
+               {profile.Get("ca_bundle"), "ca_bundle of AWS profile \"" + profile.name + "\""}});
+  if (!ca.value.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(ca.value, ec)) {
+      return InvalidArgumentError(ca.source + " names \"" + ca.value +
+                                  "\", which is not a readable file of CA certificates");
+    }
+    o.transport.ca_file = ca.value;
+  }
+  return o;
+}
+
+}  // namespace datacube::storage::s3

@@ -1,0 +1,248 @@
+#include "datacube/storage/s3/s3_xml.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <pugixml.hpp>
+
+namespace datacube::storage::s3 {
+namespace {
+
+Status Load(pugi::xml_document& doc, std::string_view xml, std::string_view what) {
+  pugi::xml_parse_result r = doc.load_buffer(xml.data(), xml.size());
+  if (!r) {
+    return DataLossError("malformed " + std::string(what) + " response from the server (" +
+                         r.description() + " at byte " + std::to_string(r.offset) + ")");
+  }
+  return Status();
+}
+
+Result<pugi::xml_node> Root(pugi::xml_document& doc, std::string_view xml, std::string_view name) {
+  DC_RETURN_IF_ERROR(Load(doc, xml, name));
+  pugi::xml_node root = doc.child(std::string(name).c_str());
+  if (!root) {
+    return DataLossError("expected a <" + std::string(name) + "> document from the server, got <" +
+                         std::string(doc.first_child().name()) + ">");
+  }
+  return root;
+}
+
+std::string Text(const pugi::xml_node& node, const char* child) {
+  return node.child(child).text().as_string();
+}
+
+std::string Unquote(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// encoding-type=url: AWS encodes like an HTML form ('+' for a space); others use %20. Both
+// decode the same way because a literal '+' is always sent as %2B.
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool IsTrue(const pugi::xml_node& node, const char* child) {
+  std::string v = Text(node, child);
+  return v == "true" || v == "True" || v == "TRUE";
+}
+
+class StringWriter final : public pugi::xml_writer {
+ public:
+  void write(const void* data, size_t size) override {
+    out.append(static_cast<const char*>(data), size);
+  }
+  std::string out;
+};
+
+std::string Print(const pugi::xml_document& doc) {
+  StringWriter w;
+  doc.save(w, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+  return w.out;
+}
+
+}  // namespace
+
+std::optional<S3ErrorDocument> ParseErrorDocument(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size())) return std::nullopt;
+  pugi::xml_node e = doc.child("Error");
+  if (!e) return std::nullopt;
+  S3ErrorDocument d;
+  d.code = Text(e, "Code");
+  d.message = Text(e, "Message");
+  d.request_id = Text(e, "RequestId");
+  d.host_id = Text(e, "HostId");
+  d.bucket = Text(e, "BucketName");
+  if (d.bucket.empty()) d.bucket = Text(e, "Bucket");
+  d.key = Text(e, "Key");
+  d.region = Text(e, "Region");
+  d.endpoint = Text(e, "Endpoint");
+  return d;
+}
+
+Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
+  pugi::xml_document doc;
+  DC_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml, "ListBucketResult"));
+  const bool url_encoded = Text(root, "EncodingType") == "url";
+  auto decode = [&](std::string s) { return url_encoded ? UrlDecode(s) : s; };
+  ListObjectsPage page;
+  for (pugi::xml_node c : root.children("Contents")) {
+    ListedObject o;
+    o.key = decode(Text(c, "Key"));
+    o.size = c.child("Size").text().as_ullong();
+    o.etag = Unquote(Text(c, "ETag"));
+    o.last_modified_ns = ParseIso8601(Text(c, "LastModified"));
+    page.objects.push_back(std::move(o));
+  }
+  for (pugi::xml_node p : root.children("CommonPrefixes")) {
+    page.common_prefixes.push_back(decode(Text(p, "Prefix")));
+  }
+  page.truncated = IsTrue(root, "IsTruncated");
+  page.next_continuation_token = Text(root, "NextContinuationToken");
+  if (page.truncated && page.next_continuation_token.empty()) {
+    return DataLossError("the server said the listing continues but sent no continuation token");
+  }
+  return page;
+}
+
+Result<std::string> ParseInitiateMultipartUpload(std::string_view xml) {
+  pugi::xml_document doc;
+  DC_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml, "InitiateMultipartUploadResult"));
+  std::string id = Text(root, "UploadId");
+  if (id.empty()) return DataLossError("the server started a multipart upload without an id");
+  return id;
+}
+
+Result<ListPartsPage> ParseListParts(std::string_view xml) {
+  pugi::xml_document doc;
+  DC_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml, "ListPartsResult"));
+  ListPartsPage page;
+  for (pugi::xml_node p : root.children("Part")) {
+    ListedPart part;
+    part.number = p.child("PartNumber").text().as_uint();
+    part.size = p.child("Size").text().as_ullong();
+    part.etag = Unquote(Text(p, "ETag"));
+    part.checksum_sha256 = Text(p, "ChecksumSHA256");
+    page.parts.push_back(std::move(part));
+  }
+  page.truncated = IsTrue(root, "IsTruncated");
+  page.next_part_number_marker = Text(root, "NextPartNumberMarker");
+  return page;
+}
+
+Result<ListUploadsPage> ParseListMultipartUploads(std::string_view xml) {
+  pugi::xml_document doc;
+  DC_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml, "ListMultipartUploadsResult"));
+  const bool url_encoded = Text(root, "EncodingType") == "url";
+  auto decode = [&](std::string s) { return url_encoded ? UrlDecode(s) : s; };
+  ListUploadsPage page;
+  for (pugi::xml_node u : root.children("Upload")) {
+    ListedUpload up;
+    up.key = decode(Text(u, "Key"));
+    up.upload_id = Text(u, "UploadId");
+    up.initiated_ns = ParseIso8601(Text(u, "Initiated"));
+    page.uploads.push_back(std::move(up));
+  }
+  page.truncated = IsTrue(root, "IsTruncated");
+  page.next_key_marker = decode(Text(root, "NextKeyMarker"));
+  page.next_upload_id_marker = Text(root, "NextUploadIdMarker");
+  return page;
+}
+
+Result<std::vector<DeleteFailure>> ParseDeleteResult(std::string_view xml) {
+  pugi::xml_document doc;
+  DC_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml, "DeleteResult"));
+  std::vector<DeleteFailure> failures;
+  for (pugi::xml_node e : root.children("Error")) {
+    failures.push_back({Text(e, "Key"), Text(e, "Code"), Text(e, "Message")});
+  }
+  return failures;
+}
+
+Result<std::string> ParseResultEtag(std::string_view xml, std::string_view root_name) {
+  pugi::xml_document doc;
+  DC_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml, root_name));
+  return Unquote(Text(root, "ETag"));
+}
+
+std::string BuildCompleteMultipartUploadXml(const std::vector<CompletedPartXml>& parts) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("CompleteMultipartUpload");
+  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  for (const auto& p : parts) {
+    pugi::xml_node part = root.append_child("Part");
+    part.append_child("PartNumber").text().set(p.number);
+    std::string etag = p.etag;
+    if (etag.empty() || etag.front() != '"') etag = "\"" + etag + "\"";
+    part.append_child("ETag").text().set(etag.c_str());
+    if (!p.checksum_sha256.empty()) {
+      part.append_child("ChecksumSHA256").text().set(p.checksum_sha256.c_str());
+    }
+  }
+  return Print(doc);
+}
+
+std::string BuildDeleteXml(const std::vector<std::string>& keys) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("Delete");
+  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  root.append_child("Quiet").text().set("true");
+  for (const auto& k : keys) {
+    root.append_child("Object").append_child("Key").text().set(k.c_str());
+  }
+  return Print(doc);
+}
+
+std::string BuildCreateBucketXml(std::string_view region) {
+  if (region.empty() || region == "us-east-1") return "";
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("CreateBucketConfiguration");
+  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  root.append_child("LocationConstraint").text().set(std::string(region).c_str());
+  return Print(doc);
+}
+
+std::optional<int64_t> ParseIso8601(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fff...]Z
+  if (text.size() < 20) return std::nullopt;
+  std::tm tm{};
+  std::string s(text);
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t secs = timegm(&tm);
+  int64_t nanos = 0;
+  if (s.size() > 19 && s[19] == '.') {
+    int64_t scale = 100'000'000;
+    for (size_t i = 20; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
+      nanos += (s[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  return secs * 1'000'000'000 + nanos;
+}
+
+}  // namespace datacube::storage::s3
