@@ -3,10 +3,12 @@
 // `datacube run` configure backends identically. Backends read their options in their own
 // Options::FromConfig and report unknown or invalid values by option name.
 #include "datacube/cli/common.h"
+#include "datacube/cli/git_copy.h"
 
 namespace datacube::cli {
 
 void AddBackendFlags(CLI::App& app) {
+  AddGitFlags(app);
   (void)app;  // backends add their flags here as they land
 }
 
