@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh datacube make_sample_model
 DC=$PWD/build/src/datacube/cli/datacube
 MODEL=demo/source/demo-model
 PVC=demo/pvc
