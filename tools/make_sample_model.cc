@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
     if (flag == "--total-mib") total_mib = std::strtoull(argv[i + 1], nullptr, 10);
     else if (flag == "--shards") shards = std::atoi(argv[i + 1]);
   }
-  ::mkdir(dir.c_str(), 0755);
+  for (size_t i = 1; i <= dir.size(); ++i) {  // mkdir -p
+    if (i == dir.size() || dir[i] == '/') ::mkdir(dir.substr(0, i).c_str(), 0755);
+  }
   nlohmann::json weight_map = nlohmann::json::object();
   for (int s = 1; s <= shards; ++s) {
     char name[64];
