@@ -35,7 +35,9 @@ Location ProbeLocation(EndpointType type) {
 }
 
 Status Probe(EndpointType type) {
-  if (type == EndpointType::kPvc) return Status();
+  // git cubes run through the git module (git_attempt.h), which this library links, rather than
+  // through a registry store.
+  if (type == EndpointType::kPvc || type == EndpointType::kGit) return Status();
   storage::StoreConfig config;
   config.options = {{"s3-endpoint", kUnreachable},
                     {"s3-access-key-id", "probe"},

@@ -36,37 +36,20 @@ std::string CleanSubPath(std::string_view sub) {
   return out;
 }
 
-std::string JoinPath(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + "/" + b;
-}
-
 std::string Option(const ResolvedCube& r, const std::string& name, std::string fallback = "") {
   auto it = r.options.find(name);
   return it == r.options.end() ? fallback : it->second;
 }
 
-// The repository's directory name: the last path component without ".git".
-std::string RepoDirName(const std::string& repo_path) {
-  std::string p = repo_path;
-  while (!p.empty() && p.back() == '/') p.pop_back();
-  std::string base = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
-  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".git") == 0) base.resize(base.size() - 4);
-  return base;
-}
-
 Result<Location> GitLocation(CubeTransfer& t, const ResolvedCube& r, bool is_sink) {
+  // The git module takes the URL as written (it moves user information out of it itself); the
+  // Location, which is printed, never holds it.
   std::string url = Option(r, "url");
-  std::string token = TakeUrlToken(url);
-  if (!token.empty()) {
-    RegisterSecretForRedaction(token);
-    // An explicit token option wins; the URL's copy was only the seed's way to pass it.
-    if (t.config.Option("token").empty()) t.config.options["token"] = token;
-  }
-  t.config.options["url"] = url;
-  bool tls = url.rfind("https://", 0) == 0;
-  std::string rest = url.substr(url.find("://") + 3);
+  std::string clean = url;
+  std::string token = TakeUrlToken(clean);
+  if (!token.empty()) RegisterSecretForRedaction(token);
+  bool tls = clean.rfind("https://", 0) == 0;
+  std::string rest = clean.substr(clean.find("://") + 3);
   size_t slash = rest.find('/');
   Location loc;
   loc.scheme = Scheme::kGit;
@@ -75,12 +58,11 @@ Result<Location> GitLocation(CubeTransfer& t, const ResolvedCube& r, bool is_sin
   loc.repo = slash == std::string::npos ? "" : rest.substr(slash + 1);
   while (!loc.repo.empty() && loc.repo.back() == '/') loc.repo.pop_back();
   if (loc.authority.empty() || loc.repo.empty()) {
-    return InvalidArgumentError("option \"url\": \"" + url + "\" must name a host and a repository");
+    return InvalidArgumentError("option \"url\": \"" + clean +
+                                "\" must name a host and a repository");
   }
-  if (!is_sink) {
-    loc.revision = Option(r, "ref", "master");
-    t.config.options["ref"] = loc.revision;
-  }
+  if (!is_sink) loc.revision = Option(r, "ref", "master");
+  (void)t;
   return loc;
 }
 
@@ -188,9 +170,6 @@ Result<CubeTransfer> PlanCubeTransfer(const DataCube& cube, const ResolvedCube& 
   pvc_loc.scheme = Scheme::kPvc;
   pvc_loc.authority = pvc_side->pvc->name;
   pvc_loc.path = CleanSubPath(pvc_side->pvc->sub_path);
-  if (*service->type == EndpointType::kGit) {
-    pvc_loc.path = JoinPath(pvc_loc.path, RepoDirName(service_loc.repo));
-  }
   t.pvc_volume_dir = t.config.pvc_root + "/" + pvc_side->pvc->name;
   t.create_pvc_if_missing = t.pvc_is_sink && pvc_side->pvc->template_spec.has_value();
   t.source = t.pvc_is_sink ? service_loc : pvc_loc;

@@ -4,10 +4,10 @@
 //   pvc          -> pvc://NAME/subPath under --pvc-root
 //   s3           -> the s3-uri; s3-* options go to the S3 backend under the same names
 //   huggingface  -> hf://[datasets/|spaces/]ORG/NAME[@revision][/path-in-repo]
-//   git          -> git+https://host/owner/repo.git@ref; a token written into the URL's userinfo
-//                   (the seed's https://$(TOKEN)@host/...) is moved to the `token` option so it
-//                   never travels inside a URL. As `git clone` does, the repository lives in a
-//                   directory named after it: download into <subPath>/<repo>, upload from there.
+//   git          -> git+https://host/owner/repo.git@ref, for display; the git module gets the
+//                   `url` option as written and takes a token out of its user information (the
+//                   seed's https://$(TOKEN)@host/...) itself. The PVC side is the parent
+//                   directory; the repository is <subPath>/<repo> (git_attempt.h).
 //
 // executor.env applies through StoreConfig::getenv, without touching the process environment.
 #pragma once

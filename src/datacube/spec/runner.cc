@@ -14,6 +14,7 @@
 #include "datacube/base/units.h"
 #include "datacube/engine/manifest.h"
 #include "datacube/retry/retry.h"
+#include "datacube/spec/git_attempt.h"
 #include "datacube/spec/status_board.h"
 
 namespace datacube::spec {
@@ -124,6 +125,7 @@ class Run {
     auto transfer = PlanCubeTransfer(cube, *resolved, loaded_.extra_args, options_.plan);
     if (!transfer.ok()) return Fail(kReasonInvalidSpec, transfer.status(), 2);
     transfer_ = std::move(*transfer);
+    is_git_ = cube.service()->type == EndpointType::kGit;
     Status pvc = PreparePvc();
     if (!pvc.ok()) return Fail(ReasonFor(pvc), pvc, 1);
     if (options_.dry_run) return DryRun();
@@ -191,7 +193,18 @@ class Run {
     // Listing and opening happen on this thread; the engine's workers get the token themselves.
     CancellationScope scope(stop.get_token());
     engine::ProgressReporter progress(options_.progress_mode);
-    {
+    if (is_git_) {
+      GitAttemptOutcome git = RunGitAttempt(transfer_, stop.get_token());
+      out.status = git.status;
+      if (git.status.ok()) {
+        LogInfo(git.message);
+        out.result = git.result;
+        board_.Update([&](CubeStatus& s) {
+          s.progress = ProgressStatus{git.result.bytes, git.result.bytes, git.result.files,
+                                      git.result.files, 0};
+        });
+      }
+    } else {
       progress.Start();
       ProgressTicker ticker(board_, progress, options_.status_interval);
       auto ends = Open(transfer_);
@@ -286,6 +299,17 @@ class Run {
   }
 
   RunOutcome DryRun() {
+    if (is_git_) {
+      // git decides what to fetch or push itself; say what would run and touch nothing.
+      LogInfo("dry run: would " +
+              std::string(transfer_.pvc_is_sink ? "clone or update " + transfer_.source.ToString() +
+                                                      " below " + transfer_.sink.ToString()
+                                                : "push " + transfer_.source.ToString() + " to " +
+                                                      transfer_.sink.ToString()));
+      RunOutcome out;
+      out.status = board_.Snapshot();
+      return out;
+    }
     engine::TransferOptions o = transfer_.options;
     o.dry_run = true;
     // The sink PVC path may not exist yet; plan against an empty directory instead of creating
@@ -351,6 +375,7 @@ class Run {
   const RunOptions& options_;
   StatusBoard board_;
   CubeTransfer transfer_;
+  bool is_git_ = false;
 };
 
 }  // namespace
