@@ -1,6 +1,7 @@
 // The git source and sink against a real server: nginx + git http-backend over HTTPS with basic
 // auth, and the LFS fixture (testing/servers/git.sh). Covers the acceptance list of issue 6.
 #include <fcntl.h>
+#include <poll.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,6 +10,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "datacube/base/log.h"
@@ -440,6 +443,104 @@ TEST_F(GitServerTest, CancellationKillsTheGitChildren) {
   EXPECT_EQ(Sh("ps -eo pgid=,stat=,args= | awk '$1==" + std::to_string(pids.back()) +
                " && $2 !~ /Z/' | wc -l"),
             "0");
+}
+
+// An HTTP CONNECT proxy on loopback that records the targets it was asked for.
+class ConnectProxy {
+ public:
+  ConnectProxy() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Accept(); });
+  }
+  ~ConnectProxy() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (auto& t : relays_) t.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> targets() {
+    std::lock_guard<std::mutex> l(mu_);
+    return targets_;
+  }
+
+ private:
+  void Accept() {
+    while (!stop_) {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      relays_.emplace_back([this, c] { Relay(c); });
+    }
+  }
+  void Relay(int c) {
+    std::string head;
+    char buf[16384];
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) return (void)::close(c);
+      head.append(buf, n);
+    }
+    std::string target = head.substr(8, head.find(' ', 8) - 8);  // "CONNECT host:port HTTP/1.1"
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      targets_.push_back(target);
+    }
+    int port = std::stoi(target.substr(target.rfind(':') + 1));
+    int u = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::connect(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(u);
+      return (void)::close(c);
+    }
+    std::string ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+    ::write(c, ok.data(), ok.size());
+    pollfd fds[2] = {{c, POLLIN, 0}, {u, POLLIN, 0}};
+    while (::poll(fds, 2, 10'000) > 0) {
+      int from = (fds[0].revents != 0) ? 0 : 1;
+      ssize_t n = ::read(fds[from].fd, buf, sizeof buf);
+      if (n <= 0 || ::write(fds[1 - from].fd, buf, n) != n) break;
+    }
+    ::close(u);
+    ::close(c);
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::vector<std::thread> relays_;
+  std::mutex mu_;
+  std::vector<std::string> targets_;
+};
+
+TEST_F(GitServerTest, ProxyFromTheTransferEnvironment) {
+  ConnectProxy proxy;
+  GitSourceOptions o = Source();
+  o.ref = "main";
+  o.lfs = false;  // git-lfs (Go) never proxies loopback addresses
+  auto base_env = o.getenv;
+  std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  o.getenv = [&](const std::string& n) -> std::optional<std::string> {
+    if (n == "https_proxy" || n == "HTTPS_PROXY") return proxy_url;
+    return base_env(n);
+  };
+  auto r = CloneOrUpdate(o, work_ + "/clone");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ReadAll(work_ + "/clone/README"), "v2\n");
+  auto targets = proxy.targets();
+  ASSERT_FALSE(targets.empty());
+  EXPECT_EQ(targets[0], server_.host);
 }
 
 TEST_F(GitServerTest, MissingRepositoryIsNotFound) {
