@@ -4,11 +4,13 @@
 // Options::FromConfig and report unknown or invalid values by option name.
 #include "datacube/cli/common.h"
 #include "datacube/cli/git_copy.h"
+#include "datacube/cli/hf_copy.h"
 
 namespace datacube::cli {
 
 void AddBackendFlags(CLI::App& app) {
   AddGitFlags(app);
+  AddHfFlags(app);
   (void)app;  // backends add their flags here as they land
 }
 

@@ -14,5 +14,6 @@ void RegisterObjectCommands(CLI::App& app);    // ls, stat, cat, rm
 void RegisterManifestCommands(CLI::App& app);  // manifest, verify
 void RegisterVersionCommand(CLI::App& app);    // version
 void RegisterRunCommands(CLI::App& app);       // run, validate-cube (DataCube specs)
+void RegisterHfCommands(CLI::App& app);        // hf download, hf upload
 
 }  // namespace datacube::cli

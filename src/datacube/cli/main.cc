@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   RegisterObjectCommands(app);
   RegisterManifestCommands(app);
   RegisterRunCommands(app);
+  RegisterHfCommands(app);
   RegisterVersionCommand(app);
   app.parse_complete_callback([] { ApplyLogging().IgnoreError(); });
   try {

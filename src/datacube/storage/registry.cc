@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "datacube/storage/hf/hf_open.h"
 #include "datacube/storage/local/local_store.h"
 #include "datacube/storage/s3/s3_store.h"
 
@@ -95,8 +96,9 @@ Result<StoreRef> OpenLocation(const Location& location, const StoreConfig& confi
     case Scheme::kCoreWeave:
     case Scheme::kGcs:
       return s3::OpenS3Location(location, config, mode);
-    case Scheme::kAzure:
     case Scheme::kHuggingFace:
+      return hf::OpenHfLocation(location, config, mode);
+    case Scheme::kAzure:
     case Scheme::kGit:
     case Scheme::kHttp:
       break;

@@ -1,0 +1,231 @@
+// `datacube hf download|upload`, cp to hf://, and the Hugging Face backend flags (hf_copy.h).
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "datacube/base/log.h"
+#include "datacube/base/secret.h"
+#include "datacube/cli/commands.h"
+#include "datacube/cli/hf_copy.h"
+#include "datacube/engine/manifest.h"
+#include "datacube/storage/hf/hf_transfer.h"
+#include "datacube/storage/hf/hub_options.h"
+
+namespace datacube::cli {
+namespace {
+
+// --token-file: read at parse time, so the value never has to be on any command line.
+void ReadTokenFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CLI::ValidationError("--token-file", "cannot read " + path);
+  std::string token((std::istreambuf_iterator<char>(in)), {});
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  if (token.empty()) throw CLI::ValidationError("--token-file", path + " is empty");
+  RegisterSecretForRedaction(token);
+  Globals().backend_options["token"] = token;
+}
+
+int Finish(const engine::TransferReport& report, const std::string& manifest_out) {
+  if (!manifest_out.empty()) {
+    std::vector<engine::ManifestEntry> entries;
+    for (const auto& f : report.files) {
+      if ((f.action == engine::FileAction::kCopied || f.action == engine::FileAction::kSkipped) &&
+          !f.sha256.empty()) {
+        entries.push_back({f.path, f.size, f.sha256});
+      }
+    }
+    Status s = engine::WriteManifestFile(manifest_out, std::move(entries));
+    if (!s.ok()) return ReportError(s.WithContext("--manifest-out"));
+  }
+  if (!Globals().quiet) LogInfo(report.Summary());
+  if (!report.status.ok()) return ReportError(report.status);
+  return kExitOk;
+}
+
+std::stop_source& HfInterrupt() {
+  static std::stop_source source;
+  return source;
+}
+
+void OnHfInterrupt(int) {
+  static std::atomic<int> count{0};  // lock-free, so safe in a signal handler
+  if (count.fetch_add(1) > 0) std::_Exit(130);
+  HfInterrupt().request_stop();
+}
+
+struct DownloadArgs {
+  std::string repo;
+  std::vector<std::string> files;
+  std::string local_dir;
+  std::string cache_dir;
+  TransferFlags flags;
+};
+
+int RunDownload(const DownloadArgs& a) {
+  auto loc = ParseLocation(a.repo.rfind("hf://", 0) == 0 ? a.repo : "hf://" + a.repo);
+  if (!loc.ok()) return ReportError(loc.status().WithContext("repository"));
+  auto options = MakeTransferOptions(a.flags);
+  if (!options.ok()) return ReportError(options.status());
+  auto mode = ParseProgressMode(Globals().progress);
+  if (!mode.ok()) return ReportError(mode.status());
+  std::signal(SIGINT, OnHfInterrupt);
+  std::signal(SIGTERM, OnHfInterrupt);
+  options->stop = HfInterrupt().get_token();
+
+  storage::hf::DownloadRequest request;
+  request.location = *loc;
+  request.config = MakeStoreConfig();
+  request.files = a.files;
+  request.local_dir = a.local_dir;
+  request.cache_dir = a.cache_dir;
+  if (request.local_dir.empty() && request.cache_dir.empty()) {
+    request.cache_dir = storage::hf::DefaultHubCacheDir(request.config);
+  }
+  request.transfer = *options;
+  engine::ProgressReporter progress(*mode);
+  progress.Start();
+  auto report = storage::hf::Download(request, &progress);
+  progress.Stop();
+  if (!report.ok()) return ReportError(report.status());
+  if (!report->snapshot_dir.empty()) std::printf("%s\n", report->snapshot_dir.c_str());
+  if (options->stop.stop_requested()) {
+    LogError("interrupted; rerun the same command to resume");
+    return kExitFailure;
+  }
+  return Finish(report->transfer, a.flags.manifest_out);
+}
+
+struct UploadArgs {
+  std::string repo;
+  std::string local;
+  std::string path_in_repo;
+  std::string message;
+  std::string description;
+  bool create_repo = false;
+  bool private_repo = false;
+  bool create_pr = false;
+  TransferFlags flags;
+};
+
+int RunUpload(const UploadArgs& a) {
+  auto loc = ParseLocation(a.repo.rfind("hf://", 0) == 0 ? a.repo : "hf://" + a.repo);
+  if (!loc.ok()) return ReportError(loc.status().WithContext("repository"));
+  auto options = MakeTransferOptions(a.flags);
+  if (!options.ok()) return ReportError(options.status());
+  auto mode = ParseProgressMode(Globals().progress);
+  if (!mode.ok()) return ReportError(mode.status());
+  std::signal(SIGINT, OnHfInterrupt);
+  std::signal(SIGTERM, OnHfInterrupt);
+
+  storage::hf::UploadRequest r;
+  r.location = *loc;
+  r.config = MakeStoreConfig();
+  r.local_path = a.local;
+  r.path_in_repo = a.path_in_repo;
+  r.commit_message = a.message;
+  r.commit_description = a.description;
+  r.create_repo = a.create_repo;
+  r.private_repo = a.private_repo;
+  r.create_pr = a.create_pr;
+  r.filter = options->filter;
+  r.jobs = options->jobs;
+  r.retry = options->retry;
+  r.stop = HfInterrupt().get_token();
+  engine::ProgressReporter progress(*mode);
+  progress.Start();
+  auto report = storage::hf::Upload(r, &progress);
+  progress.Stop();
+  if (!report.ok()) return ReportError(report.status());
+  for (const auto& c : report->commits) std::printf("commit %s\n", c.c_str());
+  if (!report->pull_request_url.empty()) {
+    std::printf("pull request %s\n", report->pull_request_url.c_str());
+  }
+  return Finish(report->transfer, a.flags.manifest_out);
+}
+
+}  // namespace
+
+void AddHfFlags(CLI::App& app) {
+  auto set = [](const char* name) {
+    return [name](const std::string& v) { Globals().backend_options[name] = v; };
+  };
+  app.add_option_function<std::string>(
+         "--token",
+         [](const std::string& v) {
+           RegisterSecretForRedaction(v);
+           Globals().backend_options["token"] = v;
+         },
+         "Hugging Face token (visible in the process list: prefer HF_TOKEN or --token-file)")
+      ->type_name("TOKEN");
+  app.add_option_function<std::string>("--token-file", ReadTokenFile,
+                                        "Hugging Face: file holding the token");
+  app.add_option_function<std::string>("--revision", set("revision"),
+                                        "Hugging Face: branch, tag, commit or refs/pr/N");
+  app.add_option_function<std::string>("--repo-type", set("repo-type"),
+                                        "Hugging Face: model (default), dataset or space")
+      ->check(CLI::IsMember({"model", "dataset", "space"}));
+}
+
+void RegisterHfCommands(CLI::App& app) {
+  CLI::App* hf = app.add_subcommand("hf", "Hugging Face Hub: download and upload repositories");
+  hf->require_subcommand(1);
+
+  auto d = std::make_shared<DownloadArgs>();
+  CLI::App* dl = hf->add_subcommand(
+      "download",
+      "Download a repository (or some files) at one commit, verified: LFS files against their "
+      "SHA-256, others against their git blob id. Interrupted downloads resume.");
+  dl->add_option("REPO", d->repo, "org/name, datasets/org/name or hf://...[@revision][/path]")
+      ->required();
+  dl->add_option("FILES", d->files, "Only these paths in the repo");
+  dl->add_option("--local-dir", d->local_dir, "Plain files into this directory (a PVC)");
+  dl->add_option("--cache-dir", d->cache_dir,
+                 "huggingface_hub cache layout in this hub cache (default: HF_HUB_CACHE or "
+                 "$HF_HOME/hub when --local-dir is not given)");
+  AddTransferFlags(*dl, d->flags);
+  dl->callback([d] {
+    if (!d->local_dir.empty() && !d->cache_dir.empty()) {
+      SetExitCode(ReportError(InvalidArgumentError("give --local-dir or --cache-dir, not both")));
+      return;
+    }
+    SetExitCode(RunDownload(*d));
+  });
+
+  auto u = std::make_shared<UploadArgs>();
+  CLI::App* up = hf->add_subcommand(
+      "upload",
+      "Upload a file or directory as commits: small files inline, large or binary ones through "
+      "LFS, exactly as the Hub decides; files already identical in the repo are skipped.");
+  up->add_option("REPO", u->repo, "org/name, datasets/org/name or hf://...[@branch]")->required();
+  up->add_option("LOCAL", u->local, "File or directory to upload")->required();
+  up->add_option("PATH_IN_REPO", u->path_in_repo, "Where in the repo (default: the root)");
+  up->add_option("--commit-message,-m", u->message, "Commit message");
+  up->add_option("--commit-description", u->description, "Commit description");
+  up->add_flag("--create-repo", u->create_repo, "Create the repository when it does not exist");
+  up->add_flag("--private", u->private_repo, "With --create-repo: make it private");
+  up->add_flag("--create-pr", u->create_pr, "Open a pull request instead of committing");
+  AddTransferFlags(*up, u->flags);
+  up->callback([u] { SetExitCode(RunUpload(*u)); });
+}
+
+int RunHfUploadCopy(const Location& src, const Location& dst, const TransferFlags& flags,
+                    std::stop_token stop) {
+  auto options = MakeTransferOptions(flags);
+  if (!options.ok()) return ReportError(options.status());
+  options->stop = stop;
+  auto mode = ParseProgressMode(Globals().progress);
+  if (!mode.ok()) return ReportError(mode.status());
+  engine::ProgressReporter progress(*mode);
+  progress.Start();
+  auto report = storage::hf::UploadLocation(src, dst, MakeStoreConfig(), *options, &progress);
+  progress.Stop();
+  if (!report.ok()) return ReportError(report.status());
+  return Finish(report->transfer, flags.manifest_out);
+}
+
+}  // namespace datacube::cli

@@ -1,0 +1,30 @@
+// Hugging Face on the command line (issue 5, docs/huggingface.md):
+//
+//   datacube cp hf://[datasets/]org/name[@rev][/path] DIR     download (plain files, verified)
+//   datacube cp DIR hf://org/name[@branch][/path-in-repo]     upload as commits (HfUpload)
+//   datacube hf download org/name [FILE...] (--local-dir DIR | --cache-dir DIR)
+//   datacube hf upload org/name LOCAL [PATH_IN_REPO] [--commit-message M] [--create-repo] ...
+//
+// Backend flags (top level, also after the subcommand): --token, --token-file, --revision,
+// --repo-type. They fill StoreConfig options of the same names a DataCube spec uses. A token on
+// the command line is visible to other local users in the process list: prefer HF_TOKEN,
+// --token-file or the token file huggingface_hub writes ($HF_HOME/token).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <stop_token>
+
+#include "datacube/cli/common.h"
+#include "datacube/location/location.h"
+
+namespace datacube::cli {
+
+// --token, --token-file, --revision, --repo-type on the top-level app.
+void AddHfFlags(CLI::App& app);
+
+// cp with an hf:// destination and a local source: one upload session (few commits) instead of
+// one commit per file. Returns the exit code.
+int RunHfUploadCopy(const Location& src, const Location& dst, const TransferFlags& flags,
+                    std::stop_token stop);
+
+}  // namespace datacube::cli

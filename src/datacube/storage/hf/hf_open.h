@@ -1,0 +1,16 @@
+// Opening hf:// locations for the registry (storage/registry.cc): the one call the registry makes.
+#pragma once
+
+#include "datacube/storage/registry.h"
+
+namespace datacube::storage::hf {
+
+// kRead: an HfStore pinned to the commit the revision points at now; `files` (the DataCube
+// option) limits what is listed. kWriteTree/kWriteFile: an HfStore whose Put commits each file to
+// the revision (a branch) with the option `commit-message`; the repository must exist (HfUpload
+// can create it). The key is the location's path in the repo ("" = root; a tree prefix ends in
+// '/').
+Result<StoreRef> OpenHfLocation(const Location& location, const StoreConfig& config,
+                                OpenMode mode);
+
+}  // namespace datacube::storage::hf
