@@ -116,8 +116,11 @@ TEST_F(GitCliTest, WrongTokenExitsOneQuickly) {
 }
 
 TEST_F(GitCliTest, SyncAndObjectStoreTargetsAreUsageErrors) {
-  auto r = Datacube({"sync", RepoUrl(), work_ + "/clone"}, server_.token);
+  auto r = Datacube({"sync", "--delete", RepoUrl(), work_ + "/clone"}, server_.token);
   EXPECT_EQ(r.exit_code, 2) << r.err;
+  auto s3 = Datacube({"cp", RepoUrl(), "s3://bucket/prefix"}, server_.token);
+  EXPECT_EQ(s3.exit_code, 2) << s3.err;
+  EXPECT_NE(s3.err.find("local path or pvc://"), std::string::npos) << s3.err;
 }
 
 // The seed's manifests (DESIGN.md §2.1), with the url pointing at the test server. The token
