@@ -13,6 +13,7 @@ void RegisterCopyCommands(CLI::App& app);      // cp, sync
 void RegisterObjectCommands(CLI::App& app);    // ls, stat, cat, rm
 void RegisterManifestCommands(CLI::App& app);  // manifest, verify
 void RegisterVersionCommand(CLI::App& app);    // version
+void RegisterPresignCommand(CLI::App& app);    // presign (S3 family)
 void RegisterRunCommands(CLI::App& app);       // run, validate-cube (DataCube specs)
 void RegisterHfCommands(CLI::App& app);        // hf download, hf upload
 
