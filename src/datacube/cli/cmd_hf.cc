@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <thread>
 
 #include "datacube/base/log.h"
 #include "datacube/base/secret.h"
@@ -47,15 +48,27 @@ int Finish(const engine::TransferReport& report, const std::string& manifest_out
   return kExitOk;
 }
 
-std::stop_source& HfInterrupt() {
-  static std::stop_source source;
-  return source;
+std::atomic<int> hf_interrupts{0};
+
+// First Ctrl-C stops cleanly (a partial download stays resumable); a second exits at once. The
+// handler only counts (requesting a stop takes locks); a watcher thread turns it into a stop.
+void OnHfInterrupt(int) {
+  if (hf_interrupts.fetch_add(1) > 0) std::_Exit(130);
 }
 
-void OnHfInterrupt(int) {
-  static std::atomic<int> count{0};  // lock-free, so safe in a signal handler
-  if (count.fetch_add(1) > 0) std::_Exit(130);
-  HfInterrupt().request_stop();
+// Installs the handlers; the returned thread requests `source` to stop on the first interrupt.
+std::jthread WatchHfInterrupts(std::stop_source source) {
+  std::signal(SIGINT, OnHfInterrupt);
+  std::signal(SIGTERM, OnHfInterrupt);
+  return std::jthread([source](std::stop_token done) mutable {
+    while (!done.stop_requested()) {
+      if (hf_interrupts.load() > 0) {
+        source.request_stop();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
 }
 
 struct DownloadArgs {
@@ -73,9 +86,9 @@ int RunDownload(const DownloadArgs& a) {
   if (!options.ok()) return ReportError(options.status());
   auto mode = ParseProgressMode(Globals().progress);
   if (!mode.ok()) return ReportError(mode.status());
-  std::signal(SIGINT, OnHfInterrupt);
-  std::signal(SIGTERM, OnHfInterrupt);
-  options->stop = HfInterrupt().get_token();
+  std::stop_source interrupt;
+  options->stop = interrupt.get_token();
+  std::jthread watcher = WatchHfInterrupts(interrupt);
 
   storage::hf::DownloadRequest request;
   request.location = *loc;
@@ -119,8 +132,8 @@ int RunUpload(const UploadArgs& a) {
   if (!options.ok()) return ReportError(options.status());
   auto mode = ParseProgressMode(Globals().progress);
   if (!mode.ok()) return ReportError(mode.status());
-  std::signal(SIGINT, OnHfInterrupt);
-  std::signal(SIGTERM, OnHfInterrupt);
+  std::stop_source interrupt;
+  std::jthread watcher = WatchHfInterrupts(interrupt);
 
   storage::hf::UploadRequest r;
   r.location = *loc;
@@ -135,7 +148,7 @@ int RunUpload(const UploadArgs& a) {
   r.filter = options->filter;
   r.jobs = options->jobs;
   r.retry = options->retry;
-  r.stop = HfInterrupt().get_token();
+  r.stop = interrupt.get_token();
   engine::ProgressReporter progress(*mode);
   progress.Start();
   auto report = storage::hf::Upload(r, &progress);
