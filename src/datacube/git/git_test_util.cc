@@ -169,12 +169,15 @@ size_t FileSize(const std::string& path) {
   return ec ? 0 : n;
 }
 
-size_t CountLogLines(const std::string& log, size_t from, const std::string& needle) {
+size_t CountLogLines(const std::string& log, size_t from, const std::string& needle,
+                     const std::string& also) {
   std::string text = ReadAll(log);
   if (from > text.size()) from = text.size();
   std::istringstream in(text.substr(from));
   size_t n = 0;
-  for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
+  for (std::string line; std::getline(in, line);) {
+    n += line.find(needle) != std::string::npos && line.find(also) != std::string::npos;
+  }
   return n;
 }
 

@@ -73,8 +73,9 @@ class ArgvScanner {
 // Every file under `dir` (including .git) whose content contains `needle`.
 std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle);
 
-// Number of lines in `log` after byte offset `from` that contain `needle`.
-size_t CountLogLines(const std::string& log, size_t from, const std::string& needle);
+// Number of lines in `log` after byte offset `from` that contain both `needle` and `also`.
+size_t CountLogLines(const std::string& log, size_t from, const std::string& needle,
+                     const std::string& also);
 size_t FileSize(const std::string& path);
 
 }  // namespace datacube::git::testing
