@@ -58,8 +58,20 @@ class FaultProxyProcess {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& log_path() const { return log_path_; }
 
-  // The request log, one JSON object per line.
-  std::vector<std::string> LogLines() const {
+  // The request log, one JSON object per line. A line is written just after its response is
+  // sent, so pass `at_least` to wait (up to 5 s) until that many requests are logged.
+  std::vector<std::string> LogLines(size_t at_least = 0) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::vector<std::string> lines = ReadLog();
+    while (lines.size() < at_least && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      lines = ReadLog();
+    }
+    return lines;
+  }
+
+ private:
+  std::vector<std::string> ReadLog() const {
     std::vector<std::string> lines;
     std::string text = Exists(log_path_) ? ReadFile(log_path_) : "";
     size_t start = 0;
@@ -72,7 +84,6 @@ class FaultProxyProcess {
     return lines;
   }
 
- private:
   TempDir dir_;
   std::string log_path_;
   int pid_ = -1;

@@ -70,7 +70,7 @@ TEST(FaultProxy, PassesRequestsThroughAndLogsThem) {
   auto put = cli.Put("/upload", Pattern(70'000), "application/octet-stream");
   ASSERT_TRUE(put);
   EXPECT_EQ(up.uploaded(), Pattern(70'000));
-  auto lines = proxy.LogLines();
+  auto lines = proxy.LogLines(2);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[0].find("\"method\":\"GET\",\"target\":\"/data\",\"status\":200"),
             std::string::npos)
@@ -135,7 +135,7 @@ TEST(FaultProxy, CutsTheConnectionMidBody) {
   auto res = cli.Get("/data");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, up.body());
-  auto lines = proxy.LogLines();
+  auto lines = proxy.LogLines(2);
   ASSERT_GE(lines.size(), 2u);
   EXPECT_NE(lines[0].find("\"fault\":\"cut\""), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("\"response_bytes\":5000"), std::string::npos) << lines[0];
@@ -182,7 +182,7 @@ TEST(FaultProxy, ForwardProxyAndConnectTunnel) {
   auto res = cli.Get("/data");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, up.body());
-  auto lines = proxy.LogLines();
+  auto lines = proxy.LogLines(1);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("\"target\":\"http://127.0.0.1:" + std::to_string(up.port()) + "/data\""),
             std::string::npos)
@@ -207,6 +207,18 @@ TEST(FaultProxy, ForwardProxyAndConnectTunnel) {
   EXPECT_EQ(got.rfind("HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 200", 0), 0u)
       << got.substr(0, 200);
   EXPECT_EQ(got.substr(got.size() - up.body().size()), up.body());
+}
+
+TEST(FaultProxy, MapsHostsInForwardMode) {
+  Upstream up;
+  FaultProxyProcess proxy(FAULT_PROXY_BIN,
+                          {"--map", "models.example:80=127.0.0.1:" + std::to_string(up.port())});
+  ASSERT_TRUE(proxy.ok()) << proxy.error();
+  httplib::Client cli("models.example", 80);
+  cli.set_proxy("127.0.0.1", proxy.port());
+  auto res = cli.Get("/data");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, up.body());
 }
 
 }  // namespace

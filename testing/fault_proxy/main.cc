@@ -62,7 +62,20 @@ int main(int argc, char** argv) {
   app.add_option("--corrupt-offset", config.corrupt_offset, "Offset of that byte (default 0)");
   app.add_option("--rate", config.rate, "Aggregate body rate limit, bytes per second");
   app.add_option("--delay-ms", config.delay_ms, "Delay before forwarding matching requests");
+  std::vector<std::string> maps;
+  app.add_option("--map", maps,
+                 "Forward mode: connect to TO instead of FROM, as FROM_HOST:PORT=TO_HOST:PORT "
+                 "(repeatable)");
   CLI11_PARSE(app, argc, argv);
+  for (const auto& m : maps) {
+    size_t eq = m.find('=');
+    if (eq == std::string::npos) {
+      std::fprintf(stderr, "fault_proxy: --map \"%s\" is not FROM_HOST:PORT=TO_HOST:PORT\n",
+                   m.c_str());
+      return 2;
+    }
+    config.host_map[m.substr(0, eq)] = m.substr(eq + 1);
+  }
 
   if (!upstream.empty()) {
     std::string hostport = upstream;

@@ -282,6 +282,7 @@ bool Proxy::HandleRequest(Conn& client, const Head& request, Exchange& x) {
     std::string rest = path.substr(7);
     size_t slash = rest.find('/');
     if (!SplitHostPort(rest.substr(0, slash), 80, host, port)) return false;
+    MapHost(host, port);
     path = slash == std::string::npos ? "/" : rest.substr(slash);
   }
   if (path.rfind("/__fault_proxy/", 0) == 0) return HandleControl(client, path, x);
@@ -367,6 +368,7 @@ bool Proxy::HandleConnect(Conn& client, const Head& request, Exchange& x) {
     Fail(client, request, x);
     return false;
   }
+  MapHost(host, port);
   Conn upstream = Dial(host, port);
   if (!upstream.valid()) {
     x.status = 502;
@@ -377,6 +379,17 @@ bool Proxy::HandleConnect(Conn& client, const Head& request, Exchange& x) {
   if (!client.WriteAll("HTTP/1.1 200 Connection established\r\n\r\n")) return false;
   Tunnel(client, upstream, gate_, x.response_bytes);
   return false;
+}
+
+void Proxy::MapHost(std::string& host, int& port) const {
+  auto it = config_.host_map.find(host + ":" + std::to_string(port));
+  if (it == config_.host_map.end()) return;
+  std::string to_host;
+  int to_port = 0;
+  if (SplitHostPort(it->second, port, to_host, to_port)) {
+    host = to_host;
+    port = to_port;
+  }
 }
 
 void Proxy::Log(const Exchange& x) {

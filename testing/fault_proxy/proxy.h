@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -36,6 +37,10 @@ struct FaultConfig {
   uint64_t rate = 0;
   // Wait this long before forwarding each matching request.
   int delay_ms = 0;
+  // Forward mode: connect to the right-hand address instead of the left-hand one
+  // ("github.com:443" -> "127.0.0.1:7510"), so a client can use a real host name in its URL
+  // and still reach a loopback test server. Applies to CONNECT and absolute-form requests.
+  std::map<std::string, std::string> host_map;
 };
 
 // A token bucket shared by every connection. Thread-safe.
@@ -72,6 +77,8 @@ class Proxy {
   void Log(const Exchange& x);
   std::string StatsJson() const;
   void ResetCounters();
+  // Applies host_map to "host:port".
+  void MapHost(std::string& host, int& port) const;
 
   const FaultConfig config_;
   std::FILE* const log_;
