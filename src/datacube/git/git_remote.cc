@@ -88,8 +88,17 @@ Result<GitRemote> ParseGitRemote(std::string_view url, std::string_view token_op
   if (remote.repo_name.empty() || remote.repo_name == "." || remote.repo_name == "..") {
     return Invalid("\"" + remote.url + "\" does not end in a repository name");
   }
-  remote.token = Secret<std::string>(!token_option.empty() ? std::string(token_option)
-                                                           : std::move(url_token));
+  std::string token = !token_option.empty() ? std::string(token_option) : std::move(url_token);
+  // A Secret mounted from a file often ends with a newline; a line break inside would break the
+  // credential helper's "password=" line.
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  RegisterSecretForRedaction(token);
+  if (token.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) {
+    return Invalid("the token contains a line break or NUL character");
+  }
+  remote.token = Secret<std::string>(std::move(token));
   if (!remote.token.empty() && remote.scheme == "http" && !IsLoopbackHost(remote.host)) {
     return Invalid("refusing to send a token over plain http to " + remote.host +
                    "; use https://");

@@ -54,6 +54,14 @@ TEST(GitRemote, ErrorsNeverQuoteTheToken) {
   EXPECT_EQ(r.status().message().find("hidden-token-77"), std::string::npos);
 }
 
+TEST(GitRemote, TokenFromAFileLosesItsNewline) {
+  auto r = ParseGitRemote("https://h.example/o/r.git", "file-token-1\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->token.reveal(), "file-token-1");
+  EXPECT_EQ(ParseGitRemote("https://h.example/o/r.git", "a\nb-token").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(GitRemote, Loopback) {
   EXPECT_TRUE(IsLoopbackHost("127.0.0.1:7510"));
   EXPECT_TRUE(IsLoopbackHost("localhost"));
