@@ -63,8 +63,7 @@ std::string ObjectPath(const Config& c, const std::string& repo, const std::stri
 }
 
 std::string ActionToken(const Config& c, const std::string& repo, const std::string& oid) {
-  return datacube::crypto::HexEncode(
-      datacube::crypto::HmacSha256(c.key, repo + "\n" + oid));
+  return datacube::crypto::HexEncode(datacube::crypto::HmacSha256(c.key, repo + "\n" + oid));
 }
 
 void Error(httplib::Response& res, int status, const std::string& message) {
@@ -127,8 +126,7 @@ void Batch(const Config& c, const httplib::Request& req, httplib::Response& res)
     }
     objects.push_back(out);
   }
-  res.set_content(json{{"transfer", "basic"}, {"objects", objects}, {"hash_algo", "sha256"}}
-                      .dump(),
+  res.set_content(json{{"transfer", "basic"}, {"objects", objects}, {"hash_algo", "sha256"}}.dump(),
                   kLfsType);
 }
 
@@ -141,15 +139,14 @@ void Download(const Config& c, const httplib::Request& req, httplib::Response& r
   uint64_t size = fs::file_size(path, ec);
   if (ec) return Error(res, 404, "object not found");
   auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
-  res.set_content_provider(
-      size, "application/octet-stream",
-      [file](size_t offset, size_t length, httplib::DataSink& sink) {
-        std::vector<char> buf(std::min<size_t>(length, 1 << 20));
-        file->seekg(static_cast<std::streamoff>(offset));
-        file->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        std::streamsize n = file->gcount();
-        return n > 0 && sink.write(buf.data(), static_cast<size_t>(n));
-      });
+  res.set_content_provider(size, "application/octet-stream",
+                           [file](size_t offset, size_t length, httplib::DataSink& sink) {
+                             std::vector<char> buf(std::min<size_t>(length, 1 << 20));
+                             file->seekg(static_cast<std::streamoff>(offset));
+                             file->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                             std::streamsize n = file->gcount();
+                             return n > 0 && sink.write(buf.data(), static_cast<size_t>(n));
+                           });
 }
 
 void Upload(const Config& c, const httplib::Request& req, httplib::Response& res,
@@ -159,8 +156,8 @@ void Upload(const Config& c, const httplib::Request& req, httplib::Response& res
   if (!Authorized(c, req, repo, oid)) return Error(res, 401, "missing or wrong action token");
   std::string path = ObjectPath(c, repo, oid);
   fs::create_directories(fs::path(path).parent_path());
-  std::string tmp = path + ".upload." + std::to_string(::getpid()) + "." +
-                    std::to_string(std::random_device{}());
+  std::string tmp =
+      path + ".upload." + std::to_string(::getpid()) + "." + std::to_string(std::random_device{}());
   std::ofstream out(tmp, std::ios::binary);
   datacube::crypto::Sha256 sha;
   reader([&](const char* data, size_t n) {
@@ -199,10 +196,14 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--port") port = std::stoi(argv[i + 1]);
-    else if (flag == "--root") c.root = argv[i + 1];
-    else if (flag == "--repos") c.repos = argv[i + 1];
-    else if (flag == "--public-url") c.public_url = argv[i + 1];
+    if (flag == "--port")
+      port = std::stoi(argv[i + 1]);
+    else if (flag == "--root")
+      c.root = argv[i + 1];
+    else if (flag == "--repos")
+      c.repos = argv[i + 1];
+    else if (flag == "--public-url")
+      c.public_url = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;

@@ -39,8 +39,8 @@ Result<std::string> ReadToken() {
     if (!in) return NotFoundError("--git-token-file: cannot read " + f.token_file);
     token.assign(std::istreambuf_iterator<char>(in), {});
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-    if (token.empty()) return InvalidArgumentError("--git-token-file: " + f.token_file +
-                                                   " is empty");
+    if (token.empty())
+      return InvalidArgumentError("--git-token-file: " + f.token_file + " is empty");
   } else if (const char* env = std::getenv("DATACUBE_GIT_TOKEN")) {
     token = env;
   }
@@ -62,8 +62,8 @@ Status FillCommon(const Location& remote, const TransferFlags& flags, std::stop_
   if (!f.stall_timeout.empty()) {
     auto d = ParseDuration(f.stall_timeout);
     if (!d.ok()) return d.status().WithContext("--git-stall-timeout");
-    o->stall_timeout = std::max(std::chrono::seconds(1),
-                                std::chrono::duration_cast<std::chrono::seconds>(*d));
+    o->stall_timeout =
+        std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(*d));
   }
   if (!f.timeout.empty()) {
     auto d = ParseDuration(f.timeout);
@@ -88,8 +88,8 @@ int Clone(const Location& src, const Location& dst, const TransferFlags& flags,
   auto dir = LocalPath(dst);
   if (!dir.ok()) return ReportError(dir.status());
   if (flags.dry_run) {
-    std::printf("clone %s%s into %s\n", o.url.c_str(),
-                o.ref.empty() ? "" : ("@" + o.ref).c_str(), dir->c_str());
+    std::printf("clone %s%s into %s\n", o.url.c_str(), o.ref.empty() ? "" : ("@" + o.ref).c_str(),
+                dir->c_str());
     return kExitOk;
   }
   auto r = git::CloneOrUpdate(o, *dir);
@@ -113,9 +113,9 @@ int Push(const Location& src, const Location& dst, const TransferFlags& flags,
   auto dir = LocalPath(src);
   if (!dir.ok()) return ReportError(dir.status());
   if (flags.dry_run) {
-    std::printf("push %s from %s to %s\n", o.branch.empty() ? "the current branch"
-                                                            : o.branch.c_str(),
-                dir->c_str(), o.url.c_str());
+    std::printf("push %s from %s to %s\n",
+                o.branch.empty() ? "the current branch" : o.branch.c_str(), dir->c_str(),
+                o.url.c_str());
     return kExitOk;
   }
   auto r = git::PushRepository(o, *dir);
@@ -151,9 +151,9 @@ int RunGitCopy(const Location& src, const Location& dst, const TransferFlags& fl
   }
   if (src.scheme == Scheme::kGit && dst.is_local()) return Clone(src, dst, flags, stop);
   if (src.is_local() && dst.scheme == Scheme::kGit) return Push(src, dst, flags, stop);
-  return ReportError(InvalidArgumentError(
-      "git repositories are copied to or from a local path or pvc:// only (" + src.ToString() +
-      " -> " + dst.ToString() + ")"));
+  return ReportError(
+      InvalidArgumentError("git repositories are copied to or from a local path or pvc:// only (" +
+                           src.ToString() + " -> " + dst.ToString() + ")"));
 }
 
 }  // namespace datacube::cli

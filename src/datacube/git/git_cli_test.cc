@@ -64,8 +64,8 @@ class GitCliTest : public ::testing::Test {
 
 TEST_F(GitCliTest, CpClonesATagThenUpdatesAndWritesAManifest) {
   std::string dst = work_ + "/clone";
-  auto r = Datacube({"cp", RepoUrl() + "@v1", dst, "--manifest-out", work_ + "/m.jsonl"},
-                    server_.token);
+  auto r =
+      Datacube({"cp", RepoUrl() + "@v1", dst, "--manifest-out", work_ + "/m.jsonl"}, server_.token);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadAll(dst + "/README"), "v1\n");
   EXPECT_EQ(ReadAll(dst + "/weights.bin"), repo_.weights);
@@ -81,9 +81,9 @@ TEST_F(GitCliTest, CpClonesATagThenUpdatesAndWritesAManifest) {
 TEST_F(GitCliTest, CpShallowIntoPvcAndPushBack) {
   std::string pvc_root = work_ + "/pvcs";
   fs::create_directories(pvc_root + "/vol");
-  auto r = Datacube({"--pvc-root", pvc_root, "cp", RepoUrl() + "@main", "pvc://vol/repo",
-                     "--depth", "1"},
-                    server_.token);
+  auto r = Datacube(
+      {"--pvc-root", pvc_root, "cp", RepoUrl() + "@main", "pvc://vol/repo", "--depth", "1"},
+      server_.token);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string dir = pvc_root + "/vol/repo";
   EXPECT_EQ(Sh("git -C '" + dir + "' rev-list --count HEAD"), "1");
@@ -136,7 +136,9 @@ TEST_F(GitCliTest, SeedManifestsRunThroughDatacubeRun) {
       "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: git-download\n"
       "spec:\n  source:\n    type: git\n    options:\n    - name: token\n      valueFrom:\n"
       "        secretKeyRef:\n          name: github-token\n          key: token\n"
-      "    - name: url\n      value: " + url + "\n    - name: ref\n      value: main\n"
+      "    - name: url\n      value: " +
+      url +
+      "\n    - name: ref\n      value: main\n"
       "  sink:\n    type: pvc\n    pvc:\n      name: datacube-pvc\n      subPath: dev/git\n";
   std::ofstream(work_ + "/download.yaml") << download;
   auto d = Datacube({"run", "-f", work_ + "/download.yaml", "--secrets-dir", work_ + "/secrets",
@@ -155,7 +157,8 @@ TEST_F(GitCliTest, SeedManifestsRunThroughDatacubeRun) {
       "spec:\n  source:\n    type: pvc\n    pvc:\n      name: datacube-pvc\n"
       "      subPath: dev/git/\n  sink:\n    type: git\n    options:\n    - name: token\n"
       "      valueFrom:\n        secretKeyRef:\n          name: github-token\n"
-      "          key: token\n    - name: url\n      value: " + url + "\n";
+      "          key: token\n    - name: url\n      value: " +
+      url + "\n";
   std::ofstream(work_ + "/upload.yaml") << upload;
   auto u = Datacube({"run", "-f", work_ + "/upload.yaml", "--secrets-dir", work_ + "/secrets",
                      "--pvc-root", pvc_root, "--status-file", work_ + "/status2.yaml"},

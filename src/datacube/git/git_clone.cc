@@ -38,22 +38,23 @@ Result<bool> PrepareRepository(const GitSession& s, const std::string& dir) {
     std::error_code ec;
     if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
       return FailedPreconditionError(
-          dir + " exists, is not empty and is not a git repository; clone into an empty or new "
-                "directory");
+          dir +
+          " exists, is not empty and is not a git repository; clone into an empty or new "
+          "directory");
     }
     DC_RETURN_IF_ERROR(git.Run(dir, {"init", "-q"}, "creating a repository in " + dir).status());
-    DC_RETURN_IF_ERROR(git.Run(dir, {"remote", "add", "origin", s.remote.url},
-                               "configuring origin in " + dir)
-                           .status());
+    DC_RETURN_IF_ERROR(
+        git.Run(dir, {"remote", "add", "origin", s.remote.url}, "configuring origin in " + dir)
+            .status());
     return true;
   }
   auto origin = git.Run(dir, {"config", "--get", "remote.origin.url"}, "reading origin", true);
   std::string url = origin.ok() ? origin->stdout_data : "";
   while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
   if (url.empty()) {
-    DC_RETURN_IF_ERROR(git.Run(dir, {"remote", "add", "origin", s.remote.url},
-                               "configuring origin in " + dir)
-                           .status());
+    DC_RETURN_IF_ERROR(
+        git.Run(dir, {"remote", "add", "origin", s.remote.url}, "configuring origin in " + dir)
+            .status());
   } else {
     auto existing = ParseGitRemote(url, "");
     if (!existing.ok() || !internal::SameRepository(existing->url, s.remote.url)) {
@@ -65,9 +66,9 @@ Result<bool> PrepareRepository(const GitSession& s, const std::string& dir) {
     if (existing->url != url) {
       // An older tool stored the token in the remote URL; this clone keeps none.
       LogWarn("removing credentials from remote.origin.url of " + dir);
-      DC_RETURN_IF_ERROR(git.Run(dir, {"remote", "set-url", "origin", s.remote.url},
-                                 "cleaning origin in " + dir)
-                             .status());
+      DC_RETURN_IF_ERROR(
+          git.Run(dir, {"remote", "set-url", "origin", s.remote.url}, "cleaning origin in " + dir)
+              .status());
     }
   }
   DC_ASSIGN_OR_RETURN(ProcessResult st,
@@ -83,9 +84,8 @@ Result<bool> PrepareRepository(const GitSession& s, const std::string& dir) {
 
 // Step 2.
 Result<ResolvedRef> Resolve(const GitSession& s, const std::string& dir, const std::string& ref) {
-  DC_ASSIGN_OR_RETURN(ProcessResult r,
-                      s.git->RunNetwork(dir, {"ls-remote", "--symref", "origin"},
-                                        "listing refs of " + s.remote.url));
+  DC_ASSIGN_OR_RETURN(ProcessResult r, s.git->RunNetwork(dir, {"ls-remote", "--symref", "origin"},
+                                                         "listing refs of " + s.remote.url));
   DC_ASSIGN_OR_RETURN(RemoteRefs refs, ParseLsRemote(r.stdout_data));
   return ResolveRef(refs, ref, s.remote.url);
 }
@@ -96,10 +96,8 @@ Result<bool> IsShallow(const GitRunner& git, const std::string& dir) {
   return out == "true";
 }
 
-Result<std::string> CommitOf(const GitRunner& git, const std::string& dir,
-                             const std::string& rev) {
-  auto r = git.Run(dir, {"rev-parse", "--verify", "--quiet", rev + "^{commit}"}, "resolving",
-                   true);
+Result<std::string> CommitOf(const GitRunner& git, const std::string& dir, const std::string& rev) {
+  auto r = git.Run(dir, {"rev-parse", "--verify", "--quiet", rev + "^{commit}"}, "resolving", true);
   if (!r.ok()) return r.status();
   if (!r->success()) return NotFoundError(rev + " is not a commit in " + dir);
   std::string out = r->stdout_data.substr(0, r->stdout_data.find('\n'));
@@ -146,7 +144,8 @@ Result<std::string> Fetch(const GitSession& s, const std::string& dir, const Res
   // asks for the id itself, which needs all 40 digits.
   if (depth > 0) {
     if (ref.name.size() != 40) {
-      return InvalidArgumentError("ref \"" + ref.name + "\": a shallow clone (depth) of a commit "
+      return InvalidArgumentError("ref \"" + ref.name +
+                                  "\": a shallow clone (depth) of a commit "
                                   "needs the full 40-character commit id");
     }
     args.push_back(ref.name);
@@ -204,10 +203,9 @@ Result<std::string> Checkout(const GitSession& s, const std::string& dir, const 
                                      "; push or reset it before updating the clone");
     }
   }
-  DC_RETURN_IF_ERROR(git.Run(dir, {"branch", "-q", "--set-upstream-to=origin/" + ref.name,
-                                   ref.name},
-                             what)
-                         .status());
+  DC_RETURN_IF_ERROR(
+      git.Run(dir, {"branch", "-q", "--set-upstream-to=origin/" + ref.name, ref.name}, what)
+          .status());
   return note;
 }
 
@@ -224,8 +222,9 @@ Result<std::vector<LfsFile>> FetchAndVerifyLfs(const GitSession& s, const std::s
   int attempts = std::max(1, o.retry.max_attempts);
   Status last;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    DC_RETURN_IF_ERROR(s.lfs_git->RunNetwork(dir, {"lfs", "pull", "origin"},
-                                             "downloading LFS objects from " + s.remote.url)
+    DC_RETURN_IF_ERROR(s.lfs_git
+                           ->RunNetwork(dir, {"lfs", "pull", "origin"},
+                                        "downloading LFS objects from " + s.remote.url)
                            .status());
     std::vector<const LfsFile*> bad;
     for (const auto& f : files) {
@@ -245,10 +244,14 @@ Result<std::vector<LfsFile>> FetchAndVerifyLfs(const GitSession& s, const std::s
 
 std::string KindName(RefKind k) {
   switch (k) {
-    case RefKind::kBranch: return "branch";
-    case RefKind::kTag: return "tag";
-    case RefKind::kCommit: return "commit";
-    case RefKind::kOther: return "ref";
+    case RefKind::kBranch:
+      return "branch";
+    case RefKind::kTag:
+      return "tag";
+    case RefKind::kCommit:
+      return "commit";
+    case RefKind::kOther:
+      return "ref";
   }
   return "ref";
 }

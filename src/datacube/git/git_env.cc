@@ -41,7 +41,8 @@ std::string CredentialHelperScript() {
          "while IFS= read -r l; do case \"$l\" in host=*) h=${l#host=};; "
          "protocol=*) p=${l#protocol=};; esac; done; "
          "test -n \"$m\" && test -e \"$m\" && exit 0; "
-         "test \"$h\" = \"$DATACUBE_GIT_HOST\" && test \"$p\" = \"$DATACUBE_GIT_SCHEME\" || exit 0; "
+         "test \"$h\" = \"$DATACUBE_GIT_HOST\" && test \"$p\" = \"$DATACUBE_GIT_SCHEME\" || exit "
+         "0; "
          "printf 'username=%s\\npassword=%s\\n' \"$DATACUBE_GIT_USERNAME\" "
          "\"$DATACUBE_GIT_TOKEN\"; }; f";
 }

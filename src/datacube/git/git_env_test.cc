@@ -20,9 +20,8 @@ std::map<std::string, std::string> AsMap(const std::vector<std::string>& env) {
 }
 
 TEST(GitEnv, PassesProxiesFromTheLookupOnly) {
-  std::map<std::string, std::string> vars = {{"HTTPS_PROXY", "http://127.0.0.1:3128"},
-                                             {"SECRET_THING", "x"},
-                                             {"PATH", "/usr/bin:/bin"}};
+  std::map<std::string, std::string> vars = {
+      {"HTTPS_PROXY", "http://127.0.0.1:3128"}, {"SECRET_THING", "x"}, {"PATH", "/usr/bin:/bin"}};
   GitEnvOptions o;
   o.getenv = [&](const std::string& n) -> std::optional<std::string> {
     auto it = vars.find(n);
@@ -64,7 +63,7 @@ std::string AskHelper(const std::string& action, const std::string& request,
                       const std::string& marker = "") {
   ProcessOptions p;
   std::string script = CredentialHelperScript().substr(1);  // git strips the '!'
-  p.argv = {"sh", "-c", script + " " + action};  // what git runs for a "!" helper
+  p.argv = {"sh", "-c", script + " " + action};             // what git runs for a "!" helper
   p.env = {"PATH=/usr/bin:/bin", "DATACUBE_GIT_HOST=h.example:443", "DATACUBE_GIT_SCHEME=https",
            "DATACUBE_GIT_USERNAME=git", "DATACUBE_GIT_TOKEN=tok-helper-1"};
   if (!marker.empty()) p.env.push_back("DATACUBE_GIT_REJECTED=" + marker);

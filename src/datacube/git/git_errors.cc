@@ -32,8 +32,8 @@ std::string_view Trim(std::string_view s) {
 // Progress meters ("Receiving objects:  45% (9/20)") carry no explanation.
 bool IsProgress(std::string_view line) {
   for (std::string_view p : {"Counting objects", "Compressing objects", "Receiving objects",
-                             "Resolving deltas", "Writing objects", "Enumerating objects",
-                             "Total ", "Unpacking objects", "Downloading LFS objects",
+                             "Resolving deltas", "Writing objects", "Enumerating objects", "Total ",
+                             "Unpacking objects", "Downloading LFS objects",
                              "Uploading LFS objects", "Updating files", "Filtering content"}) {
     std::string_view body = line;
     if (body.substr(0, 7) == "remote:") body = Trim(body.substr(7));
@@ -98,16 +98,14 @@ Status ClassifyGitFailure(const ProcessResult& r, const GitFailureContext& c) {
     return DataLossError(prefix + "an LFS object did not match its SHA-256 oid" + detail);
   }
   if (Has(low, {"authentication failed", "could not read username", "could not read password",
-                "terminal prompts disabled", "invalid username or password",
-                "returned error: 401", "http 401", "bad credentials", "authentication required",
-                "git credentials for"})) {
+                "terminal prompts disabled", "invalid username or password", "returned error: 401",
+                "http 401", "bad credentials", "authentication required", "git credentials for"})) {
     return UnauthenticatedError(prefix + "authentication failed for " + c.host +
                                 ": the server refused the credentials (check the token option "
                                 "or the secret it comes from)");
   }
-  if (Has(low, {"[rejected]", "[remote rejected]", "failed to push some refs",
-                "non-fast-forward", "pre-receive hook declined", "protected branch",
-                "updates were rejected"})) {
+  if (Has(low, {"[rejected]", "[remote rejected]", "failed to push some refs", "non-fast-forward",
+                "pre-receive hook declined", "protected branch", "updates were rejected"})) {
     return FailedPreconditionError(prefix + "the server rejected the push: " + said);
   }
   if (Has(low, {"returned error: 403", "http 403", "permission to", "access denied",
@@ -119,7 +117,8 @@ Status ClassifyGitFailure(const ProcessResult& r, const GitFailureContext& c) {
                 "certificate verify failed", "x509:", "unable to get local issuer"})) {
     return FailedPreconditionError(prefix + "the TLS certificate of " + c.host +
                                    " is not trusted; give its CA with the ca-file option or "
-                                   "GIT_SSL_CAINFO" + detail);
+                                   "GIT_SSL_CAINFO" +
+                                   detail);
   }
   if (Has(low, {"repository not found", "returned error: 404", "does not appear to be a git",
                 "not found"}) &&
@@ -130,13 +129,32 @@ Status ClassifyGitFailure(const ProcessResult& r, const GitFailureContext& c) {
                 "unadvertised object"})) {
     return NotFoundError(prefix + "the ref was not found on the remote" + detail);
   }
-  if (Has(low, {"could not resolve host", "could not resolve proxy", "failed to connect",
-                "connection refused", "connection reset", "connection timed out",
-                "timed out", "operation too slow", "rpc failed", "early eof",
-                "the remote end hung up", "unexpected disconnect", "returned error: 5",
-                "http 5", "ssl_error_syscall", "gnutls", "tls connection",
-                "transfer closed", "broken pipe", "empty reply", "internal server error",
-                "bad gateway", "service unavailable", "gateway timeout", "eof", "dial tcp"})) {
+  if (Has(low, {"could not resolve host",
+                "could not resolve proxy",
+                "failed to connect",
+                "connection refused",
+                "connection reset",
+                "connection timed out",
+                "timed out",
+                "operation too slow",
+                "rpc failed",
+                "early eof",
+                "the remote end hung up",
+                "unexpected disconnect",
+                "returned error: 5",
+                "http 5",
+                "ssl_error_syscall",
+                "gnutls",
+                "tls connection",
+                "transfer closed",
+                "broken pipe",
+                "empty reply",
+                "internal server error",
+                "bad gateway",
+                "service unavailable",
+                "gateway timeout",
+                "eof",
+                "dial tcp"})) {
     return UnavailableError(prefix + "network or server failure talking to " + c.host + detail);
   }
   std::string how = r.term_signal != 0 ? "killed by signal " + std::to_string(r.term_signal)

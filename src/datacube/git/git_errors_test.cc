@@ -36,8 +36,7 @@ TEST(GitErrors, RejectedPushQuotesTheServer) {
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("branch main is protected: pushes are not allowed"),
             std::string::npos);
-  EXPECT_NE(s.message().find("[remote rejected] main -> main (hook declined)"),
-            std::string::npos);
+  EXPECT_NE(s.message().find("[remote rejected] main -> main (hook declined)"), std::string::npos);
   EXPECT_EQ(Classify(" ! [rejected]        main -> main (non-fast-forward)\n", 1).code(),
             StatusCode::kFailedPrecondition);
 }
@@ -69,17 +68,19 @@ TEST(GitErrors, NotFoundAndForbidden) {
 }
 
 TEST(GitErrors, CertificateIsNotRetried) {
-  Status s = Classify("fatal: unable to access 'https://h:1/o/r.git/': server certificate "
-                      "verification failed. CAfile: none CRLfile: none\n");
+  Status s = Classify(
+      "fatal: unable to access 'https://h:1/o/r.git/': server certificate "
+      "verification failed. CAfile: none CRLfile: none\n");
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("GIT_SSL_CAINFO"), std::string::npos);
 }
 
 TEST(GitErrors, CorruptLfsObjectIsDataLoss) {
-  Status s = Classify("Error downloading object: big.bin (4d7a214): Smudge error: Error "
-                      "downloading big.bin (4d7a2146): expected OID 4d7a2146, got 9f86d08 after "
-                      "1048576 bytes written\n",
-                      2);
+  Status s = Classify(
+      "Error downloading object: big.bin (4d7a214): Smudge error: Error "
+      "downloading big.bin (4d7a2146): expected OID 4d7a2146, got 9f86d08 after "
+      "1048576 bytes written\n",
+      2);
   EXPECT_EQ(s.code(), StatusCode::kDataLoss);
 }
 

@@ -28,9 +28,8 @@ Result<std::chrono::seconds> ParseSeconds(const std::string& name, const std::st
 }
 
 Status Common(const OptionMap& m, const std::set<std::string>& extra, GitCommonOptions* o) {
-  static const std::set<std::string> kCommon = {"url",     "token",         "username",
-                                                "lfs",     "ca-file",       "stall-timeout",
-                                                "timeout", "retries"};
+  static const std::set<std::string> kCommon = {"url",     "token",         "username", "lfs",
+                                                "ca-file", "stall-timeout", "timeout",  "retries"};
   for (const auto& [name, value] : m) {
     if (!kCommon.count(name) && !extra.count(name)) {
       std::string known;

@@ -26,7 +26,8 @@ Result<std::string> FindRepository(const internal::GitSession& s, const std::str
   }
   return NotFoundError("no git repository to push: neither " + seed + " nor " + dir +
                        " is the top of a git work tree (the sink pushes the directory named "
-                       "after the repository in the url, " + s.remote.repo_name + ")");
+                       "after the repository in the url, " +
+                       s.remote.repo_name + ")");
 }
 
 }  // namespace
@@ -47,13 +48,14 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
     if (!head.ok()) return head.status();
     result.branch = head->stdout_data.substr(0, head->stdout_data.find('\n'));
     if (result.branch.empty()) {
-      return FailedPreconditionError(repo + " has a detached HEAD; check out the branch to push "
-                                            "or set the branch option");
+      return FailedPreconditionError(repo +
+                                     " has a detached HEAD; check out the branch to push "
+                                     "or set the branch option");
     }
   }
-  auto commit = s.git->Run(repo, {"rev-parse", "--verify", "--quiet",
-                                  "refs/heads/" + result.branch + "^{commit}"},
-                           "resolving " + result.branch, true);
+  auto commit = s.git->Run(
+      repo, {"rev-parse", "--verify", "--quiet", "refs/heads/" + result.branch + "^{commit}"},
+      "resolving " + result.branch, true);
   if (!commit.ok()) return commit.status();
   if (!commit->success()) {
     return NotFoundError("branch " + result.branch + " has no commits in " + repo +
@@ -69,8 +71,8 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
       if (v.compare(0, 17, "GIT_CONFIG_COUNT=") == 0) count = std::stoul(v.substr(17));
     }
     for (auto& v : e) {
-      if (v.compare(0, 17, "GIT_CONFIG_COUNT=") == 0) v = "GIT_CONFIG_COUNT=" +
-                                                          std::to_string(count + 1);
+      if (v.compare(0, 17, "GIT_CONFIG_COUNT=") == 0)
+        v = "GIT_CONFIG_COUNT=" + std::to_string(count + 1);
     }
     e.push_back("GIT_CONFIG_KEY_" + std::to_string(count) + "=remote." + kPushRemote + ".url");
     e.push_back("GIT_CONFIG_VALUE_" + std::to_string(count) + "=" + s.remote.url);
@@ -83,18 +85,19 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
   GitRunner lfs_git(lo);
 
   if (s.lfs) {
-    DC_RETURN_IF_ERROR(lfs_git.RunNetwork(repo, {"lfs", "push", kPushRemote,
-                                                 "refs/heads/" + result.branch},
-                                          "uploading LFS objects to " + s.remote.url)
+    DC_RETURN_IF_ERROR(lfs_git
+                           .RunNetwork(repo,
+                                       {"lfs", "push", kPushRemote, "refs/heads/" + result.branch},
+                                       "uploading LFS objects to " + s.remote.url)
                            .status());
   }
-  DC_ASSIGN_OR_RETURN(ProcessResult r,
-                      git.RunNetwork(repo, {"push", "--progress", "--porcelain", kPushRemote,
-                                            refspec},
-                                     "pushing " + result.branch + " to " + s.remote.url));
+  DC_ASSIGN_OR_RETURN(
+      ProcessResult r,
+      git.RunNetwork(repo, {"push", "--progress", "--porcelain", kPushRemote, refspec},
+                     "pushing " + result.branch + " to " + s.remote.url));
   // Porcelain lines: "<flag>\t<from>:<to>\t<summary>"; '=' means up to date.
-  result.up_to_date = r.stdout_data.find("\n=\t") != std::string::npos ||
-                      r.stdout_data.compare(0, 2, "=\t") == 0;
+  result.up_to_date =
+      r.stdout_data.find("\n=\t") != std::string::npos || r.stdout_data.compare(0, 2, "=\t") == 0;
   result.message = std::string(result.up_to_date ? "already up to date: " : "pushed ") +
                    result.branch + " (commit " + result.commit.substr(0, 12) + ") to " +
                    s.remote.url;

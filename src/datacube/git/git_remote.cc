@@ -100,8 +100,7 @@ Result<GitRemote> ParseGitRemote(std::string_view url, std::string_view token_op
   }
   remote.token = Secret<std::string>(std::move(token));
   if (!remote.token.empty() && remote.scheme == "http" && !IsLoopbackHost(remote.host)) {
-    return Invalid("refusing to send a token over plain http to " + remote.host +
-                   "; use https://");
+    return Invalid("refusing to send a token over plain http to " + remote.host + "; use https://");
   }
   return remote;
 }

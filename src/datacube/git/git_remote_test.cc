@@ -39,8 +39,7 @@ TEST(GitRemote, Refusals) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseGitRemote("https://github.com/", "").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseGitRemote("https:///o/r.git", "").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseGitRemote("https:///o/r.git", "").status().code(), StatusCode::kInvalidArgument);
   auto plain = ParseGitRemote("http://tok-plain-1234@example.com/o/r.git", "");
   EXPECT_EQ(plain.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(plain.status().message().find("tok-plain-1234"), std::string::npos);

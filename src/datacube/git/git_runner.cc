@@ -92,8 +92,7 @@ Result<ProcessResult> GitRunner::RunNetwork(const std::string& dir,
   return last;
 }
 
-Result<std::string> GitRunner::Output(const std::string& dir,
-                                      const std::vector<std::string>& args,
+Result<std::string> GitRunner::Output(const std::string& dir, const std::vector<std::string>& args,
                                       const std::string& action) const {
   DC_ASSIGN_OR_RETURN(ProcessResult r, Run(dir, args, action));
   return FirstLine(r.stdout_data);

@@ -1,16 +1,16 @@
 // The git source and sink against a real server: nginx + git http-backend over HTTPS with basic
 // auth, and the LFS fixture (testing/servers/git.sh). Covers the acceptance list of issue 6.
 #include <fcntl.h>
-#include <poll.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -171,8 +171,7 @@ TEST_F(GitServerTest, RerunFetchesAndChecksOut) {
   // A directory that is not a clone of this repository is refused.
   fs::create_directories(work_ + "/other");
   std::ofstream(work_ + "/other/file") << "x";
-  EXPECT_EQ(CloneOrUpdate(o, work_ + "/other").status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CloneOrUpdate(o, work_ + "/other").status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(GitServerTest, ShallowClone) {
@@ -213,7 +212,8 @@ TEST_F(GitServerTest, CorruptLfsObjectOnTheServerIsDetected) {
 TEST_F(GitServerTest, CorruptLocalLfsObjectIsCaughtAndRepaired) {
   // A branch without weights.bin, so that a later checkout of main takes the file from the
   // local LFS store again.
-  Sh("cd '" + work_ + "' && git clone -q '" + repo_.bare + "' seed && cd seed && "
+  Sh("cd '" + work_ + "' && git clone -q '" + repo_.bare +
+     "' seed && cd seed && "
      "git checkout -qb nolfs && git rm -q weights.bin && git commit -qm rm && "
      "git push -q origin nolfs");
   GitSourceOptions o = Source();
@@ -290,8 +290,7 @@ TEST_F(GitServerTest, RejectedPushQuotesTheServer) {
   auto nff = PushRepository(Sink(), dir);
   ASSERT_FALSE(nff.ok());
   EXPECT_EQ(nff.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(nff.status().message().find("rejected"), std::string::npos)
-      << nff.status().message();
+  EXPECT_NE(nff.status().message().find("rejected"), std::string::npos) << nff.status().message();
 }
 
 TEST_F(GitServerTest, TokenAppearsNowhere) {
@@ -343,8 +342,8 @@ TEST_F(GitServerTest, TokenAppearsNowhere) {
   std::string log = ReadAll(log_path);
   EXPECT_NE(log.find("git"), std::string::npos);
   EXPECT_EQ(log.find(server_.token), std::string::npos);
-  for (const std::string& text : {clone->message, update->message, push->message,
-                                  std::string(error.status().message())}) {
+  for (const std::string& text :
+       {clone->message, update->message, push->message, std::string(error.status().message())}) {
     EXPECT_EQ(text.find(server_.token), std::string::npos) << text;
   }
 }
@@ -419,8 +418,7 @@ TEST_F(GitServerTest, UnreachableHostFailsAfterTheStallTimeout) {
   auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
-  EXPECT_NE(r.status().message().find("no response or progress from 127.0.0.1:"),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find("no response or progress from 127.0.0.1:"), std::string::npos)
       << r.status().message();
   EXPECT_NE(r.status().message().find("all 2 attempts failed"), std::string::npos);
   EXPECT_GE(elapsed, 4s);

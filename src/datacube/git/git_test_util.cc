@@ -106,7 +106,8 @@ SeededRepo SeedRepository(const GitServer& server, const std::string& name) {
   std::ofstream(work + "/README") << "v1\n";
   Sh("cd '" + work + "' && git add -A && git commit -qm c1 && git tag -a v1 -m 'release 1'");
   r.c1 = Sh("git -C '" + work + "' rev-parse HEAD");
-  Sh("cd '" + work + "' && git checkout -qb dev && echo dev > dev.txt && git add dev.txt && "
+  Sh("cd '" + work +
+     "' && git checkout -qb dev && echo dev > dev.txt && git add dev.txt && "
      "git commit -qm dev && git checkout -q main && echo v2 > README && git commit -qam c2");
   r.c2 = Sh("git -C '" + work + "' rev-parse main");
   r.dev = Sh("git -C '" + work + "' rev-parse dev");

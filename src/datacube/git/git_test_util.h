@@ -15,8 +15,8 @@
 namespace datacube::git::testing {
 
 struct GitServer {
-  std::string url;    // https://127.0.0.1:PORT
-  std::string host;   // 127.0.0.1:PORT
+  std::string url;   // https://127.0.0.1:PORT
+  std::string host;  // 127.0.0.1:PORT
   std::string token;
   std::string ca;
   std::string repos;  // bare repositories
@@ -36,10 +36,10 @@ std::string Sh(const std::string& command);
 //   main: c1 (README "v1", weights.bin in LFS), c2 (README "v2"); HEAD -> main
 //   dev:  c1 + dev.txt;   tag v1 (annotated) -> c1
 struct SeededRepo {
-  std::string name;      // "<name>.git" under the server's repos
-  std::string bare;      // path of the bare repository
+  std::string name;  // "<name>.git" under the server's repos
+  std::string bare;  // path of the bare repository
   std::string c1, c2, dev;
-  std::string weights;   // content of weights.bin
+  std::string weights;  // content of weights.bin
   std::string weights_oid;
 };
 SeededRepo SeedRepository(const GitServer& server, const std::string& name);

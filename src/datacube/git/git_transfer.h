@@ -78,8 +78,8 @@ struct LfsFileInfo {
 
 struct GitCloneResult {
   std::string repo_dir;
-  std::string url;       // token-free
-  std::string commit;    // the checked-out commit id
+  std::string url;     // token-free
+  std::string commit;  // the checked-out commit id
   RefKind kind = RefKind::kBranch;
   std::string ref_name;  // "main", "v1.0", or the commit id as given
   bool cloned = false;   // true: new clone; false: an existing clone was fetched and updated
@@ -108,9 +108,9 @@ struct GitSinkOptions : GitCommonOptions {
 
 struct GitPushResult {
   std::string repo_dir;
-  std::string url;     // token-free
+  std::string url;  // token-free
   std::string branch;
-  std::string commit;  // the pushed commit id
+  std::string commit;       // the pushed commit id
   bool up_to_date = false;  // the remote already had it
   std::string message;
 };

@@ -187,8 +187,10 @@ Status VerifyLfsFile(const std::string& dir, const LfsFile& file) {
   if (!h.ok()) return h.status();
   if (h->size == file.pointer.size && h->sha256 == file.pointer.oid) return Status();
   if (h->sha256 == crypto::Sha256Hex(FormatLfsPointer(file.pointer))) {
-    return DataLossError("LFS file " + file.path + " was not downloaded (the work tree holds "
-                         "its pointer, oid " + file.pointer.oid + ")");
+    return DataLossError("LFS file " + file.path +
+                         " was not downloaded (the work tree holds "
+                         "its pointer, oid " +
+                         file.pointer.oid + ")");
   }
   return DataLossError("LFS file " + file.path + " is corrupt: expected " +
                        std::to_string(file.pointer.size) + " bytes with SHA-256 " +
@@ -198,8 +200,8 @@ Status VerifyLfsFile(const std::string& dir, const LfsFile& file) {
 
 Status ResetLfsFile(const std::string& dir, const std::string& git_dir, const LfsFile& file) {
   const std::string& oid = file.pointer.oid;
-  std::string object = git_dir + "/lfs/objects/" + oid.substr(0, 2) + "/" + oid.substr(2, 2) +
-                       "/" + oid;
+  std::string object =
+      git_dir + "/lfs/objects/" + oid.substr(0, 2) + "/" + oid.substr(2, 2) + "/" + oid;
   auto h = HashFile(object);
   if (h.ok() && h->sha256 != oid && ::unlink(object.c_str()) != 0 && errno != ENOENT) {
     return ErrnoToStatus(errno, "removing corrupt LFS object " + object);

@@ -13,8 +13,8 @@ namespace {
 const std::string kOid = crypto::Sha256Hex("hello lfs\n");
 
 TEST(LfsPointer, ParsesSpecPointer) {
-  std::string text = "version https://git-lfs.github.com/spec/v1\noid sha256:" + kOid +
-                     "\nsize 10\n";
+  std::string text =
+      "version https://git-lfs.github.com/spec/v1\noid sha256:" + kOid + "\nsize 10\n";
   auto p = ParseLfsPointer(text);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->oid, kOid);
@@ -25,8 +25,9 @@ TEST(LfsPointer, ParsesSpecPointer) {
 TEST(LfsPointer, RejectsOrdinaryAndMalformedFiles) {
   EXPECT_FALSE(ParseLfsPointer("hello\n"));
   EXPECT_FALSE(ParseLfsPointer("version https://git-lfs.github.com/spec/v1\nsize 10\n"));
-  EXPECT_FALSE(ParseLfsPointer("version https://git-lfs.github.com/spec/v1\noid sha256:abc\n"
-                               "size 10\n"));
+  EXPECT_FALSE(
+      ParseLfsPointer("version https://git-lfs.github.com/spec/v1\noid sha256:abc\n"
+                      "size 10\n"));
   EXPECT_FALSE(ParseLfsPointer("version https://git-lfs.github.com/spec/v1\noid sha256:" + kOid +
                                "\nsize 10"));  // last line without '\n'
   EXPECT_FALSE(ParseLfsPointer("version https://git-lfs.github.com/spec/v1\noid sha256:" + kOid +

@@ -73,8 +73,10 @@ void KillGroup(pid_t pgid, int* wait_status, bool* reaped) {
   ::kill(-pgid, SIGTERM);
   auto deadline = Clock::now() + kKillGrace;
   while (!*reaped && Clock::now() < deadline) {
-    if (::waitpid(pgid, wait_status, WNOHANG) == pgid) *reaped = true;
-    else ::usleep(20'000);
+    if (::waitpid(pgid, wait_status, WNOHANG) == pgid)
+      *reaped = true;
+    else
+      ::usleep(20'000);
   }
   ::kill(-pgid, SIGKILL);
   if (!*reaped && ::waitpid(pgid, wait_status, 0) == pgid) *reaped = true;
@@ -184,14 +186,16 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
   Fd err_parent(err_pipe[0]), err_child(err_pipe[1]);
 
   auto start = Clock::now();
-  DC_ASSIGN_OR_RETURN(pid_t pid, Spawn(o, program, in_child.get(), out_child.get(),
-                                       err_child.get()));
+  DC_ASSIGN_OR_RETURN(pid_t pid,
+                      Spawn(o, program, in_child.get(), out_child.get(), err_child.get()));
   if (o.on_start) o.on_start(pid);
   in_child.Reset();
   out_child.Reset();
   err_child.Reset();
-  if (o.stdin_data.empty()) in_parent.Reset();
-  else SetNonBlocking(in_parent.get());
+  if (o.stdin_data.empty())
+    in_parent.Reset();
+  else
+    SetNonBlocking(in_parent.get());
   SetNonBlocking(out_parent.get());
   SetNonBlocking(err_parent.get());
 
@@ -216,8 +220,10 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
 
     auto now = Clock::now();
     bool kill = false;
-    if (o.stop.stop_requested()) kill = result.cancelled = true;
-    else if (o.timeout.count() > 0 && now - start > o.timeout) kill = result.timed_out = true;
+    if (o.stop.stop_requested())
+      kill = result.cancelled = true;
+    else if (o.timeout.count() > 0 && now - start > o.timeout)
+      kill = result.timed_out = true;
     else if (o.stall_timeout.count() > 0 && now - last_output > o.stall_timeout) {
       kill = result.stalled = true;
     } else if (overflow) {
@@ -232,9 +238,18 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
     pollfd fds[3];
     int n = 0;
     int out_idx = -1, err_idx = -1, in_idx = -1;
-    if (out_open) { out_idx = n; fds[n++] = {out_parent.get(), POLLIN, 0}; }
-    if (err_open) { err_idx = n; fds[n++] = {err_parent.get(), POLLIN, 0}; }
-    if (in_parent.get() >= 0) { in_idx = n; fds[n++] = {in_parent.get(), POLLOUT, 0}; }
+    if (out_open) {
+      out_idx = n;
+      fds[n++] = {out_parent.get(), POLLIN, 0};
+    }
+    if (err_open) {
+      err_idx = n;
+      fds[n++] = {err_parent.get(), POLLIN, 0};
+    }
+    if (in_parent.get() >= 0) {
+      in_idx = n;
+      fds[n++] = {in_parent.get(), POLLOUT, 0};
+    }
     int rc = ::poll(fds, n, kPollMs);
     if (rc < 0 && errno != EINTR) break;
     if (rc <= 0) continue;
@@ -242,8 +257,10 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
       ssize_t r = ::read(out_parent.get(), buf, sizeof buf);
       if (r > 0) {
         last_output = Clock::now();
-        if (result.stdout_data.size() + r > o.max_stdout) overflow = true;
-        else result.stdout_data.append(buf, r);
+        if (result.stdout_data.size() + r > o.max_stdout)
+          overflow = true;
+        else
+          result.stdout_data.append(buf, r);
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         out_parent.Reset();
       }
@@ -283,8 +300,8 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
   }
   if (result.stalled || result.timed_out || result.cancelled) result.exit_code = -1;
   if (overflow) {
-    return ResourceExhaustedError(o.argv[0] + " wrote more than " +
-                                  std::to_string(o.max_stdout) + " bytes to stdout");
+    return ResourceExhaustedError(o.argv[0] + " wrote more than " + std::to_string(o.max_stdout) +
+                                  " bytes to stdout");
   }
   return result;
 }
