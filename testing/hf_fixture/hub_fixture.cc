@@ -365,24 +365,36 @@ void HubFixture::Impl::Install() {
     server->set_write_timeout(60);
     server->set_payload_max_length(std::numeric_limits<size_t>::max());
   }
-  hub.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    return ApplyFault("hub", req, res) ? httplib::Server::HandlerResponse::Handled
-                                       : httplib::Server::HandlerResponse::Unhandled;
-  });
-  storage.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    return ApplyFault("storage", req, res) ? httplib::Server::HandlerResponse::Handled
-                                           : httplib::Server::HandlerResponse::Unhandled;
-  });
+  for (auto [server, name] : {std::pair{&hub, "hub"}, std::pair{&storage, "storage"}}) {
+    server->set_pre_routing_handler(
+        [this, name = std::string(name)](const httplib::Request& req, httplib::Response& res) {
+          if (!ApplyFault(name, req, res)) return httplib::Server::HandlerResponse::Unhandled;
+          const_cast<httplib::Request&>(req).ranges.clear();  // an error, not content
+          return httplib::Server::HandlerResponse::Handled;
+        });
+  }
   hub.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     if (req.target.rfind("/_fixture/", 0) != 0) Record("hub", req, res);
   });
   storage.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     Record("storage", req, res);
   });
-  hub.Get(".*", [this](const httplib::Request& q, httplib::Response& r) { RouteHubGet(q, r); });
+  // httplib applies a request's Range to whatever body a handler sets, error documents and
+  // redirects included (a 404 body would come back sliced, a 302 as 416). The Hub applies Range
+  // to content only, so the fixture drops the ranges of every other answer.
+  auto content_only = [](const httplib::Request& q, const httplib::Response& r) {
+    if (r.status != -1 && r.status != 200 && r.status != 206) {
+      const_cast<httplib::Request&>(q).ranges.clear();
+    }
+  };
+  hub.Get(".*", [this, content_only](const httplib::Request& q, httplib::Response& r) {
+    RouteHubGet(q, r);
+    content_only(q, r);
+  });
   hub.Post(".*", [this](const httplib::Request& q, httplib::Response& r) { RouteHubPost(q, r); });
-  storage.Get(".*", [this](const httplib::Request& q, httplib::Response& r) {
+  storage.Get(".*", [this, content_only](const httplib::Request& q, httplib::Response& r) {
     RouteStorageGet(q, r);
+    content_only(q, r);
   });
   storage.Put(".*", [this](const httplib::Request& q, httplib::Response& r,
                            const httplib::ContentReader& reader) { RouteStoragePut(q, r, reader); });
@@ -411,7 +423,12 @@ void HubFixture::Impl::Control(const httplib::Request& req, httplib::Response& r
   if (!body.is_object()) return SendError(res, 400, "", "control body must be a JSON object");
   if (what == "corrupt") {
     std::lock_guard<std::mutex> lock(mu);
-    corrupt[body.value("sha256", "")] = body.value("times", -1);
+    int times = body.value("times", -1);
+    if (times == 0) {
+      corrupt.erase(body.value("sha256", ""));
+    } else {
+      corrupt[body.value("sha256", "")] = times;
+    }
     return SendJson(res, {{"ok", true}});
   }
   if (what == "faults/clear") {
@@ -582,7 +599,11 @@ Result<std::vector<SeededFile>> HubFixture::Seed(const std::string& type, const 
 
 void HubFixture::CorruptLfs(const std::string& sha256, int times) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->corrupt[sha256] = times;
+  if (times == 0) {
+    impl_->corrupt.erase(sha256);
+  } else {
+    impl_->corrupt[sha256] = times;
+  }
 }
 
 void HubFixture::AddFault(Fault fault) {

@@ -33,6 +33,16 @@ bool RangeNotSatisfiable(const httplib::Request& req, httplib::Response& res, ui
   return false;
 }
 
+// RFC 7233: a last-byte-pos at or past the end means "to the end". httplib 0.11 would promise the
+// missing bytes instead (Content-Range past the size), so the fixture clamps first.
+void ClampRanges(const httplib::Request& req, uint64_t size) {
+  for (auto& [first, last] : const_cast<httplib::Request&>(req).ranges) {
+    if (first >= 0 && last >= 0 && static_cast<uint64_t>(last) >= size) {
+      last = static_cast<ssize_t>(size) - 1;
+    }
+  }
+}
+
 // Streams a file with pread; httplib cuts the requested Range out of it. When `corrupt_at` is
 // set, that byte is flipped on its way out.
 void ServeFile(httplib::Response& res, const std::string& path, uint64_t size,
@@ -295,6 +305,7 @@ void HubFixture::Impl::Resolve(const httplib::Request& req, httplib::Response& r
     return;
   }
   if (RangeNotSatisfiable(req, res, f.size)) return;
+  ClampRanges(req, f.size);
   ServeFile(res, model->ObjectPath(repo.type, repo.id, f.oid), f.size,
             "application/octet-stream", std::nullopt);
 }
@@ -319,6 +330,7 @@ void HubFixture::Impl::RouteStorageGet(const httplib::Request& req, httplib::Res
   }
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (RangeNotSatisfiable(req, res, size)) return;
+  ClampRanges(req, size);
   // Corrupt only responses that carry the middle byte, so every corrupted response is wrong.
   std::optional<uint64_t> corrupt_at;
   uint64_t middle = size / 2;
