@@ -192,7 +192,6 @@ class Run {
     DeadlineWatchdog watchdog(stop, limit);
     // Listing and opening happen on this thread; the engine's workers get the token themselves.
     CancellationScope scope(stop.get_token());
-    engine::ProgressReporter progress(options_.progress_mode);
     if (is_git_) {
       GitAttemptOutcome git = RunGitAttempt(transfer_, stop.get_token());
       out.status = git.status;
@@ -205,6 +204,7 @@ class Run {
         });
       }
     } else {
+      engine::ProgressReporter progress(options_.progress_mode);
       progress.Start();
       ProgressTicker ticker(board_, progress, options_.status_interval);
       auto ends = Open(transfer_);
@@ -337,7 +337,7 @@ class Run {
   }
 
   RunOutcome Succeed(AttemptOutcome& a) {
-    LogInfo(a.report.Summary());
+    if (!is_git_) LogInfo(a.report.Summary());
     board_.Update([&](CubeStatus& s) {
       std::string now = Now();
       s.phase = Phase::kSucceeded;
