@@ -91,9 +91,9 @@ Result<ResolvedRef> Resolve(const GitSession& s, const std::string& dir, const s
 }
 
 Result<bool> IsShallow(const GitRunner& git, const std::string& dir) {
-  DC_ASSIGN_OR_RETURN(std::string out,
-                      git.Output(dir, {"rev-parse", "--is-shallow-repository"}, "inspecting"));
-  return out == "true";
+  Result<std::string> out = git.Output(dir, {"rev-parse", "--is-shallow-repository"}, "inspecting");
+  if (!out.ok()) return out.status();
+  return out.value() == "true";
 }
 
 Result<std::string> CommitOf(const GitRunner& git, const std::string& dir, const std::string& rev) {

@@ -142,14 +142,20 @@ void ArgvScanner::Stop() {
 
 void ArgvScanner::Run() {
   while (!stop_) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator("/proc", ec)) {
-      std::string pid = e.path().filename();
-      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::string cmd = ReadAll("/proc/" + pid + "/cmdline");
-      if (cmd.empty()) continue;
-      if (cmd.find(needle_) != std::string::npos) hits_.push_back(cmd);
-      if (cmd.find("git") != std::string::npos) seen_.insert(pid + ":" + cmd);
+    // Processes come and go while /proc is read: every error just ends this pass (an exception
+    // escaping this thread would abort the test).
+    try {
+      std::error_code ec;
+      fs::directory_iterator it("/proc", ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        std::string pid = it->path().filename();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string cmd = ReadAll("/proc/" + pid + "/cmdline");
+        if (cmd.empty()) continue;
+        if (cmd.find(needle_) != std::string::npos) hits_.push_back(cmd);
+        if (cmd.find("git") != std::string::npos) seen_.insert(pid + ":" + cmd);
+      }
+    } catch (const std::exception&) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -157,10 +163,13 @@ void ArgvScanner::Run() {
 
 std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
   std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    if (ReadAll(e.path()).find(needle) != std::string::npos) out.push_back(e.path());
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    if (ReadAll(it->path()).find(needle) != std::string::npos) out.push_back(it->path());
   }
+  EXPECT_FALSE(ec) << "listing " << dir << ": " << ec.message();
   return out;
 }
 
