@@ -69,7 +69,21 @@ std::string S3Endpoint::PathFor(std::string_view bucket, std::string_view key) c
     path = "/" + UriEncode(bucket, false);
     if (key.empty()) return path;
   }
-  return path + "/" + UriEncode(key, true);
+  // "." and ".." segments are valid in S3 keys, but HTTP clients (curl among them) remove them
+  // from URLs as RFC 3986 dot segments. Percent-encoded dots reach the server unchanged; it
+  // decodes them, so the key and the signature (computed on the decoded path) still match.
+  std::string encoded = UriEncode(key, true);
+  std::string out = path;
+  size_t pos = 0;
+  while (pos <= encoded.size()) {
+    size_t slash = encoded.find('/', pos);
+    if (slash == std::string::npos) slash = encoded.size();
+    std::string_view seg = std::string_view(encoded).substr(pos, slash - pos);
+    out += '/';
+    out += seg == "." ? "%2E" : seg == ".." ? "%2E%2E" : std::string(seg);
+    pos = slash + 1;
+  }
+  return out;
 }
 
 std::string S3Endpoint::UrlFor(std::string_view bucket, std::string_view key,

@@ -51,6 +51,13 @@ TEST(ResolveEndpointTest, LoopbackAndCustomHostsArePathStyle) {
   EXPECT_EQ(e->PathFor("bucket", ""), "/bucket");
 }
 
+TEST(ResolveEndpointTest, DotSegmentsAreEncodedSoHttpClientsKeepThem) {
+  auto e = ResolveEndpoint(S3("bucket", "http://127.0.0.1:7480"));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->PathFor("bucket", "a/../b/./c..d/."), "/bucket/a/%2E%2E/b/%2E/c..d/%2E");
+  EXPECT_EQ(e->PathFor("bucket", "../x"), "/bucket/%2E%2E/x");
+}
+
 TEST(ResolveEndpointTest, ExplicitAddressingWins) {
   auto v = ResolveEndpoint(S3("bucket", "http://127.0.0.1:7480", "", Addressing::kVirtual));
   ASSERT_TRUE(v.ok());

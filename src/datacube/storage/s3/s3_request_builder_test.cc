@@ -83,6 +83,18 @@ TEST(BuildSignedRequestTest, PathStyleSignsTheBucketInThePathAndThePort) {
   EXPECT_NE(sig.credential_scope.find("/default/s3/"), std::string::npos);
 }
 
+TEST(BuildSignedRequestTest, DotSegmentsAreSentEncodedAndSignedAsTheKey) {
+  EndpointSettings s{Scheme::kS3, "b", "http://127.0.0.1:7480", Addressing::kAuto, "us-east-1"};
+  S3Request r;
+  r.bucket = "b";
+  r.key = "a/../x";
+  SigV4Signature sig;
+  http::HttpRequest out =
+      BuildSignedRequest(r, *ResolveEndpoint(s), ExampleCredentials(), kExampleTime, &sig);
+  EXPECT_EQ(out.url, "http://127.0.0.1:7480/b/a/%2E%2E/x");
+  EXPECT_EQ(sig.canonical_request.substr(0, 14), "GET\n/b/a/../x\n");
+}
+
 TEST(BuildSignedRequestTest, SessionTokenIsSentAndSigned) {
   AwsCredentials c = ExampleCredentials();
   c.session_token = Secret<>("SESSIONTOKEN");

@@ -244,6 +244,25 @@ TEST_F(S3RgwTest, ShaAndMtimeSurviveInMetadata) {
   EXPECT_EQ(info->mtime_ns, 1700000000123456789);
 }
 
+TEST_F(S3RgwTest, KeysWithDotSegmentsAreAddressedExactly) {
+  // Valid S3 keys that an HTTP client would "normalise" into other keys.
+  for (const std::string key : {"dots/../x", "dots/./y", "../z"}) {
+    ASSERT_TRUE(PutString(*store_, key, "value of " + key).ok()) << key;
+    io::StringSink sink;
+    ASSERT_TRUE(store_->Read(key, ByteRange::All(), sink).ok()) << key;
+    EXPECT_EQ(sink.str(), "value of " + key);
+  }
+  EXPECT_EQ(store_->Stat("x").status().code(), StatusCode::kNotFound);
+  ListRequest req;
+  req.prefix = "dots/";
+  auto page = store_->List(req);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_EQ(page->objects[0].key, "dots/../x");
+  ASSERT_TRUE(store_->Delete("dots/../x").ok());
+  EXPECT_EQ(store_->Stat("dots/../x").status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(S3RgwTest, DeleteManyAcrossBatches) {
   constexpr int kKeys = 1'234;  // two DeleteObjects requests
   std::vector<std::string> keys;
