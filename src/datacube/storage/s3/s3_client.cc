@@ -66,6 +66,11 @@ Result<http::HttpResponse> S3Client::SendOnce(const Call& call) {
     if (resp->ok() && !call.error_in_2xx) return resp;
     Status s = S3ResponseToStatus(*resp, ctx);
     if (s.ok()) return resp;
+    // The server names the bucket's region: re-sign for it, once. (A streamed request body is
+    // gone; an error response never reached the response sink.)
+    if (round == 0 && call.stream == nullptr) {
+      if (auto region = WrongRegionHint(*resp); region && CorrectRegion(*region)) continue;
+    }
     if (std::find(call.ok_statuses.begin(), call.ok_statuses.end(), resp->status) !=
         call.ok_statuses.end()) {
       return resp;
@@ -76,10 +81,6 @@ Result<http::HttpResponse> S3Client::SendOnce(const Call& call) {
           std::find(call.ok_codes.begin(), call.ok_codes.end(), doc->code) != call.ok_codes.end()) {
         return resp;
       }
-    }
-    // The server names the bucket's region: re-sign for it, once. A streamed body is gone.
-    if (round == 0 && call.stream == nullptr && call.sink == nullptr) {
-      if (auto region = WrongRegionHint(*resp); region && CorrectRegion(*region)) continue;
     }
     return s;
   }

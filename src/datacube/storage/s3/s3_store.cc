@@ -116,20 +116,19 @@ struct Shared {
 Result<ObjectInfo> Shared::Head(const std::string& key) {
   S3Client::Call head = MakeCall("HEAD", key, "reading");
   head.request.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
-  auto resp = client.Send(head);
-  if (resp.ok()) return ObjectInfoFromHeaders(key, *resp);
-  const StatusCode code = resp.status().code();
-  if (code != StatusCode::kPermissionDenied && code != StatusCode::kFailedPrecondition) {
-    return resp.status();
-  }
-  // A HEAD error has no body; a one-byte GET of the same key brings the server's reason
-  // (SignatureDoesNotMatch, wrong region, ...).
+  // Refusals are looked at here: a HEAD error has no body to say why.
+  head.ok_statuses = {400, 403};
+  DC_ASSIGN_OR_RETURN(http::HttpResponse resp, client.Send(head));
+  if (resp.ok()) return ObjectInfoFromHeaders(key, resp);
+  // A one-byte GET of the same key brings the server's reason (SignatureDoesNotMatch,
+  // AccessDenied, ...) in its error document.
   S3Client::Call get = MakeCall("GET", key, "reading");
   get.request.headers.emplace_back("range", "bytes=0-0");
   DiscardSink discard;
   get.sink = &discard;
   auto probe = client.Send(get);
-  return probe.ok() ? resp.status() : probe.status();
+  if (!probe.ok()) return probe.status();
+  return S3ResponseToStatus(resp, client.Context("reading", key));
 }
 
 Status Shared::DeleteObject(const std::string& key) {

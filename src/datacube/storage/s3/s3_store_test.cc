@@ -167,6 +167,20 @@ TEST_F(S3StoreTest, WrongRegionIsCorrectedOnceAndRemembered) {
   EXPECT_EQ(reqs[2].request.url, "https://models.s3.eu-west-1.amazonaws.com/k2");
 }
 
+TEST_F(S3StoreTest, HeadRedirectWithBucketRegionHeaderIsCorrected) {
+  S3StoreOptions o = Options();
+  EndpointSettings es{Scheme::kS3, "models", "", Addressing::kAuto, "us-east-1"};
+  o.bucket = "models";
+  o.endpoint = *ResolveEndpoint(es);
+  mock_->Respond("HEAD https://models.s3.us-east-1.amazonaws.com/k",
+                 MakeResponse(301, "", {{"x-amz-bucket-region", "ap-south-1"}}));
+  mock_->Respond("HEAD https://models.s3.ap-south-1.amazonaws.com/k",
+                 MakeResponse(200, "", {{"content-length", "1"}}));
+  auto info = Store(o)->Stat("k");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(Requests().size(), 2u);
+}
+
 // ---- List ----
 
 TEST_F(S3StoreTest, ListFollowsContinuationTokensWithPrefixAndDelimiter) {
