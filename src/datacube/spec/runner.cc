@@ -12,8 +12,8 @@
 #include "datacube/base/log.h"
 #include "datacube/base/secret.h"
 #include "datacube/base/units.h"
-#include "datacube/engine/manifest.h"
 #include "datacube/retry/retry.h"
+#include "datacube/spec/engine_attempt.h"
 #include "datacube/spec/git_attempt.h"
 #include "datacube/spec/status_board.h"
 
@@ -75,38 +75,6 @@ struct AttemptOutcome {
   std::optional<ResultStatus> result;
 };
 
-// The manifest of every file now at the sink (copied or already there), with SHA-256s. Files the
-// engine skipped without knowing their hash are hashed on the PVC side, which is local.
-Result<ResultStatus> Summarize(const engine::TransferReport& report,
-                               const engine::TransferEndpoints& ends, bool pvc_is_sink) {
-  ResultStatus r;
-  r.files_copied = report.files_copied;
-  r.files_skipped = report.files_skipped;
-  r.files_deleted = report.files_deleted;
-  r.files_failed = report.files_failed;
-  r.bytes_copied = report.bytes_copied;
-  const storage::StoreRef& pvc = pvc_is_sink ? ends.dst : ends.src;
-  std::string prefix = pvc_is_sink ? ends.dst_prefix : ends.src_prefix;
-  std::vector<engine::ManifestEntry> entries;
-  std::vector<uint8_t> buffer;
-  for (const auto& f : report.files) {
-    if (f.action != engine::FileAction::kCopied && f.action != engine::FileAction::kSkipped) {
-      continue;
-    }
-    std::string sha = f.sha256;
-    if (sha.empty()) {
-      buffer.resize(4 << 20);
-      std::string key = ends.single ? pvc.key : prefix + f.path;
-      DC_ASSIGN_OR_RETURN(sha, engine::HashObject(*pvc.store, key, buffer));
-    }
-    entries.push_back({f.path, f.size, sha});
-    r.bytes += f.size;
-  }
-  r.files = entries.size();
-  r.manifest_digest = "sha256:" + engine::ManifestDigest(std::move(entries));
-  return r;
-}
-
 class Run {
  public:
   Run(const LoadResult& loaded, const RunOptions& options)
@@ -125,7 +93,8 @@ class Run {
     auto transfer = PlanCubeTransfer(cube, *resolved, loaded_.extra_args, options_.plan);
     if (!transfer.ok()) return Fail(kReasonInvalidSpec, transfer.status(), 2);
     transfer_ = std::move(*transfer);
-    is_git_ = cube.service()->type == EndpointType::kGit;
+    service_ = *cube.service()->type;
+    is_git_ = service_ == EndpointType::kGit;
     Status pvc = PreparePvc();
     if (!pvc.ok()) return Fail(ReasonFor(pvc), pvc, 1);
     if (options_.dry_run) return DryRun();
@@ -175,11 +144,6 @@ class Run {
     return Status();
   }
 
-  Result<engine::TransferEndpoints> Open(const CubeTransfer& t) {
-    if (options_.open) return options_.open(t);
-    return engine::ResolveEndpoints(t.source, t.sink, t.config, t.config);
-  }
-
   AttemptOutcome RunAttempt(const engine::TransferOptions& base) {
     AttemptOutcome out;
     std::stop_source stop;
@@ -206,28 +170,15 @@ class Run {
     } else {
       engine::ProgressReporter progress(options_.progress_mode);
       progress.Start();
-      ProgressTicker ticker(board_, progress, options_.status_interval);
-      auto ends = Open(transfer_);
-      if (ends.ok()) {
+      {
+        ProgressTicker ticker(board_, progress, options_.status_interval);
         engine::TransferOptions o = base;
         o.stop = stop.get_token();
-        auto report = engine::RunTransfer(*ends, o, &progress);
-        if (report.ok()) {
-          out.report = std::move(*report);
-          out.status = out.report.status;
-          if (out.status.ok() && !stop.stop_requested() && !o.dry_run) {
-            auto summary = Summarize(out.report, *ends, transfer_.pvc_is_sink);
-            if (summary.ok()) {
-              out.result = std::move(*summary);
-            } else {
-              out.status = summary.status().WithContext("computing the manifest digest");
-            }
-          }
-        } else {
-          out.status = report.status();
-        }
-      } else {
-        out.status = ends.status();
+        EngineAttemptOutcome moved =
+            RunEngineAttempt(transfer_, service_, o, &progress, options_.open);
+        out.status = moved.status;
+        out.report = std::move(moved.report);
+        out.result = std::move(moved.result);
       }
       progress.Stop();
     }
@@ -375,6 +326,7 @@ class Run {
   const RunOptions& options_;
   StatusBoard board_;
   CubeTransfer transfer_;
+  EndpointType service_ = EndpointType::kS3;
   bool is_git_ = false;
 };
 

@@ -24,6 +24,7 @@
 #include "datacube/engine/progress.h"
 #include "datacube/engine/transfer.h"
 #include "datacube/spec/cube_transfer.h"
+#include "datacube/spec/engine_attempt.h"
 #include "datacube/spec/loader.h"
 #include "datacube/spec/resolve.h"
 #include "datacube/spec/status.h"
@@ -41,8 +42,9 @@ struct RunOptions {
   engine::ProgressMode progress_mode = engine::ProgressMode::kNone;
   // Ctrl-C / SIGTERM: ends the current attempt and the run (reason Interrupted).
   std::stop_token interrupt;
-  // Opens both endpoints. Unset: engine::ResolveEndpoints (tests inject in-memory stores).
-  std::function<Result<engine::TransferEndpoints>(const CubeTransfer&)> open;
+  // Opens both endpoints of an engine transfer. Unset: engine::ResolveEndpoints, or the Hugging
+  // Face entry points for huggingface cubes (tests inject in-memory stores).
+  OpenEndpointsFn open;
   // Receives the status after every change (the CLI writes --status-file). May be empty.
   std::function<void(const CubeStatus&)> on_status;
 };
