@@ -1,5 +1,5 @@
 // `datacube run` end to end against the real servers of the test run (issue 4 acceptance):
-//   - the seed's S3 and git examples run unchanged (endpoints reach loopback through the Secrets
+//   - the seed's S3, Hugging Face and git examples run unchanged (endpoints reach loopback through the Secrets
 //     they reference, or through a host-mapping proxy for github.com);
 //   - retries through the fault proxy (fails the first two attempts: backoffLimit 2 succeeds,
 //     backoffLimit 1 ends in BackoffLimitExceeded after 2 attempts);
@@ -8,6 +8,8 @@
 //   - --bwlimit holds the aggregate rate;
 //   - sync deletes extra files only after a verified copy;
 //   - no secret value appears in any byte of stdout, stderr, status files or logs.
+#include <signal.h>
+
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "testing/fault_proxy/fault_proxy_process.h"
 #include "testing/test_util/test_util.h"
@@ -324,6 +327,90 @@ TEST_F(SpecRunTest, SeedGitExamplesRunUnchanged) {
   for (const auto& out : outputs_) {
     EXPECT_EQ(out.find(git->token), std::string::npos) << out;
   }
+}
+
+// A Hub fixture of this test's own (testing/hf_fixture), so that the seed's repositories
+// (openai/whisper-large-v3, user/repo) can exist with a token of the user "user".
+class HubFixtureProcess {
+ public:
+  explicit HubFixtureProcess(const std::string& token) {
+    pid_ = SpawnCommand({DATACUBE_HF_FIXTURE_BIN, "--root", dir_ / "root", "--hub-port", "0",
+                         "--storage-port", "0", "--token", token + "=user", "--ready-file",
+                         dir_ / "ready"},
+                        dir_ / "out", dir_ / "err");
+    for (int i = 0; i < 200 && !Exists(dir_ / "ready"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    if (!Exists(dir_ / "ready")) return;
+    std::string ready = ReadFile(dir_ / "ready");  // "hub=URL storage=URL"
+    size_t start = ready.find("hub=") + 4;
+    hub_ = ready.substr(start, ready.find_first_of(" \n", start) - start);
+  }
+  ~HubFixtureProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      WaitCommand(pid_);
+    }
+  }
+  const std::string& hub() const { return hub_; }
+  // POSTs a control request (/_fixture/<what>) with a JSON body.
+  CommandResult Control(const std::string& what, const std::string& json) const {
+    return RunCommand({"curl", "-sf", "-X", "POST", "-H", "Content-Type: application/json",
+                       "--data-binary", json, hub_ + "/_fixture/" + what});
+  }
+
+ private:
+  TempDir dir_;
+  int pid_ = -1;
+  std::string hub_;
+};
+
+TEST_F(SpecRunTest, SeedHuggingFaceExamplesRunUnchanged) {
+  const std::string token = "hf_specuser_" + std::to_string(::getpid()) + "x7Qm";
+  HubFixtureProcess hub(token);
+  ASSERT_FALSE(hub.hub().empty()) << "hub fixture did not start";
+  auto seeded = hub.Control(
+      "seed",
+      R"({"type":"model","id":"openai/whisper-large-v3","files":[)"
+      R"({"path":"README.md","content":"# whisper-large-v3\n"},)"
+      R"({"path":"tokenizer.json","content":"{\"version\":\"1.0\"}"},)"
+      R"({"path":"tokenizer_config.json","content":"{\"model_max_length\":448}"},)"
+      R"({"path":"model.safetensors","random_size":3000000,"lfs":true}]})");
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  ASSERT_EQ(hub.Control("repo", R"({"type":"model","id":"user/repo"})").exit_code, 0);
+  WriteSecret("hf-token", "token", token);
+  std::map<std::string, std::string> env = {{"HF_ENDPOINT", hub.hub()}};
+
+  // 04 downloads exactly the `files` it names; 10 (same source, --cache-dir) finds them there.
+  std::string down = PvcRoot("hf-down");
+  fs::create_directories(down + "/datacube-pvc");
+  CubeRun r4 = RunCube(SeedDir() + "/04-hf-source.yaml", down, {}, env);
+  ASSERT_EQ(r4.cmd.exit_code, 0) << r4.Describe();
+  EXPECT_EQ(ListFilesRecursive(down + "/datacube-pvc"),
+            (std::vector<std::string>{"README.md", "tokenizer.json", "tokenizer_config.json"}));
+  EXPECT_EQ(ReadFile(down + "/datacube-pvc/README.md"), "# whisper-large-v3\n");
+  EXPECT_EQ(r4.status["result"]["files"].as<int>(), 3);
+  CubeRun r10 = RunCube(SeedDir() + "/10-executor-extra-args.yaml", down, {}, env);
+  ASSERT_EQ(r10.cmd.exit_code, 0) << r10.Describe();
+  EXPECT_EQ(r10.status["result"]["filesSkipped"].as<int>(), 3);
+  EXPECT_EQ(r10.status["result"]["manifestDigest"].as<std::string>(),
+            r4.status["result"]["manifestDigest"].as<std::string>());
+
+  // 06 uploads the PVC path to user/repo under pvc/demo.
+  std::string up = PvcRoot("hf-up");
+  std::string src = up + "/datacube-pvc/dev/hf/whisper-large-v3";
+  fs::create_directories(src);
+  WriteRandomFile(src + "/model.safetensors", 2'000'000, 21);
+  WriteFile(src + "/config.json", "{\"d_model\": 1280}");
+  CubeRun r6 = RunCube(SeedDir() + "/06-hf-upload.yaml", up, {}, env);
+  ASSERT_EQ(r6.cmd.exit_code, 0) << r6.Describe();
+  EXPECT_EQ(r6.status["result"]["files"].as<int>(), 2);
+  auto got = RunCommand({"curl", "-sfL", "-o", dir_ / "fetched.bin",
+                         hub.hub() + "/user/repo/resolve/main/pvc/demo/model.safetensors"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(Sha256OfFile(dir_ / "fetched.bin"), Sha256OfFile(src + "/model.safetensors"));
+
+  for (const auto& out : outputs_) EXPECT_EQ(out.find(token), std::string::npos) << out;
 }
 
 TEST_F(SpecRunTest, RetriesAttemptsThroughTheFaultProxy) {
