@@ -667,6 +667,45 @@ TEST_F(S3StoreTest, CopyWithinUsesCopyObject) {
   EXPECT_EQ(Header(reqs[2].request, "x-amz-metadata-directive"), "COPY");
 }
 
+TEST_F(S3StoreTest, CopyWithinAboveFiveGibUsesUploadPartCopy) {
+  BucketExists();
+  const uint64_t size = (6ull << 30) + 5;  // six 1 GiB parts and a 5-byte one
+  const std::string sha = crypto::Sha256Hex("pretend");
+  mock_->Respond(
+      std::string("HEAD ") + kBase + "/src",
+      MakeResponse(200, "",
+                   {{"content-length", std::to_string(size)}, {"x-amz-meta-sha256", sha}}));
+  mock_->Respond(std::string("POST ") + kBase + "/dst?uploads",
+                 MakeResponse(200,
+                              "<InitiateMultipartUploadResult><UploadId>C</UploadId>"
+                              "</InitiateMultipartUploadResult>"));
+  mock_->SetHandler(
+      [](const http::HttpRequest& r, const std::string&) -> Result<http::HttpResponse> {
+        if (r.method == "PUT") {
+          return MakeResponse(200, "<CopyPartResult><ETag>\"c\"</ETag></CopyPartResult>");
+        }
+        return MakeResponse(404);
+      });
+  mock_->Respond(std::string("POST ") + kBase + "/dst?uploadId=C", MakeResponse(200, "<x/>"));
+  mock_->Respond(
+      std::string("HEAD ") + kBase + "/dst",
+      MakeResponse(200, "",
+                   {{"content-length", std::to_string(size)}, {"x-amz-meta-sha256", sha}}));
+  auto info = Store()->CopyWithin("src", "dst");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  std::vector<std::string> ranges;
+  for (const auto& r : Requests()) {
+    if (r.request.method == "PUT") {
+      EXPECT_EQ(Header(r.request, "x-amz-copy-source"), "/b/src");
+      ranges.push_back(Header(r.request, "x-amz-copy-source-range"));
+    }
+  }
+  ASSERT_EQ(ranges.size(), 7u);
+  EXPECT_EQ(ranges[0], "bytes=0-1073741823");
+  EXPECT_EQ(ranges[6], "bytes=6442450944-6442450948");
+  EXPECT_EQ(Header(Requests()[2].request, "x-amz-meta-sha256"), sha);  // metadata carried over
+}
+
 TEST_F(S3StoreTest, PresignBuildsAQueryAuthenticatedUrl) {
   auto url = Store()->Presign("dir/k", "PUT", 3600);
   ASSERT_TRUE(url.ok()) << url.status().ToString();
