@@ -81,8 +81,9 @@ struct Shared {
 
   S3Client client;
   std::atomic<int> flexible{kFlexUnknown};
-  std::mutex bucket_mu;
-  bool bucket_ready = false;  // guarded by bucket_mu
+  std::mutex bucket_mu;  // serialises the one bucket check
+  // Set once the bucket is known to be usable; read without the lock on every write.
+  std::atomic<bool> bucket_ready{false};
 
   const S3StoreOptions& options() const { return client.options(); }
   const std::string& bucket() const { return client.options().bucket; }
@@ -584,8 +585,9 @@ class S3Store final : public ObjectStore {
   // s3-no-check-bucket). A bucket we may not HEAD is assumed to exist: the write will tell.
   Status EnsureBucket() {
     if (!shared_->options().check_bucket) return Status();
+    if (shared_->bucket_ready.load()) return Status();
     std::lock_guard<std::mutex> lock(shared_->bucket_mu);
-    if (shared_->bucket_ready) return Status();
+    if (shared_->bucket_ready.load()) return Status();
     auto head = shared_->client.Send(shared_->MakeCall("HEAD", "", "checking bucket"));
     if (head.ok() || head.status().code() == StatusCode::kPermissionDenied) {
       shared_->bucket_ready = true;
