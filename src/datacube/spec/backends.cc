@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 
+#include "datacube/base/cancel.h"
 #include "datacube/storage/registry.h"
 
 namespace datacube::spec {
@@ -51,6 +52,12 @@ Status Probe(EndpointType type) {
     }
     return std::nullopt;  // no proxies, no credentials from the real environment
   };
+  // An already-cancelled token: a backend that would touch the network (or back off and retry)
+  // while opening gives up at once, and the registry answers kUnimplemented before any backend
+  // code runs, so the probe costs nothing either way.
+  std::stop_source cancelled;
+  cancelled.request_stop();
+  CancellationScope scope(cancelled.get_token());
   auto opened = storage::OpenLocation(ProbeLocation(type), config, storage::OpenMode::kRead);
   if (!opened.ok() && opened.status().code() == StatusCode::kUnimplemented) {
     return UnimplementedError("\"" + std::string(EndpointTypeName(type)) +

@@ -4,8 +4,9 @@
 // cube that uses its type must fail validation with "not supported yet" rather than at run time.
 // Rather than keep a second list that could drift from storage/registry.cc, this asks the
 // registry itself: it opens a probe location of the type and treats kUnimplemented as "not in
-// this build". The probe configuration points every endpoint at 127.0.0.1:1 (nothing listens
-// there), so a backend that touches the network while opening fails fast and stays local.
+// this build". The probe runs under an already-cancelled stop token and points every endpoint at
+// 127.0.0.1:1 (nothing listens there), so a backend that touches the network while opening gives
+// up at once and stays local.
 #pragma once
 
 #include "datacube/base/status.h"

@@ -2,10 +2,12 @@
 // rejected with an error at exactly the expected field path.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "datacube/spec/backends.h"
 #include "datacube/spec/loader.h"
 
 namespace datacube::spec {
@@ -304,6 +306,16 @@ TEST(Validate, UnsupportedTypesFailValidation) {
   ASSERT_EQ(r.diagnostics.errors().size(), 1u);
   EXPECT_EQ(r.diagnostics.errors()[0].path, "spec.source.type");
   EXPECT_EQ(r.diagnostics.errors()[0].message, "\"s3\" is not supported yet in this build");
+}
+
+// The registry probe: every backend is linked into this build now, and asking costs nothing.
+TEST(Validate, EveryTypeIsSupportedInThisBuild) {
+  auto start = std::chrono::steady_clock::now();
+  for (EndpointType t : {EndpointType::kPvc, EndpointType::kGit, EndpointType::kHuggingFace,
+                         EndpointType::kS3}) {
+    EXPECT_TRUE(TypeSupportedInThisBuild(t).ok()) << EndpointTypeName(t);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
 }
 
 TEST(Validate, SyntaxErrorsNameTheLine) {
