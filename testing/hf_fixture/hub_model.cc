@@ -244,12 +244,15 @@ Status HubModel::Load() {
         repo.meta.is_private = j.value("private", false);
         repo.meta.gated = j.value("gated", "");
         repo.meta.created_at = j.value("createdAt", "");
-        for (const auto& u : j.value("granted", json::array())) repo.meta.granted.insert(u);
-        for (auto& [k, v] : j.value("branches", json::object()).items()) repo.meta.branches[k] = v;
-        for (auto& [k, v] : j.value("tags", json::object()).items()) repo.meta.tags[k] = v;
-        for (auto& [k, v] : j.value("pulls", json::object()).items()) {
-          repo.meta.pulls[std::stoi(k)] = v;
-        }
+        // Named copies: iterating items() of a temporary would outlive it.
+        const json granted = j.value("granted", json::array());
+        const json branches = j.value("branches", json::object());
+        const json tags = j.value("tags", json::object());
+        const json pulls = j.value("pulls", json::object());
+        for (const auto& u : granted) repo.meta.granted.insert(u.get<std::string>());
+        for (const auto& [k, v] : branches.items()) repo.meta.branches[k] = v.get<std::string>();
+        for (const auto& [k, v] : tags.items()) repo.meta.tags[k] = v.get<std::string>();
+        for (const auto& [k, v] : pulls.items()) repo.meta.pulls[std::stoi(k)] = v.get<std::string>();
         for (const auto& c : fs::directory_iterator(name.path() / "commits", ec)) {
           auto ctext = ReadWhole(c.path().string());
           json cj = json::parse(ctext.ok() ? *ctext : "", nullptr, false);
@@ -260,9 +263,8 @@ Status HubModel::Load() {
           rec.title = cj.value("title", "");
           rec.message = cj.value("message", "");
           rec.date = cj.value("date", "");
-          for (auto& [p, f] : cj.value("files", json::object()).items()) {
-            rec.files[p] = FileFromJson(f);
-          }
+          const json files = cj.value("files", json::object());
+          for (const auto& [p, f] : files.items()) rec.files[p] = FileFromJson(f);
           repo.commits[rec.sha] = std::move(rec);
         }
         repos_[Key(type, repo.meta.id)] = std::move(repo);
