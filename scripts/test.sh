@@ -10,6 +10,8 @@ scripts/install-deps.sh
 scripts/build.sh
 
 STATE_DIR=$(mktemp -d /tmp/datacube-test-XXXXXX)
+# mktemp makes it 0700; servers that drop privileges (nginx workers) must be able to enter it.
+chmod 755 "$STATE_DIR"
 export DATACUBE_TEST_STATE_DIR=$STATE_DIR
 cleanup() {
   testing/servers/all.sh stop "$STATE_DIR" || true
