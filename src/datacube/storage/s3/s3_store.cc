@@ -789,9 +789,11 @@ Result<StoreRef> OpenS3Location(const Location& location, const StoreConfig& con
       break;
     case OpenMode::kWriteFile:
       if (ref.key.empty() || ref.key.back() == '/') {
+        // (The engine asks for a file when a single source object goes to a location that does
+        // not end in '/'; the bucket root itself has no key to write to.)
         return InvalidArgumentError(location.ToString() +
-                                    " names a bucket or folder, not an object; end it with '/' "
-                                    "to copy into it");
+                                    " has no object key to write to; name the object "
+                                    "(s3://bucket/file.bin) or a folder (s3://bucket/dir/)");
       }
       break;
   }
