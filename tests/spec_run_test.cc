@@ -1,5 +1,6 @@
 // `datacube run` end to end against the real servers of the test run (issue 4 acceptance):
-//   - the seed's S3, Hugging Face and git examples run unchanged (endpoints reach loopback through the Secrets
+//   - the seed's S3, Hugging Face and git examples run unchanged (endpoints reach loopback through
+//   the Secrets
 //     they reference, or through a host-mapping proxy for github.com);
 //   - retries through the fault proxy (fails the first two attempts: backoffLimit 2 succeeds,
 //     backoffLimit 1 ends in BackoffLimitExceeded after 2 attempts);
@@ -8,9 +9,8 @@
 //   - --bwlimit holds the aggregate rate;
 //   - sync deletes extra files only after a verified copy;
 //   - no secret value appears in any byte of stdout, stderr, status files or logs.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -92,7 +92,8 @@ class SpecRunTest : public ::testing::Test {
   }
 
   // Runs datacube with AWS credentials in the environment (for setup commands only).
-  CommandResult Datacube(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  CommandResult Datacube(std::vector<std::string> args,
+                         std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), DatacubeBin());
     CommandOptions o;
     o.env = std::move(env);
@@ -105,8 +106,8 @@ class SpecRunTest : public ::testing::Test {
     args.push_back(s3_.endpoint);
     args.push_back("--progress");
     args.push_back("none");
-    return Datacube(args, {{"AWS_ACCESS_KEY_ID", s3_.access_key},
-                           {"AWS_SECRET_ACCESS_KEY", s3_.secret_key}});
+    return Datacube(
+        args, {{"AWS_ACCESS_KEY_ID", s3_.access_key}, {"AWS_SECRET_ACCESS_KEY", s3_.secret_key}});
   }
 
   void EnsureBucket() {
@@ -127,11 +128,20 @@ class SpecRunTest : public ::testing::Test {
 
   // Runs a cube file and parses its status file.
   CubeRun RunCube(const std::string& cube, const std::string& pvc_root,
-              std::vector<std::string> extra = {}, std::map<std::string, std::string> env = {}) {
+                  std::vector<std::string> extra = {},
+                  std::map<std::string, std::string> env = {}) {
     std::string status_file = dir_ / ("status-" + std::to_string(++runs_) + ".yaml");
-    std::vector<std::string> args = {"run", "-f", cube, "--pvc-root", pvc_root, "--secrets-dir",
-                                     dir_ / "secrets", "--status-file", status_file,
-                                     "--attempt-backoff", "100ms"};
+    std::vector<std::string> args = {"run",
+                                     "-f",
+                                     cube,
+                                     "--pvc-root",
+                                     pvc_root,
+                                     "--secrets-dir",
+                                     dir_ / "secrets",
+                                     "--status-file",
+                                     status_file,
+                                     "--attempt-backoff",
+                                     "100ms"};
     if (std::find(extra.begin(), extra.end(), "--progress") == extra.end()) {
       extra.insert(extra.end(), {"--progress", "none"});
     }
@@ -153,18 +163,24 @@ class SpecRunTest : public ::testing::Test {
   // A cube moving s3://bucket/<prefix_>/<sub> to or from pvc `vol`.
   std::string S3Cube(const std::string& name, const std::string& sub, bool download,
                      const std::string& executor = "", const std::string& secret = "s3-config") {
-    std::string s3 = "    type: s3\n    options:\n"
-                     "    - {name: s3-endpoint, valueFrom: {secretKeyRef: {name: " + secret +
-                     ", key: endpoint}}}\n"
-                     "    - {name: s3-access-key-id, valueFrom: {secretKeyRef: {name: " + secret +
-                     ", key: accessKeyID}}}\n"
-                     "    - {name: s3-secret-access-key, valueFrom: {secretKeyRef: {name: " +
-                     secret + ", key: secretAccessKey}}}\n"
-                     "    - {name: s3-uri, value: \"s3://bucket/" + prefix_ + "/" + sub + "\"}\n";
+    std::string s3 =
+        "    type: s3\n    options:\n"
+        "    - {name: s3-endpoint, valueFrom: {secretKeyRef: {name: " +
+        secret +
+        ", key: endpoint}}}\n"
+        "    - {name: s3-access-key-id, valueFrom: {secretKeyRef: {name: " +
+        secret +
+        ", key: accessKeyID}}}\n"
+        "    - {name: s3-secret-access-key, valueFrom: {secretKeyRef: {name: " +
+        secret +
+        ", key: secretAccessKey}}}\n"
+        "    - {name: s3-uri, value: \"s3://bucket/" +
+        prefix_ + "/" + sub + "\"}\n";
     std::string pvc = "    type: pvc\n    pvc: {name: vol, subPath: data}\n";
-    std::string text = "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: " +
-                       name + "\nspec:\n  source:\n" + (download ? s3 : pvc) + "  sink:\n" +
-                       (download ? pvc : s3) + executor;
+    std::string text =
+        "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: " + name +
+        "\nspec:\n  source:\n" + (download ? s3 : pvc) + "  sink:\n" + (download ? pvc : s3) +
+        executor;
     std::string path = dir_ / (name + ".yaml");
     WriteFile(path, text);
     return path;
@@ -225,8 +241,8 @@ TEST_F(SpecRunTest, SeedS3ExamplesRunUnchanged) {
 
   std::string down = PvcRoot("seed-down");
   fs::create_directories(down + "/datacube-pvc");
-  for (const char* seed : {"05-s3-source.yaml", "09-executor-policy.yaml",
-                           "11-executor-env.yaml"}) {
+  for (const char* seed :
+       {"05-s3-source.yaml", "09-executor-policy.yaml", "11-executor-env.yaml"}) {
     CubeRun r = RunCube(SeedDir() + "/" + seed, down);
     ASSERT_EQ(r.cmd.exit_code, 0) << seed << "\n" << r.Describe();
     EXPECT_EQ(r.status["phase"].as<std::string>(), "Succeeded") << seed;
@@ -268,13 +284,15 @@ TEST_F(SpecRunTest, SeedGitExamplesRunUnchanged) {
   };
   ASSERT_EQ(sh("git init -q -b master . && echo 'seed repo' > README.md && git add . && "
                "git -c user.name=t -c user.email=t@example.test commit -qm init && "
-               "git push -q '" + git->repos + "/owner/repo.git' master && "
-               "git push -q '" + git->repos + "/user/repo.git' master:main"),
+               "git push -q '" +
+               git->repos +
+               "/owner/repo.git' master && "
+               "git push -q '" +
+               git->repos + "/user/repo.git' master:main"),
             0);
   WriteSecret("github-token", "token", git->token);
-  std::map<std::string, std::string> env = {{"HTTPS_PROXY", proxy.url()},
-                                            {"GIT_SSL_NO_VERIFY", "1"},
-                                            {"HOME", dir_ / "home-plain"}};
+  std::map<std::string, std::string> env = {
+      {"HTTPS_PROXY", proxy.url()}, {"GIT_SSL_NO_VERIFY", "1"}, {"HOME", dir_ / "home-plain"}};
   fs::create_directories(dir_ / "home-plain");
   // 01 and 02 carry no token, and the local server authenticates everything: the credential
   // comes from the user's git configuration, as it would for a private mirror.
@@ -283,9 +301,9 @@ TEST_F(SpecRunTest, SeedGitExamplesRunUnchanged) {
   CommandOptions with_token;
   with_token.env = {{"T", git->token}};
   auto b64 = RunCommand({"sh", "-c", "printf 'git:%s' \"$T\" | base64 -w0"}, with_token);
-  WriteFile(home_auth + "/.gitconfig",
-            "[http \"https://github.com/\"]\n\textraHeader = Authorization: Basic " + b64.out +
-                "\n");
+  WriteFile(
+      home_auth + "/.gitconfig",
+      "[http \"https://github.com/\"]\n\textraHeader = Authorization: Basic " + b64.out + "\n");
   std::map<std::string, std::string> env_auth = env;
   env_auth["HOME"] = home_auth;
 
@@ -311,14 +329,16 @@ TEST_F(SpecRunTest, SeedGitExamplesRunUnchanged) {
   std::string clone = p7 + "/datacube-pvc/dev/git/repo";
   fs::create_directories(p7 + "/datacube-pvc/dev/git");
   fs::copy(p3 + "/datacube-pvc/repo", clone, fs::copy_options::recursive);
-  ASSERT_EQ(RunCommand({"sh", "-c", "cd '" + clone + "' && echo more >> README.md && "
-                        "git -c user.name=t -c user.email=t@example.test commit -qam more"})
+  ASSERT_EQ(RunCommand({"sh", "-c",
+                        "cd '" + clone +
+                            "' && echo more >> README.md && "
+                            "git -c user.name=t -c user.email=t@example.test commit -qam more"})
                 .exit_code,
             0);
   CubeRun r7 = RunCube(SeedDir() + "/07-git-upload.yaml", p7, {}, env);
   ASSERT_EQ(r7.cmd.exit_code, 0) << r7.Describe();
-  auto head = RunCommand({"git", "--git-dir", git->repos + "/user/repo.git", "log", "-1",
-                          "--format=%s", "main"});
+  auto head = RunCommand(
+      {"git", "--git-dir", git->repos + "/user/repo.git", "log", "-1", "--format=%s", "main"});
   EXPECT_EQ(head.out, "more\n");
   // Every git request went through the mapped github.com.
   for (const auto& line : proxy.LogLines(1)) {
@@ -334,10 +354,10 @@ TEST_F(SpecRunTest, SeedGitExamplesRunUnchanged) {
 class HubFixtureProcess {
  public:
   explicit HubFixtureProcess(const std::string& token) {
-    pid_ = SpawnCommand({DATACUBE_HF_FIXTURE_BIN, "--root", dir_ / "root", "--hub-port", "0",
-                         "--storage-port", "0", "--token", token + "=user", "--ready-file",
-                         dir_ / "ready"},
-                        dir_ / "out", dir_ / "err");
+    pid_ = SpawnCommand(
+        {DATACUBE_HF_FIXTURE_BIN, "--root", dir_ / "root", "--hub-port", "0", "--storage-port", "0",
+         "--token", token + "=user", "--ready-file", dir_ / "ready"},
+        dir_ / "out", dir_ / "err");
     for (int i = 0; i < 200 && !Exists(dir_ / "ready"); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
@@ -370,12 +390,11 @@ TEST_F(SpecRunTest, SeedHuggingFaceExamplesRunUnchanged) {
   HubFixtureProcess hub(token);
   ASSERT_FALSE(hub.hub().empty()) << "hub fixture did not start";
   auto seeded = hub.Control(
-      "seed",
-      R"({"type":"model","id":"openai/whisper-large-v3","files":[)"
-      R"({"path":"README.md","content":"# whisper-large-v3\n"},)"
-      R"({"path":"tokenizer.json","content":"{\"version\":\"1.0\"}"},)"
-      R"({"path":"tokenizer_config.json","content":"{\"model_max_length\":448}"},)"
-      R"({"path":"model.safetensors","random_size":3000000,"lfs":true}]})");
+      "seed", R"({"type":"model","id":"openai/whisper-large-v3","files":[)"
+              R"({"path":"README.md","content":"# whisper-large-v3\n"},)"
+              R"({"path":"tokenizer.json","content":"{\"version\":\"1.0\"}"},)"
+              R"({"path":"tokenizer_config.json","content":"{\"model_max_length\":448}"},)"
+              R"({"path":"model.safetensors","random_size":3000000,"lfs":true}]})");
   ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
   ASSERT_EQ(hub.Control("repo", R"({"type":"model","id":"user/repo"})").exit_code, 0);
   WriteSecret("hf-token", "token", token);
@@ -428,11 +447,11 @@ TEST_F(SpecRunTest, RetriesAttemptsThroughTheFaultProxy) {
     WriteSecret("s3-proxied", "endpoint", proxy.url());
     WriteSecret("s3-proxied", "accessKeyID", s3_.access_key);
     WriteSecret("s3-proxied", "secretAccessKey", s3_.secret_key);
-    std::string cube = S3Cube("retry-" + std::to_string(backoff_limit), "retry", true,
-                              "  executor:\n    options:\n      backoffLimit: " +
-                                  std::to_string(backoff_limit) +
-                                  "\n      extraArgs: [--retries, \"1\"]\n",
-                              "s3-proxied");
+    std::string cube =
+        S3Cube("retry-" + std::to_string(backoff_limit), "retry", true,
+               "  executor:\n    options:\n      backoffLimit: " + std::to_string(backoff_limit) +
+                   "\n      extraArgs: [--retries, \"1\"]\n",
+               "s3-proxied");
     CubeRun r = RunCube(cube, PvcRoot("retry-" + std::to_string(backoff_limit)));
     auto lines = proxy.LogLines();
     int faults = 0;
@@ -464,8 +483,9 @@ TEST_F(SpecRunTest, DeadlineEndsAThrottledAttemptWithinTwoSeconds) {
   WriteSecret("s3-slow", "endpoint", proxy.url());
   WriteSecret("s3-slow", "accessKeyID", s3_.access_key);
   WriteSecret("s3-slow", "secretAccessKey", s3_.secret_key);
-  std::string cube = S3Cube("slow", "slow", true,
-                            "  executor:\n    options:\n      activeDeadlineSeconds: 2\n", "s3-slow");
+  std::string cube =
+      S3Cube("slow", "slow", true, "  executor:\n    options:\n      activeDeadlineSeconds: 2\n",
+             "s3-slow");
   std::string pvc = PvcRoot("slow");
   CubeRun r = RunCube(cube, pvc);
   EXPECT_EQ(r.cmd.exit_code, 1) << r.Describe();
@@ -499,10 +519,10 @@ TEST_F(SpecRunTest, ExecutorEnvProxiesGoThroughTinyproxy) {
   ASSERT_EQ(direct.cmd.exit_code, 0) << direct.Describe();
   EXPECT_EQ(count_in_log(object), 0u);
 
-  CubeRun proxied = RunCube(S3Cube("via-proxy", "proxy", true,
-                               "  executor:\n    env:\n    - name: HTTP_PROXY\n      value: " +
-                                   *proxy_url + "\n"),
-                        PvcRoot("proxied"));
+  CubeRun proxied = RunCube(
+      S3Cube("via-proxy", "proxy", true,
+             "  executor:\n    env:\n    - name: HTTP_PROXY\n      value: " + *proxy_url + "\n"),
+      PvcRoot("proxied"));
   ASSERT_EQ(proxied.cmd.exit_code, 0) << proxied.Describe();
   EXPECT_GE(count_in_log("GET " + s3_.endpoint + object), 1u) << ReadFile(*proxy_log);
 
@@ -513,23 +533,27 @@ TEST_F(SpecRunTest, ExecutorEnvProxiesGoThroughTinyproxy) {
     return;
   }
   std::string bare = git->repos + "/spec-proxy-" + id_ + ".git";
-  ASSERT_EQ(RunCommand({"sh", "-c", "git init -q --bare '" + bare + "' && d=$(mktemp -d) && cd $d "
-                        "&& git init -q -b main . && echo hi > a && git add a && git -c "
-                        "user.name=t -c user.email=t@t commit -qm a && git push -q '" + bare +
-                        "' main && rm -rf $d"})
+  ASSERT_EQ(RunCommand({"sh", "-c",
+                        "git init -q --bare '" + bare +
+                            "' && d=$(mktemp -d) && cd $d "
+                            "&& git init -q -b main . && echo hi > a && git add a && git -c "
+                            "user.name=t -c user.email=t@t commit -qm a && git push -q '" +
+                            bare + "' main && rm -rf $d"})
                 .exit_code,
             0);
   WriteSecret("git", "token", git->token);
   std::string cube = dir_ / "git-proxy.yaml";
-  WriteFile(cube, "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata: {name: gp}\n"
-                  "spec:\n  source:\n    type: git\n    options:\n"
-                  "    - {name: url, value: \"https://" + git->host + "/spec-proxy-" + id_ +
-                  ".git\"}\n    - {name: ref, value: main}\n"
-                  "    - {name: token, valueFrom: {secretKeyRef: {name: git, key: token}}}\n"
-                  "  sink: {type: pvc, pvc: {name: vol}}\n"
-                  "  executor:\n    env:\n    - {name: HTTPS_PROXY, value: \"" + *proxy_url +
-                  "\"}\n    - {name: GIT_SSL_CAINFO, value: \"" +
-                  Env("DATACUBE_TEST_GIT_CA").value_or("") + "\"}\n");
+  WriteFile(cube,
+            "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata: {name: gp}\n"
+            "spec:\n  source:\n    type: git\n    options:\n"
+            "    - {name: url, value: \"https://" +
+                git->host + "/spec-proxy-" + id_ +
+                ".git\"}\n    - {name: ref, value: main}\n"
+                "    - {name: token, valueFrom: {secretKeyRef: {name: git, key: token}}}\n"
+                "  sink: {type: pvc, pvc: {name: vol}}\n"
+                "  executor:\n    env:\n    - {name: HTTPS_PROXY, value: \"" +
+                *proxy_url + "\"}\n    - {name: GIT_SSL_CAINFO, value: \"" +
+                Env("DATACUBE_TEST_GIT_CA").value_or("") + "\"}\n");
   size_t before = count_in_log("CONNECT " + git->host);
   CubeRun g = RunCube(cube, PvcRoot("git-proxy"));
   ASSERT_EQ(g.cmd.exit_code, 0) << g.Describe();
@@ -565,14 +589,15 @@ TEST_F(SpecRunTest, SyncDeletesOnlyAfterAVerifiedCopy) {
   std::string pvc = PvcRoot("sync");
   fs::create_directories(pvc + "/vol/data");
   WriteFile(pvc + "/vol/data/stale.txt", "extra");
-  std::string exec = "  executor:\n    options:\n      sync: true\n"
-                     "      extraArgs: [--retries, \"2\"]\n";
+  std::string exec =
+      "  executor:\n    options:\n      sync: true\n"
+      "      extraArgs: [--retries, \"2\"]\n";
   for (const char* fault : {"--cut-first", "--corrupt-first"}) {
     // Every GET of b.bin is cut short (or has a byte flipped): the copy cannot be verified.
-    FaultProxyProcess proxy(FAULT_PROXY_BIN,
-                            {"--upstream", s3_.endpoint, "--match",
-                             "GET /bucket/" + prefix_ + "/sync/b.bin", fault, "1000",
-                             "--cut-after", "1000", "--corrupt-offset", "5000"});
+    FaultProxyProcess proxy(
+        FAULT_PROXY_BIN,
+        {"--upstream", s3_.endpoint, "--match", "GET /bucket/" + prefix_ + "/sync/b.bin", fault,
+         "1000", "--cut-after", "1000", "--corrupt-offset", "5000"});
     ASSERT_TRUE(proxy.ok()) << proxy.error();
     WriteSecret("s3-faulty", "endpoint", proxy.url());
     WriteSecret("s3-faulty", "accessKeyID", s3_.access_key);
@@ -608,27 +633,40 @@ TEST_F(SpecRunTest, NoSecretInAnyOutput) {
   EXPECT_EQ(ok.cmd.exit_code, 0) << ok.Describe();
   // A rejected secret key: the error talks about the signature, never the key.
   CubeRun denied = RunCube(S3Cube("secret-denied", "secret", true,
-                              "  executor:\n    options: {backoffLimit: 1}\n", "s3-wrong"),
-                       PvcRoot("s-denied"), verbose);
+                                  "  executor:\n    options: {backoffLimit: 1}\n", "s3-wrong"),
+                           PvcRoot("s-denied"), verbose);
   EXPECT_EQ(denied.cmd.exit_code, 1) << denied.Describe();
   EXPECT_TRUE(denied.Reason() == "BackoffLimitExceeded") << denied.Describe();
   // The status printed to stdout (no --status-file), with text logs.
-  CommandResult to_stdout = Datacube({"run", "-f", S3Cube("secret-stdout", "secret", true),
-                                      "--pvc-root", PvcRoot("s-stdout"), "--secrets-dir",
-                                      dir_ / "secrets", "-v"});
+  CommandResult to_stdout =
+      Datacube({"run", "-f", S3Cube("secret-stdout", "secret", true), "--pvc-root",
+                PvcRoot("s-stdout"), "--secrets-dir", dir_ / "secrets", "-v"});
   EXPECT_EQ(to_stdout.exit_code, 0) << to_stdout.err;
   outputs_.push_back(to_stdout.out);
   outputs_.push_back(to_stdout.err);
   // A secret literal in the URL of a git source that cannot be reached.
   std::string git_cube = dir_ / "git-literal.yaml";
-  WriteFile(git_cube, "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata: {name: gl}\n"
-                      "spec:\n  source:\n    type: git\n    options:\n"
-                      "    - {name: token, valueFrom: {secretKeyRef: {name: s3-config, key: "
-                      "secretAccessKey}}}\n"
-                      "    - {name: url, value: \"https://$(TOKEN)@127.0.0.1:1/o/r.git\"}\n"
-                      "  sink: {type: pvc, pvc: {name: vol}}\n");
+  WriteFile(git_cube,
+            "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata: {name: gl}\n"
+            "spec:\n  source:\n    type: git\n    options:\n"
+            "    - {name: token, valueFrom: {secretKeyRef: {name: s3-config, key: "
+            "secretAccessKey}}}\n"
+            "    - {name: url, value: \"https://$(TOKEN)@127.0.0.1:1/o/r.git\"}\n"
+            "  sink: {type: pvc, pvc: {name: vol}}\n");
   CubeRun g = RunCube(git_cube, PvcRoot("s-git"), verbose);
   EXPECT_EQ(g.cmd.exit_code, 1) << g.Describe();
+  // Through a proxy that answers every request 503: retries, server errors, and the proxy's log.
+  FaultProxyProcess failing(FAULT_PROXY_BIN,
+                            {"--upstream", s3_.endpoint, "--fail-first", "1000000"});
+  ASSERT_TRUE(failing.ok()) << failing.error();
+  WriteSecret("s3-failing", "endpoint", failing.url());
+  WriteSecret("s3-failing", "accessKeyID", s3_.access_key);
+  WriteSecret("s3-failing", "secretAccessKey", s3_.secret_key);
+  CubeRun unavailable =
+      RunCube(S3Cube("secret-503", "secret", true, "", "s3-failing"), PvcRoot("s-503"), verbose);
+  EXPECT_EQ(unavailable.cmd.exit_code, 1) << unavailable.Describe();
+  EXPECT_EQ(unavailable.Reason(), "Unavailable") << unavailable.Describe();
+  for (const auto& line : failing.LogLines(1)) outputs_.push_back(line);
   // Validation output of a cube with a literal credential.
   CommandResult v = Datacube({"validate-cube", "-f", S3Cube("secret-v", "secret", true)});
   outputs_.push_back(v.out);
@@ -637,8 +675,7 @@ TEST_F(SpecRunTest, NoSecretInAnyOutput) {
   ASSERT_GE(outputs_.size(), 10u);
   for (const std::string& secret : {s3_.secret_key, s3_.access_key, wrong_secret}) {
     for (const auto& out : outputs_) {
-      EXPECT_EQ(out.find(secret), std::string::npos)
-          << "secret value found in output:\n" << out;
+      EXPECT_EQ(out.find(secret), std::string::npos) << "secret value found in output:\n" << out;
     }
   }
 }

@@ -1,12 +1,11 @@
 // The fault proxy against an in-process HTTP server: each fault does exactly what it says, and
 // clean requests pass through byte for byte.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>

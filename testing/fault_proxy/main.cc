@@ -43,8 +43,9 @@ int main(int argc, char** argv) {
   std::string upstream;
   std::string port_file;
   std::string log_path;
-  CLI::App app{"fault_proxy: an HTTP proxy on loopback that fails, cuts, corrupts or throttles "
-               "chosen requests (for tests)"};
+  CLI::App app{
+      "fault_proxy: an HTTP proxy on loopback that fails, cuts, corrupts or throttles "
+      "chosen requests (for tests)"};
   app.add_option("--listen", listen, "Address to listen on (IPv4 HOST:PORT; port 0 = any)");
   app.add_option("--upstream", upstream,
                  "Reverse proxy to this origin (http://HOST:PORT); without it, a forward proxy");

@@ -68,10 +68,14 @@ class BodyRelay {
 
   RelayEnd Run(Framing framing, uint64_t length) {
     switch (framing) {
-      case Framing::kNone: return RelayEnd::kDone;
-      case Framing::kLength: return Copy(length, /*until_close=*/false);
-      case Framing::kUntilClose: return Copy(0, /*until_close=*/true);
-      case Framing::kChunked: return Chunked();
+      case Framing::kNone:
+        return RelayEnd::kDone;
+      case Framing::kLength:
+        return Copy(length, /*until_close=*/false);
+      case Framing::kUntilClose:
+        return Copy(0, /*until_close=*/true);
+      case Framing::kChunked:
+        return Chunked();
     }
     return RelayEnd::kError;
   }
@@ -117,7 +121,8 @@ class BodyRelay {
   }
 
   RelayEnd Send(char* data, size_t n) {
-    if (faults_.corrupt_at && *faults_.corrupt_at >= content_ && *faults_.corrupt_at < content_ + n) {
+    if (faults_.corrupt_at && *faults_.corrupt_at >= content_ &&
+        *faults_.corrupt_at < content_ + n) {
       data[*faults_.corrupt_at - content_] ^= 0x5a;
       corrupted_ = true;
     }
@@ -243,10 +248,13 @@ bool Proxy::Fail(Conn& client, const Head& request, Exchange& x) {
     }
   }
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" +
-                     config_.fail_code + "</Code><Message>injected by fault_proxy</Message>"
-                     "<RequestId>fault-" + std::to_string(x.seq) + "</RequestId></Error>";
+                     config_.fail_code +
+                     "</Code><Message>injected by fault_proxy</Message>"
+                     "<RequestId>fault-" +
+                     std::to_string(x.seq) + "</RequestId></Error>";
   x.status = config_.fail_status;
-  std::string head = "HTTP/1.1 " + std::to_string(config_.fail_status) + " Injected Fault\r\n"
+  std::string head = "HTTP/1.1 " + std::to_string(config_.fail_status) +
+                     " Injected Fault\r\n"
                      "Content-Type: application/xml\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n" +
                      (expect ? "Connection: close\r\n" : "") + "\r\n";
@@ -287,8 +295,8 @@ bool Proxy::HandleRequest(Conn& client, const Head& request, Exchange& x) {
   }
   if (path.rfind("/__fault_proxy/", 0) == 0) return HandleControl(client, path, x);
 
-  bool matches = config_.match.empty() ||
-                 (x.method + " " + x.target).find(config_.match) != std::string::npos;
+  bool matches =
+      config_.match.empty() || (x.method + " " + x.target).find(config_.match) != std::string::npos;
   int n = matches ? ++matched_ : 0;
   if (matches && n <= config_.fail_first) return Fail(client, request, x);
   if (matches && config_.delay_ms > 0) {
@@ -304,8 +312,8 @@ bool Proxy::HandleRequest(Conn& client, const Head& request, Exchange& x) {
   Head out = request;
   out.start_line = x.method + " " + path + " HTTP/1.1";
   bool expect = request.Get("Expect").has_value();
-  for (const char* h : {"Proxy-Connection", "Proxy-Authorization", "Connection", "Keep-Alive",
-                        "Expect"}) {
+  for (const char* h :
+       {"Proxy-Connection", "Proxy-Authorization", "Connection", "Keep-Alive", "Expect"}) {
     out.Remove(h);
   }
   out.headers.emplace_back("Connection", "close");  // one upstream connection per request
@@ -337,8 +345,7 @@ bool Proxy::HandleRequest(Conn& client, const Head& request, Exchange& x) {
     if (cut_.load() < config_.cut_first && ++cut_ <= config_.cut_first) {
       faults.cut_after = config_.cut_after;
       x.fault = "cut";
-    } else if (corrupted_.load() < config_.corrupt_first &&
-               ++corrupted_ <= config_.corrupt_first) {
+    } else if (corrupted_.load() < config_.corrupt_first && ++corrupted_ <= config_.corrupt_first) {
       faults.corrupt_at = config_.corrupt_offset;
       x.fault = "corrupt";
     }
@@ -362,8 +369,8 @@ bool Proxy::HandleConnect(Conn& client, const Head& request, Exchange& x) {
     client.WriteAll("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return false;
   }
-  bool matches = config_.match.empty() ||
-                 ("CONNECT " + x.target).find(config_.match) != std::string::npos;
+  bool matches =
+      config_.match.empty() || ("CONNECT " + x.target).find(config_.match) != std::string::npos;
   if (matches && ++matched_ <= config_.fail_first) {
     Fail(client, request, x);
     return false;
@@ -397,8 +404,8 @@ void Proxy::Log(const Exchange& x) {
   std::string line = "{\"seq\":" + std::to_string(x.seq) + ",\"peer\":\"" + JsonEscape(x.peer) +
                      "\",\"method\":\"" + JsonEscape(x.method) + "\",\"target\":\"" +
                      JsonEscape(x.target) + "\",\"status\":" + std::to_string(x.status) +
-                     ",\"fault\":\"" + x.fault + "\",\"request_bytes\":" +
-                     std::to_string(x.request_bytes) +
+                     ",\"fault\":\"" + x.fault +
+                     "\",\"request_bytes\":" + std::to_string(x.request_bytes) +
                      ",\"response_bytes\":" + std::to_string(x.response_bytes) +
                      ",\"ms\":" + std::to_string(ms) + "}\n";
   std::lock_guard<std::mutex> lock(log_mu_);

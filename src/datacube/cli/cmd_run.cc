@@ -82,8 +82,7 @@ void PrintDryRun(const engine::TransferReport& report) {
   for (const auto& f : report.files) {
     if (f.action == engine::FileAction::kPlannedCopy ||
         f.action == engine::FileAction::kPlannedDelete) {
-      std::printf("%s %s\n", std::string(engine::FileActionName(f.action)).c_str(),
-                  f.path.c_str());
+      std::printf("%s %s\n", std::string(engine::FileActionName(f.action)).c_str(), f.path.c_str());
     }
   }
 }

@@ -14,8 +14,8 @@
 
 namespace datacube::spec {
 
-// OK, or kUnimplemented naming the type. pvc and git (git_attempt.h) are always supported. The answer is computed once
-// per type and cached; thread-safe.
+// OK, or kUnimplemented naming the type. pvc and git (git_attempt.h) are always supported. The
+// answer is computed once per type and cached; thread-safe.
 Status TypeSupportedInThisBuild(EndpointType type);
 
 }  // namespace datacube::spec

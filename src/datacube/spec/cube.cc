@@ -6,17 +6,21 @@ namespace datacube::spec {
 
 std::string_view EndpointTypeName(EndpointType type) {
   switch (type) {
-    case EndpointType::kPvc: return "pvc";
-    case EndpointType::kGit: return "git";
-    case EndpointType::kHuggingFace: return "huggingface";
-    case EndpointType::kS3: return "s3";
+    case EndpointType::kPvc:
+      return "pvc";
+    case EndpointType::kGit:
+      return "git";
+    case EndpointType::kHuggingFace:
+      return "huggingface";
+    case EndpointType::kS3:
+      return "s3";
   }
   return "?";
 }
 
 std::optional<EndpointType> ParseEndpointType(std::string_view name) {
-  for (EndpointType t : {EndpointType::kPvc, EndpointType::kGit, EndpointType::kHuggingFace,
-                         EndpointType::kS3}) {
+  for (EndpointType t :
+       {EndpointType::kPvc, EndpointType::kGit, EndpointType::kHuggingFace, EndpointType::kS3}) {
     if (EndpointTypeName(t) == name) return t;
   }
   return std::nullopt;

@@ -5,7 +5,8 @@
 //   metadata: {name, namespace, labels, annotations}
 //   spec:
 //     source / sink: {type: pvc|git|huggingface|s3, pvc: {...}, options: [{name, value|valueFrom}]}
-//     executor: {options: {backoffLimit, activeDeadlineSeconds, extraArgs, sync}, env, securityContext}
+//     executor: {options: {backoffLimit, activeDeadlineSeconds, extraArgs, sync}, env,
+//     securityContext}
 //
 // These structs hold what the document says, before option values are resolved (resolve.h) and
 // before the cube is checked as a whole (validate.h). Field paths in comments are the ones
@@ -55,9 +56,9 @@ struct NamedValue {
 
 struct PvcTemplate {
   std::vector<std::string> access_modes;  // ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ...
-  std::string storage;                     // resources.requests.storage, e.g. "100Gi"
+  std::string storage;                    // resources.requests.storage, e.g. "100Gi"
   std::string storage_class_name;
-  std::string volume_mode;                 // Filesystem (Block cannot hold files)
+  std::string volume_mode;  // Filesystem (Block cannot hold files)
   // The whole template as written, for the controller, which creates the PVC from it.
   YamlNode raw;
 };

@@ -9,22 +9,39 @@ constexpr std::array<std::string_view, 5> kTopFields = {"apiVersion", "kind", "m
                                                         "status"};
 // Every ObjectMeta field, so that `kubectl get datacube x -o yaml` output loads unchanged; only
 // name, namespace, labels and annotations mean anything to a local run.
-constexpr std::array<std::string_view, 15> kMetadataFields = {
-    "name",         "generateName",      "namespace",
-    "labels",       "annotations",       "uid",
-    "resourceVersion", "generation",     "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences",
-    "finalizers",   "managedFields",     "selfLink"};
+constexpr std::array<std::string_view, 15> kMetadataFields = {"name",
+                                                              "generateName",
+                                                              "namespace",
+                                                              "labels",
+                                                              "annotations",
+                                                              "uid",
+                                                              "resourceVersion",
+                                                              "generation",
+                                                              "creationTimestamp",
+                                                              "deletionTimestamp",
+                                                              "deletionGracePeriodSeconds",
+                                                              "ownerReferences",
+                                                              "finalizers",
+                                                              "managedFields",
+                                                              "selfLink"};
 constexpr std::array<std::string_view, 3> kSpecFields = {"source", "sink", "executor"};
 constexpr std::array<std::string_view, 3> kExecutorFields = {"options", "env", "securityContext"};
 constexpr std::array<std::string_view, 4> kExecutorOptionFields = {
     "backoffLimit", "activeDeadlineSeconds", "extraArgs", "sync"};
 // PodSecurityContext (Kubernetes 1.30). Values are passed to the controller as written.
-constexpr std::array<std::string_view, 13> kPodSecurityContextFields = {
-    "runAsUser",          "runAsGroup",      "runAsNonRoot",          "fsGroup",
-    "fsGroupChangePolicy", "supplementalGroups", "supplementalGroupsPolicy", "seLinuxOptions",
-    "seLinuxChangePolicy", "seccompProfile",  "appArmorProfile",       "sysctls",
-    "windowsOptions"};
+constexpr std::array<std::string_view, 13> kPodSecurityContextFields = {"runAsUser",
+                                                                        "runAsGroup",
+                                                                        "runAsNonRoot",
+                                                                        "fsGroup",
+                                                                        "fsGroupChangePolicy",
+                                                                        "supplementalGroups",
+                                                                        "supplementalGroupsPolicy",
+                                                                        "seLinuxOptions",
+                                                                        "seLinuxChangePolicy",
+                                                                        "seccompProfile",
+                                                                        "appArmorProfile",
+                                                                        "sysctls",
+                                                                        "windowsOptions"};
 
 void DecodeMetadata(const YamlNode* node, DecodeContext& ctx, Metadata& out) {
   if (node == nullptr) {

@@ -13,8 +13,9 @@ constexpr std::array<std::string_view, 2> kTemplateFields = {"metadata", "spec"}
 constexpr std::array<std::string_view, 2> kTemplateMetadataFields = {"labels", "annotations"};
 // PersistentVolumeClaimSpec (Kubernetes 1.30).
 constexpr std::array<std::string_view, 9> kPvcSpecFields = {
-    "accessModes", "resources",       "storageClassName",         "volumeMode", "volumeName",
-    "selector",    "dataSource",      "dataSourceRef",            "volumeAttributesClassName"};
+    "accessModes", "resources",     "storageClassName",
+    "volumeMode",  "volumeName",    "selector",
+    "dataSource",  "dataSourceRef", "volumeAttributesClassName"};
 constexpr std::array<std::string_view, 2> kResourcesFields = {"requests", "limits"};
 constexpr std::array<std::string_view, 4> kAccessModes = {"ReadWriteOnce", "ReadOnlyMany",
                                                           "ReadWriteMany", "ReadWriteOncePod"};
@@ -34,10 +35,10 @@ void DecodeTemplateSpec(const YamlNode& node, const std::string& path, DecodeCon
       bool known = false;
       for (std::string_view k : kAccessModes) known = known || k == m;
       if (!known) {
-        ctx.Error(IndexPath(modes_path, i),
-                  "\"" + m + "\" is not one of " + JoinNames(kAccessModes) +
-                      DidYouMean(m, kAccessModes),
-                  &modes->seq[i]);
+        ctx.Error(
+            IndexPath(modes_path, i),
+            "\"" + m + "\" is not one of " + JoinNames(kAccessModes) + DidYouMean(m, kAccessModes),
+            &modes->seq[i]);
       }
     }
   }
@@ -48,7 +49,8 @@ void DecodeTemplateSpec(const YamlNode& node, const std::string& path, DecodeCon
       MapFields q(*req, r.PathOf("requests"), kStorageOnly, ctx);
       out.storage = ReadString(q.Get("storage"), q.PathOf("storage"), ctx).value_or("");
     }
-    if (const YamlNode* lim = r.Get("limits")) MapFields(*lim, r.PathOf("limits"), kStorageOnly, ctx);
+    if (const YamlNode* lim = r.Get("limits"))
+      MapFields(*lim, r.PathOf("limits"), kStorageOnly, ctx);
   }
   out.storage_class_name =
       ReadString(f.Get("storageClassName"), f.PathOf("storageClassName"), ctx).value_or("");
@@ -174,14 +176,14 @@ Endpoint DecodeEndpoint(const YamlNode* node, const std::string& path, bool is_s
       ctx.Error(f.PathOf("pvc"), "required field is missing (type is pvc)", node);
     }
     if (!out.options.empty()) {
-      ctx.Error(f.PathOf("options"), "a pvc endpoint takes no options; set pvc.name and pvc.subPath",
-                f.Get("options"));
+      ctx.Error(f.PathOf("options"),
+                "a pvc endpoint takes no options; set pvc.name and pvc.subPath", f.Get("options"));
     }
   } else if (out.type && out.pvc) {
-    ctx.Error(f.PathOf("pvc"),
-              "only used when type is pvc (type is " + std::string(EndpointTypeName(*out.type)) +
-                  ")",
-              f.Get("pvc"));
+    ctx.Error(
+        f.PathOf("pvc"),
+        "only used when type is pvc (type is " + std::string(EndpointTypeName(*out.type)) + ")",
+        f.Get("pvc"));
   }
   return out;
 }

@@ -5,9 +5,7 @@
 
 namespace datacube::spec {
 
-std::string FieldError::ToString() const {
-  return path.empty() ? message : path + ": " + message;
-}
+std::string FieldError::ToString() const { return path.empty() ? message : path + ": " + message; }
 
 void Diagnostics::Add(std::string path, std::string message, int line, int column) {
   errors_.push_back({std::move(path), std::move(message), line, column});
@@ -20,8 +18,8 @@ bool Diagnostics::HasErrorAt(std::string_view path) const {
 
 Status Diagnostics::ToStatus(std::string_view source_name) const {
   if (errors_.empty()) return Status();
-  std::string text = std::to_string(errors_.size()) + " error" +
-                     (errors_.size() == 1 ? "" : "s") + " in " + std::string(source_name) + ":";
+  std::string text = std::to_string(errors_.size()) + " error" + (errors_.size() == 1 ? "" : "s") +
+                     " in " + std::string(source_name) + ":";
   for (const auto& e : errors_) {
     text += "\n  ";
     if (e.line > 0) {

@@ -6,10 +6,9 @@
 namespace datacube::spec {
 namespace {
 
-EngineAttemptOutcome Finish(Result<engine::TransferReport> report,
-                            const engine::TransferOptions& options,
-                            const std::function<Result<ResultStatus>(const engine::TransferReport&)>&
-                                summarize) {
+EngineAttemptOutcome Finish(
+    Result<engine::TransferReport> report, const engine::TransferOptions& options,
+    const std::function<Result<ResultStatus>(const engine::TransferReport&)>& summarize) {
   EngineAttemptOutcome out;
   if (!report.ok()) {
     out.status = report.status();
@@ -41,13 +40,14 @@ EngineAttemptOutcome RunHuggingFace(const CubeTransfer& t, const engine::Transfe
     report = r.ok() ? Result<engine::TransferReport>(std::move(r->transfer))
                     : Result<engine::TransferReport>(r.status());
   }
-  return Finish(std::move(report), o, [&](const engine::TransferReport& rep) -> Result<ResultStatus> {
-    const Location& pvc_loc = t.pvc_is_sink ? t.sink : t.source;
-    DC_ASSIGN_OR_RETURN(storage::StoreRef pvc,
-                        storage::OpenLocation(pvc_loc, t.config, storage::OpenMode::kRead));
-    std::string prefix = pvc.key.empty() || pvc.key.back() == '/' ? pvc.key : pvc.key + "/";
-    return SummarizeReport(rep, *pvc.store, prefix, "");
-  });
+  return Finish(
+      std::move(report), o, [&](const engine::TransferReport& rep) -> Result<ResultStatus> {
+        const Location& pvc_loc = t.pvc_is_sink ? t.sink : t.source;
+        DC_ASSIGN_OR_RETURN(storage::StoreRef pvc,
+                            storage::OpenLocation(pvc_loc, t.config, storage::OpenMode::kRead));
+        std::string prefix = pvc.key.empty() || pvc.key.back() == '/' ? pvc.key : pvc.key + "/";
+        return SummarizeReport(rep, *pvc.store, prefix, "");
+      });
 }
 
 }  // namespace
@@ -83,8 +83,7 @@ Result<ResultStatus> SummarizeReport(const engine::TransferReport& report,
 
 EngineAttemptOutcome RunEngineAttempt(const CubeTransfer& t, EndpointType service,
                                       const engine::TransferOptions& o,
-                                      engine::ProgressSink* progress,
-                                      const OpenEndpointsFn& open) {
+                                      engine::ProgressSink* progress, const OpenEndpointsFn& open) {
   if (service == EndpointType::kHuggingFace && !open) return RunHuggingFace(t, o, progress);
   auto ends = open ? open(t) : engine::ResolveEndpoints(t.source, t.sink, t.config, t.config);
   if (!ends.ok()) {
@@ -92,12 +91,11 @@ EngineAttemptOutcome RunEngineAttempt(const CubeTransfer& t, EndpointType servic
     out.status = ends.status();
     return out;
   }
-  return Finish(engine::RunTransfer(*ends, o, progress), o,
-                [&](const engine::TransferReport& rep) {
-                  const storage::StoreRef& pvc = t.pvc_is_sink ? ends->dst : ends->src;
-                  std::string prefix = t.pvc_is_sink ? ends->dst_prefix : ends->src_prefix;
-                  return SummarizeReport(rep, *pvc.store, prefix, ends->single ? pvc.key : "");
-                });
+  return Finish(engine::RunTransfer(*ends, o, progress), o, [&](const engine::TransferReport& rep) {
+    const storage::StoreRef& pvc = t.pvc_is_sink ? ends->dst : ends->src;
+    std::string prefix = t.pvc_is_sink ? ends->dst_prefix : ends->src_prefix;
+    return SummarizeReport(rep, *pvc.store, prefix, ends->single ? pvc.key : "");
+  });
 }
 
 }  // namespace datacube::spec

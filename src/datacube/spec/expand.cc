@@ -24,7 +24,8 @@ void Scan(std::string_view input, OnText on_text, OnRef on_ref) {
         on_text(input.substr(dollar));
         return;
       }
-      on_ref(input.substr(dollar + 2, close - dollar - 2), input.substr(dollar, close - dollar + 1));
+      on_ref(input.substr(dollar + 2, close - dollar - 2),
+             input.substr(dollar, close - dollar + 1));
       i = close + 1;
     } else {
       on_text(input.substr(dollar, 2));

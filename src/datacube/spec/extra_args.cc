@@ -56,7 +56,8 @@ std::string ApplyFlag(std::string_view flag, const std::string& value, ExtraArgs
       if (*size == 0) return "--bwlimit: must be greater than 0";
       out.bwlimit = *size;
     } else {
-      if (*size < (64 << 10) || *size > (5ull << 30)) return "--part-size: must be between 64K and 5G";
+      if (*size < (64 << 10) || *size > (5ull << 30))
+        return "--part-size: must be between 64K and 5G";
       out.part_size = *size;
     }
   } else if (flag == "--checksum") {
@@ -94,8 +95,7 @@ ExtraArgs ParseExtraArgs(const std::vector<std::string>& args, const std::string
     if (spec == nullptr) {
       std::string what = arg.rfind("-", 0) == 0 ? "unknown flag \"" + flag + "\""
                                                 : "unexpected argument \"" + arg + "\"";
-      diag.Add(item_path, what + DidYouMean(flag, names) + "; accepted flags: " +
-                              JoinNames(names));
+      diag.Add(item_path, what + DidYouMean(flag, names) + "; accepted flags: " + JoinNames(names));
       // "--jbos 4": the next item is most likely the unknown flag's value; one error is enough.
       if (!inline_value && i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0) ++i;
       continue;

@@ -19,17 +19,17 @@
 namespace datacube::spec {
 
 struct ExtraArgs {
-  std::optional<size_t> jobs;            // --jobs N
-  std::optional<uint64_t> part_size;     // --part-size SIZE
-  std::optional<uint64_t> bwlimit;       // --bwlimit RATE (bytes per second)
-  std::optional<int> retries;            // --retries N: attempts per request
-  std::vector<std::string> include;      // --include GLOB (repeatable)
-  std::vector<std::string> exclude;      // --exclude GLOB (repeatable)
-  bool checksum = false;                 // --checksum
-  bool size_only = false;                // --size-only
-  bool no_resume = false;                // --no-resume
-  bool strict = false;                   // --strict
-  std::string cache_dir;                 // --cache-dir DIR: passed to backends that cache
+  std::optional<size_t> jobs;         // --jobs N
+  std::optional<uint64_t> part_size;  // --part-size SIZE
+  std::optional<uint64_t> bwlimit;    // --bwlimit RATE (bytes per second)
+  std::optional<int> retries;         // --retries N: attempts per request
+  std::vector<std::string> include;   // --include GLOB (repeatable)
+  std::vector<std::string> exclude;   // --exclude GLOB (repeatable)
+  bool checksum = false;              // --checksum
+  bool size_only = false;             // --size-only
+  bool no_resume = false;             // --no-resume
+  bool strict = false;                // --strict
+  std::string cache_dir;              // --cache-dir DIR: passed to backends that cache
 };
 
 struct ExtraArgSpec {

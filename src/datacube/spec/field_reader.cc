@@ -74,8 +74,7 @@ std::optional<std::string> ReadString(const YamlNode* node, const std::string& p
   return std::nullopt;
 }
 
-std::optional<int64_t> ReadInt(const YamlNode* node, const std::string& path,
-                               DecodeContext& ctx) {
+std::optional<int64_t> ReadInt(const YamlNode* node, const std::string& path, DecodeContext& ctx) {
   if (node == nullptr) return std::nullopt;
   if (node->is_scalar() && node->scalar_type() == YamlNode::ScalarType::kInt) {
     try {

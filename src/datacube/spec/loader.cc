@@ -67,9 +67,9 @@ LoadResult LoadCube(std::string_view text, std::string_view source_name,
     if (!d.is_null()) non_empty.push_back(std::move(d));
   }
   if (non_empty.size() != 1) {
-    out.parse_error = InvalidArgumentError(
-        std::string(source_name) + ": expected exactly one DataCube document, found " +
-        std::to_string(non_empty.size()));
+    out.parse_error = InvalidArgumentError(std::string(source_name) +
+                                           ": expected exactly one DataCube document, found " +
+                                           std::to_string(non_empty.size()));
     return out;
   }
   Diagnostics diag;

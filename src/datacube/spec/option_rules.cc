@@ -31,12 +31,10 @@ constexpr std::array<OptionRule, 11> kGitRules = {{
 constexpr std::array<OptionRule, 7> kHuggingFaceRules = {{
     {"repo", true, true, true, false, false, "repository id, e.g. openai/whisper-large-v3"},
     {"token", true, true, false, false, true, "Hugging Face token"},
-    {"files", true, false, false, true, false,
-     "comma-separated files to download (default: all)"},
+    {"files", true, false, false, true, false, "comma-separated files to download (default: all)"},
     {"revision", true, true, false, false, false,
      "extension: branch, tag or commit (default main)"},
-    {"repo-type", true, true, false, false, false,
-     "extension: model (default), dataset or space"},
+    {"repo-type", true, true, false, false, false, "extension: model (default), dataset or space"},
     {"path-in-repo", false, true, false, false, false,
      "where in the repository to upload (default: the root)"},
     {"commit-message", false, true, false, false, false, "commit message of the upload"},
@@ -64,10 +62,14 @@ constexpr std::array<OptionRule, 10> kS3Rules = {{
 
 std::span<const OptionRule> OptionRulesFor(EndpointType type) {
   switch (type) {
-    case EndpointType::kGit: return kGitRules;
-    case EndpointType::kHuggingFace: return kHuggingFaceRules;
-    case EndpointType::kS3: return kS3Rules;
-    case EndpointType::kPvc: break;
+    case EndpointType::kGit:
+      return kGitRules;
+    case EndpointType::kHuggingFace:
+      return kHuggingFaceRules;
+    case EndpointType::kS3:
+      return kS3Rules;
+    case EndpointType::kPvc:
+      break;
   }
   return {};
 }

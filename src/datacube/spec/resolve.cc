@@ -94,7 +94,8 @@ class Resolver {
       for (const NamedValue& o : service->options) {
         const OptionRule* rule = FindOptionRule(*service->type, service == &cube_.sink, o.name);
         if (rule && rule->required && out.options.count(o.name) && out.options[o.name].empty()) {
-          return InvalidArgumentError(o.path + ": option \"" + o.name + "\" resolved to an empty "
+          return InvalidArgumentError(o.path + ": option \"" + o.name +
+                                      "\" resolved to an empty "
                                       "value");
         }
       }
@@ -130,9 +131,9 @@ class Resolver {
     } else {
       value = Getenv(env_name);
       if (!value) {
-        problem = std::string(ref.kind == KeyRef::Kind::kSecret ? "--secrets-dir"
-                                                                : "--configmaps-dir") +
-                  " is not set and " + env_name + " is not in the environment";
+        problem =
+            std::string(ref.kind == KeyRef::Kind::kSecret ? "--secrets-dir" : "--configmaps-dir") +
+            " is not set and " + env_name + " is not in the environment";
       }
     }
     if (!value) {
@@ -152,7 +153,7 @@ class Resolver {
 
   std::string Expanded(const std::string& var) {
     if (auto it = expanded_.find(var); it != expanded_.end()) return it->second;
-    if (!literal_.count(var)) return raw_.at(var);  // valueFrom values are never expanded
+    if (!literal_.count(var)) return raw_.at(var);         // valueFrom values are never expanded
     if (!active_.insert(var).second) return raw_.at(var);  // cycle guard (validation forbids)
     std::string out = ExpandReferences(raw_.at(var), [&](std::string_view name) {
       std::string n(name);
@@ -166,8 +167,8 @@ class Resolver {
   const DataCube& cube_;
   const ValueSources& sources_;
   std::vector<std::pair<std::string, std::string>> option_vars_;  // option name -> variable
-  std::map<std::string, std::string> raw_;                         // variable -> raw value
-  std::set<std::string> literal_;                                  // variables set by `value`
+  std::map<std::string, std::string> raw_;                        // variable -> raw value
+  std::set<std::string> literal_;                                 // variables set by `value`
   std::map<std::string, std::string> expanded_;
   std::set<std::string> active_;
   std::string missing_;

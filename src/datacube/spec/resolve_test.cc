@@ -1,5 +1,7 @@
 // Option resolution: $(NAME) expansion with Kubernetes' rules, Secrets and ConfigMaps from
 // directories or the environment, redaction, and the mapping to the engine's inputs.
+#include "datacube/spec/resolve.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 #include "datacube/spec/cube_transfer.h"
 #include "datacube/spec/expand.h"
 #include "datacube/spec/loader.h"
-#include "datacube/spec/resolve.h"
 
 namespace datacube::spec {
 namespace {
@@ -50,8 +51,9 @@ TEST(Expand, KubernetesRules) {
 class ResolveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("resolve-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("resolve-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_ / "secrets");
     fs::create_directories(dir_ / "configmaps");
   }
@@ -159,7 +161,8 @@ TEST_F(ResolveTest, FromTheEnvironmentInsideAJob) {
 }
 
 TEST_F(ResolveTest, OptionalRefsMayBeMissing) {
-  std::string yaml = Sub(kGitCube, "{name: refs, key: ref}", "{name: refs, key: ref, optional: true}");
+  std::string yaml =
+      Sub(kGitCube, "{name: refs, key: ref}", "{name: refs, key: ref, optional: true}");
   Put("secrets", "github-token", "token", "tok-optional-3");
   auto r = ResolveCube(Load(yaml), Dirs());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -178,8 +181,9 @@ TEST_F(ResolveTest, EmptyRequiredValueIsAnError) {
 }
 
 TEST_F(ResolveTest, LiteralCredentialsAreRedactedToo) {
-  std::string yaml = Sub(kGitCube, "valueFrom:\n        secretKeyRef: {name: github-token, key: token}",
-                         "value: literal-token-5555");
+  std::string yaml =
+      Sub(kGitCube, "valueFrom:\n        secretKeyRef: {name: github-token, key: token}",
+          "value: literal-token-5555");
   Put("configmaps", "refs", "ref", "main");
   auto r = ResolveCube(Load(yaml), Dirs());
   ASSERT_TRUE(r.ok()) << r.status().ToString();

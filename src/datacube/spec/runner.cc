@@ -132,9 +132,9 @@ class Run {
     const Endpoint* side = loaded_.cube.pvc_side();
     std::string name = side->pvc->name;
     if (!transfer_.create_pvc_if_missing) {
-      return NotFoundError("PVC \"" + name + "\" does not exist (no directory " + dir + ")" +
-                           (transfer_.pvc_is_sink ? "; add spec.sink.pvc.template to create it"
-                                                  : ""));
+      return NotFoundError(
+          "PVC \"" + name + "\" does not exist (no directory " + dir + ")" +
+          (transfer_.pvc_is_sink ? "; add spec.sink.pvc.template to create it" : ""));
     }
     if (options_.dry_run) return Status();
     std::error_code ec;
@@ -188,12 +188,13 @@ class Run {
     }
     if (!out.status.ok() && watchdog.fired()) {
       out.deadline_exceeded = true;
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       char took[32];
       std::snprintf(took, sizeof took, "%.1f", secs);
-      out.status = DeadlineExceededError(
-          "the attempt exceeded activeDeadlineSeconds (" + std::to_string(limit->count()) +
-          "s) and was stopped after " + took + "s");
+      out.status = DeadlineExceededError("the attempt exceeded activeDeadlineSeconds (" +
+                                         std::to_string(limit->count()) +
+                                         "s) and was stopped after " + took + "s");
     } else if (!out.status.ok() && options_.interrupt.stop_requested()) {
       out.interrupted = true;
       out.status = CancelledError("interrupted; run the cube again to resume");
@@ -226,8 +227,8 @@ class Run {
           out = Fail(kReasonBackoffLimitExceeded,
                      Status(last.status.code(),
                             std::to_string(attempt) + " attempts failed (backoffLimit " +
-                                std::to_string(limit) + "); last: " + std::string(reason) +
-                                ": " + std::string(last.status.message())),
+                                std::to_string(limit) + "); last: " + std::string(reason) + ": " +
+                                std::string(last.status.message())),
                      1);
         } else {
           out = Fail(reason, last.status, 1);

@@ -36,7 +36,8 @@ spec:
     pvc:
       name: vol
       subPath: dl
-)" + sink_extra + "  executor:\n" + executor;
+)" + sink_extra +
+         "  executor:\n" + executor;
 }
 
 class RunnerTest : public ::testing::Test {

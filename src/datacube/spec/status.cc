@@ -23,11 +23,21 @@ std::string Quote(std::string_view raw) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -53,30 +63,44 @@ void Field(std::string& out, int indent, std::string_view key, const std::string
 
 std::string_view PhaseName(Phase phase) {
   switch (phase) {
-    case Phase::kPending: return "Pending";
-    case Phase::kRunning: return "Running";
-    case Phase::kSucceeded: return "Succeeded";
-    case Phase::kFailed: return "Failed";
+    case Phase::kPending:
+      return "Pending";
+    case Phase::kRunning:
+      return "Running";
+    case Phase::kSucceeded:
+      return "Succeeded";
+    case Phase::kFailed:
+      return "Failed";
   }
   return "Unknown";
 }
 
 std::string_view ReasonFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kReasonCompleted;
-    case StatusCode::kUnauthenticated: return kReasonAuthFailed;
+    case StatusCode::kOk:
+      return kReasonCompleted;
+    case StatusCode::kUnauthenticated:
+      return kReasonAuthFailed;
     case StatusCode::kPermissionDenied:
       return status.message().find("egress") != std::string_view::npos ? kReasonEgressDenied
                                                                        : kReasonPermissionDenied;
-    case StatusCode::kNotFound: return kReasonNotFound;
-    case StatusCode::kDataLoss: return kReasonChecksumMismatch;
+    case StatusCode::kNotFound:
+      return kReasonNotFound;
+    case StatusCode::kDataLoss:
+      return kReasonChecksumMismatch;
     case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded: return kReasonUnavailable;
-    case StatusCode::kResourceExhausted: return kReasonInsufficientStorage;
-    case StatusCode::kUnimplemented: return kReasonUnsupported;
-    case StatusCode::kInvalidArgument: return kReasonInvalidSpec;
-    case StatusCode::kCancelled: return kReasonInterrupted;
-    default: return kReasonTransferFailed;
+    case StatusCode::kDeadlineExceeded:
+      return kReasonUnavailable;
+    case StatusCode::kResourceExhausted:
+      return kReasonInsufficientStorage;
+    case StatusCode::kUnimplemented:
+      return kReasonUnsupported;
+    case StatusCode::kInvalidArgument:
+      return kReasonInvalidSpec;
+    case StatusCode::kCancelled:
+      return kReasonInterrupted;
+    default:
+      return kReasonTransferFailed;
   }
 }
 

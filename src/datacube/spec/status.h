@@ -12,7 +12,8 @@
 //     progress: {bytesDone, bytesTotal, filesDone, filesTotal, bytesPerSecond}
 //     attempts: 1
 //     startTime / completionTime
-//     result: {manifestDigest, filesCopied, filesSkipped, filesDeleted, filesFailed, bytesCopied, ...}
+//     result: {manifestDigest, filesCopied, filesSkipped, filesDeleted, filesFailed, bytesCopied,
+//     ...}
 //
 // `status.pod` is filled by the controller in a cluster and omitted here. Failure reasons form a
 // stable taxonomy (docs/datacube-spec.md); ReasonFor maps an error to one.
@@ -103,8 +104,8 @@ struct CubeStatus {
 
   // Sets condition `type` (adding it in Initialized/Complete/Failed order). lastProbeTime is
   // always `now`; lastTransitionTime changes only when the True/False status does.
-  void SetCondition(std::string_view type, bool value, std::string_view reason,
-                    std::string message, const std::string& now);
+  void SetCondition(std::string_view type, bool value, std::string_view reason, std::string message,
+                    const std::string& now);
   const Condition* FindCondition(std::string_view type) const;
 };
 

@@ -32,8 +32,7 @@ TEST(Status, ConditionTransitionsKeepOrderAndTransitionTimes) {
 TEST(Status, ReasonTaxonomy) {
   EXPECT_EQ(ReasonFor(UnauthenticatedError("x")), "AuthFailed");
   EXPECT_EQ(ReasonFor(PermissionDeniedError("x")), "PermissionDenied");
-  EXPECT_EQ(ReasonFor(PermissionDeniedError("policy: egress to eu-west-1 denied")),
-            "EgressDenied");
+  EXPECT_EQ(ReasonFor(PermissionDeniedError("policy: egress to eu-west-1 denied")), "EgressDenied");
   EXPECT_EQ(ReasonFor(NotFoundError("x")), "NotFound");
   EXPECT_EQ(ReasonFor(DataLossError("x")), "ChecksumMismatch");
   EXPECT_EQ(ReasonFor(UnavailableError("x")), "Unavailable");

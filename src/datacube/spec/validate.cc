@@ -31,7 +31,8 @@ void ValidatePvc(const Endpoint& e, Diagnostics& diag) {
   }
   const std::string& sub = pvc.sub_path;
   if (!sub.empty()) {
-    bool dotdot = sub == ".." || sub.rfind("../", 0) == 0 || sub.find("/../") != std::string::npos ||
+    bool dotdot = sub == ".." || sub.rfind("../", 0) == 0 ||
+                  sub.find("/../") != std::string::npos ||
                   (sub.size() >= 3 && sub.compare(sub.size() - 3, 3, "/..") == 0);
     if (sub[0] == '/') {
       diag.Add(path + ".subPath", "must be a relative path inside the volume, got \"" + sub + "\"");
@@ -68,15 +69,16 @@ void ValidateKeyRefs(const std::vector<NamedValue>& values, Diagnostics& diag) {
       diag.Add(base + ".name", "\"" + ref.name + "\" is not a valid Kubernetes object name");
     }
     if (!ref.key.empty() && !IsConfigKey(ref.key)) {
-      diag.Add(base + ".key", "\"" + ref.key + "\" is not a valid key (letters, digits, '-', '_' "
-                              "and '.' only)");
+      diag.Add(base + ".key", "\"" + ref.key +
+                                  "\" is not a valid key (letters, digits, '-', '_' "
+                                  "and '.' only)");
     }
   }
 }
 
 // Variables visible to $(NAME): the service's options by variable name, and executor.env.
 struct Variable {
-  std::string path;   // "spec.source.options[1]"
+  std::string path;  // "spec.source.options[1]"
   const NamedValue* value;
 };
 
@@ -154,12 +156,14 @@ void ValidateSides(const DataCube& cube, const ValidateOptions& options, Diagnos
   bool src_pvc = *cube.source.type == EndpointType::kPvc;
   bool dst_pvc = *cube.sink.type == EndpointType::kPvc;
   if (src_pvc && dst_pvc) {
-    diag.Add("spec.sink.type", "source and sink are both pvc; one side must be a data service "
-                               "(git, huggingface, s3)");
+    diag.Add("spec.sink.type",
+             "source and sink are both pvc; one side must be a data service "
+             "(git, huggingface, s3)");
   } else if (!src_pvc && !dst_pvc) {
     diag.Add("spec.sink.type",
              "one side must be a pvc: a DataCube downloads a service into a PVC or uploads a PVC "
-             "to a service (got " + std::string(EndpointTypeName(*cube.source.type)) + " -> " +
+             "to a service (got " +
+                 std::string(EndpointTypeName(*cube.source.type)) + " -> " +
                  std::string(EndpointTypeName(*cube.sink.type)) + ")");
   }
 }
@@ -186,8 +190,9 @@ ExtraArgs ValidateDataCube(const DataCube& cube, const ValidateOptions& options,
                            Diagnostics& diag) {
   const Metadata& meta = cube.metadata;
   if (!meta.name.empty() && !IsDns1123Subdomain(meta.name)) {
-    diag.Add("metadata.name", "\"" + meta.name + "\" is not a valid name (lower-case letters, "
-                              "digits, '-' and '.', at most 253 characters)");
+    diag.Add("metadata.name", "\"" + meta.name +
+                                  "\" is not a valid name (lower-case letters, "
+                                  "digits, '-' and '.', at most 253 characters)");
   }
   if (!meta.namespace_.empty() && !IsDns1123Subdomain(meta.namespace_)) {
     diag.Add("metadata.namespace", "\"" + meta.namespace_ + "\" is not a valid namespace");

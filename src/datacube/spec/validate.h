@@ -27,12 +27,11 @@ struct ValidateOptions {
 };
 
 // Adds every violation to `diag`. Returns the parsed extraArgs (valid only when diag is ok()).
-ExtraArgs ValidateDataCube(const DataCube& cube, const ValidateOptions& options,
-                           Diagnostics& diag);
+ExtraArgs ValidateDataCube(const DataCube& cube, const ValidateOptions& options, Diagnostics& diag);
 
 // Kubernetes name rules, exposed for tests and the resolver.
 bool IsDns1123Subdomain(std::string_view name);
-bool IsConfigKey(std::string_view key);   // Secret/ConfigMap data keys: [-._a-zA-Z0-9]+
+bool IsConfigKey(std::string_view key);    // Secret/ConfigMap data keys: [-._a-zA-Z0-9]+
 bool IsEnvVarName(std::string_view name);  // [-._a-zA-Z][-._a-zA-Z0-9]*
 
 }  // namespace datacube::spec

@@ -47,8 +47,7 @@ std::string CheckValue(EndpointType type, std::string_view name, const std::stri
       return "\"" + v + "\" must name a host and a repository, e.g. https://host/owner/repo.git";
     }
   } else if (name == "repo" && type == EndpointType::kHuggingFace) {
-    static const std::regex kRepo(
-        "[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*");
+    static const std::regex kRepo("[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*");
     if (!has_ref && !std::regex_match(v, kRepo)) {
       return "\"" + v + "\" is not a repository id such as org/name";
     }
@@ -60,7 +59,8 @@ std::string CheckValue(EndpointType type, std::string_view name, const std::stri
     size_t start = 0;
     while (start <= v.size()) {
       size_t comma = v.find(',', start);
-      std::string f = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string f =
+          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       size_t b = f.find_first_not_of(' '), e = f.find_last_not_of(' ');
       f = b == std::string::npos ? "" : f.substr(b, e - b + 1);
       if (f.empty()) return "has an empty file name in \"" + v + "\"";
@@ -88,10 +88,10 @@ void ValidateServiceOptions(const Endpoint& e, bool is_sink, Diagnostics& diag) 
     if (rule == nullptr) {
       bool other_side = FindOptionRule(type, !is_sink, o.name) != nullptr;
       diag.Add(o.path + ".name",
-               other_side ? "option \"" + o.name + "\" is not used when " + type_name + " is the " +
-                                side
-                          : "unknown option \"" + o.name + "\" for the " + type_name + " " + side +
-                                DidYouMean(o.name, names) + "; accepted: " + JoinNames(names));
+               other_side
+                   ? "option \"" + o.name + "\" is not used when " + type_name + " is the " + side
+                   : "unknown option \"" + o.name + "\" for the " + type_name + " " + side +
+                         DidYouMean(o.name, names) + "; accepted: " + JoinNames(names));
       continue;
     }
     if (!seen.insert(o.name).second) {
@@ -113,9 +113,9 @@ void ValidateServiceOptions(const Endpoint& e, bool is_sink, Diagnostics& diag) 
   for (const OptionRule& rule : OptionRulesFor(type)) {
     if (!rule.required || !(is_sink ? rule.on_sink : rule.on_source)) continue;
     if (!seen.count(std::string(rule.name))) {
-      diag.Add(e.path + ".options",
-               "option \"" + std::string(rule.name) + "\" is required for the " + type_name + " " +
-                   side + " (" + std::string(rule.doc) + ")");
+      diag.Add(e.path + ".options", "option \"" + std::string(rule.name) +
+                                        "\" is required for the " + type_name + " " + side + " (" +
+                                        std::string(rule.doc) + ")");
     }
   }
 }

@@ -134,14 +134,15 @@ std::vector<Case> InvalidCases() {
                "      subPath: models\n      template:\n        spec:\n          accessModes: "
                "[ReadWriteOnce]\n          resources: {requests: {storage: 100GB}}\n"),
        "spec.sink.pvc.template.spec.resources.requests.storage", "quantity"},
-      {"OptionsOnPvc", Replace(b, "      subPath: models\n",
-                               "      subPath: models\n    options:\n    - {name: x, value: y}\n"),
+      {"OptionsOnPvc",
+       Replace(b, "      subPath: models\n",
+               "      subPath: models\n    options:\n    - {name: x, value: y}\n"),
        "spec.sink.options", "takes no options"},
       {"UnknownOption", Replace(b, "name: s3-access-key-id", "name: s3-acess-key-id"),
        "spec.source.options[1].name", "did you mean \"s3-access-key-id\""},
       {"MissingRequiredOption",
-       Replace(b, "    - name: s3-uri\n      value: s3://bucket/path\n", ""),
-       "spec.source.options", "\"s3-uri\" is required"},
+       Replace(b, "    - name: s3-uri\n      value: s3://bucket/path\n", ""), "spec.source.options",
+       "\"s3-uri\" is required"},
       {"S3UriFromSecret",
        Replace(b, "    - name: s3-uri\n      value: s3://bucket/path\n",
                "    - name: s3-uri\n      valueFrom:\n        secretKeyRef: {name: s, key: k}\n"),
@@ -175,11 +176,12 @@ std::vector<Case> InvalidCases() {
        "spec.source.options[2].valueFrom.secretKeyRef.key", "not a valid key"},
       {"SecretNameInvalid", Replace(b, "name: s3-config", "name: S3/Config"),
        "spec.source.options[2].valueFrom.secretKeyRef.name", "not a valid"},
-      {"ValueNotString", Replace(u, "value: \"true\"", "value: true"),
-       "spec.sink.options[4].value", "quote it"},
+      {"ValueNotString", Replace(u, "value: \"true\"", "value: true"), "spec.sink.options[4].value",
+       "quote it"},
       {"SinkOnlyOptionOnSource",
        Replace(b, "      value: s3://bucket/path\n",
-               "      value: s3://bucket/path\n    - name: s3-no-check-bucket\n      value: \"true\"\n"),
+               "      value: s3://bucket/path\n    - name: s3-no-check-bucket\n      value: "
+               "\"true\"\n"),
        "spec.source.options[4].name", "not used when s3 is the source"},
       {"BadS3Uri", Replace(b, "value: s3://bucket/path", "value: bucket/path"),
        "spec.source.options[3].value", "s3://bucket/path"},
@@ -202,15 +204,15 @@ std::vector<Case> InvalidCases() {
       {"EnvBadName", Append(b, "  executor:\n    env:\n    - name: 1PROXY\n      value: x\n"),
        "spec.executor.env[0].name", "not a valid environment variable name"},
       {"EnvDuplicate",
-       Append(b, "  executor:\n    env:\n    - {name: HTTPS_PROXY, value: a}\n"
-                 "    - {name: HTTPS_PROXY, value: b}\n"),
+       Append(b,
+              "  executor:\n    env:\n    - {name: HTTPS_PROXY, value: a}\n"
+              "    - {name: HTTPS_PROXY, value: b}\n"),
        "spec.executor.env[1].name", "duplicate"},
       {"SyncOnUpload", Append(u, "  executor:\n    options:\n      sync: true\n"),
        "spec.executor.options.sync", "only allowed for s3 -> pvc"},
       {"SyncNotBoolean", Append(b, "  executor:\n    options:\n      sync: \"true\"\n"),
        "spec.executor.options.sync", "expected true or false"},
-      {"UnknownExtraArg",
-       Append(b, "  executor:\n    options:\n      extraArgs: [--delete-all]\n"),
+      {"UnknownExtraArg", Append(b, "  executor:\n    options:\n      extraArgs: [--delete-all]\n"),
        "spec.executor.options.extraArgs[0]", "unknown flag \"--delete-all\""},
       {"ExtraArgTypo", Append(b, "  executor:\n    options:\n      extraArgs: [--jbos, \"4\"]\n"),
        "spec.executor.options.extraArgs[0]", "did you mean \"--jobs\""},
@@ -236,8 +238,9 @@ std::vector<Case> InvalidCases() {
        Replace(Replace(b, "value: AKIDEXAMPLE", "value: $(S3_ENDPOINT)"),
                "value: http://127.0.0.1:9000", "value: http://$(S3_ACCESS_KEY_ID)"),
        "spec.source.options[1].value", "cycle"},
-      {"OptionsNotAList", Replace(b, "    options:\n    - name: s3-endpoint",
-                                  "    options: s3-endpoint\n    optionz:\n    - name: s3-endpoint"),
+      {"OptionsNotAList",
+       Replace(b, "    options:\n    - name: s3-endpoint",
+               "    options: s3-endpoint\n    optionz:\n    - name: s3-endpoint"),
        "spec.source.options", "expected a list"},
       {"DuplicateKey", Replace(b, "    type: s3\n", "    type: s3\n    type: s3\n"),
        "spec.source.type", "duplicate"},
@@ -258,8 +261,7 @@ TEST_P(InvalidManifest, ReportsTheFieldPath) {
   for (const FieldError& e : r.diagnostics.errors()) {
     if (e.path == c.path && e.message.find(c.fragment) != std::string::npos) found = true;
   }
-  EXPECT_TRUE(found) << "no error at " << c.path << " containing \"" << c.fragment
-                     << "\"; got:\n"
+  EXPECT_TRUE(found) << "no error at " << c.path << " containing \"" << c.fragment << "\"; got:\n"
                      << r.status().message();
 }
 
@@ -276,17 +278,17 @@ TEST(Validate, BaseManifestsAreValid) {
 }
 
 TEST(Validate, ReportsEveryErrorAtOnceInDocumentOrderWithPositions) {
-  std::string yaml = Replace(Replace(Replace(kBase, "name: base", "name: Base"), "type: pvc",
-                                     "type: ftp"),
-                             "name: s3-access-key-id", "name: s3-acess-key-id");
+  std::string yaml =
+      Replace(Replace(Replace(kBase, "name: base", "name: Base"), "type: pvc", "type: ftp"),
+              "name: s3-access-key-id", "name: s3-acess-key-id");
   yaml += "  executor:\n    options:\n      backoffLimit: -3\n      extraArgs: [--nope]\n";
   LoadResult r = LoadCube(yaml, "cube.yaml", AllTypes());
   std::vector<std::string> paths;
   for (const auto& e : r.diagnostics.errors()) paths.push_back(e.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{
-                       "metadata.name", "spec.source.options", "spec.source.options[1].name",
-                       "spec.sink.type", "spec.executor.options.backoffLimit",
-                       "spec.executor.options.extraArgs[0]"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{"metadata.name", "spec.source.options",
+                                             "spec.source.options[1].name", "spec.sink.type",
+                                             "spec.executor.options.backoffLimit",
+                                             "spec.executor.options.extraArgs[0]"}));
   EXPECT_EQ(r.diagnostics.errors()[0].line, 4);
   EXPECT_EQ(r.diagnostics.errors()[3].line, 21);
   std::string message(r.status().message());
@@ -311,8 +313,8 @@ TEST(Validate, UnsupportedTypesFailValidation) {
 // The registry probe: every backend is linked into this build now, and asking costs nothing.
 TEST(Validate, EveryTypeIsSupportedInThisBuild) {
   auto start = std::chrono::steady_clock::now();
-  for (EndpointType t : {EndpointType::kPvc, EndpointType::kGit, EndpointType::kHuggingFace,
-                         EndpointType::kS3}) {
+  for (EndpointType t :
+       {EndpointType::kPvc, EndpointType::kGit, EndpointType::kHuggingFace, EndpointType::kS3}) {
     EXPECT_TRUE(TypeSupportedInThisBuild(t).ok()) << EndpointTypeName(t);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));

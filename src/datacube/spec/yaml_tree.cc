@@ -77,13 +77,13 @@ YamlNode::ScalarType YamlNode::scalar_type() const {
   if (kind != Kind::kScalar || quoted) return ScalarType::kString;
   const std::string& s = scalar;
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return ScalarType::kNull;
-  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" ||
-      s == "FALSE") {
+  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
     return ScalarType::kBool;
   }
   static const std::regex kInt("[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+");
   static const std::regex kFloat(
-      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
+      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|"
+      "NAN)");
   if (std::regex_match(s, kInt)) return ScalarType::kInt;
   if (std::regex_match(s, kFloat)) return ScalarType::kFloat;
   return ScalarType::kString;
@@ -91,17 +91,26 @@ YamlNode::ScalarType YamlNode::scalar_type() const {
 
 std::string_view YamlNode::DescribeType() const {
   switch (kind) {
-    case Kind::kNull: return "null";
-    case Kind::kMap: return "a map";
-    case Kind::kSeq: return "a list";
-    case Kind::kScalar: break;
+    case Kind::kNull:
+      return "null";
+    case Kind::kMap:
+      return "a map";
+    case Kind::kSeq:
+      return "a list";
+    case Kind::kScalar:
+      break;
   }
   switch (scalar_type()) {
-    case ScalarType::kString: return "a string";
-    case ScalarType::kBool: return "a boolean";
-    case ScalarType::kInt: return "an integer";
-    case ScalarType::kFloat: return "a number";
-    case ScalarType::kNull: return "null";
+    case ScalarType::kString:
+      return "a string";
+    case ScalarType::kBool:
+      return "a boolean";
+    case ScalarType::kInt:
+      return "an integer";
+    case ScalarType::kFloat:
+      return "a number";
+    case ScalarType::kNull:
+      return "null";
   }
   return "a value";
 }
@@ -130,7 +139,8 @@ Result<std::vector<YamlNode>> ParseYamlDocuments(std::string_view text,
     } catch (const YAML::Exception& e) {
       s = InvalidArgumentError(std::string("invalid YAML: ") + e.msg);
     }
-    if (!s.ok()) return InvalidArgumentError(std::string(source_name) + ": " + std::string(s.message()));
+    if (!s.ok())
+      return InvalidArgumentError(std::string(source_name) + ": " + std::string(s.message()));
     out.push_back(std::move(node));
   }
   return out;
