@@ -580,6 +580,46 @@ TEST_F(SpecRunTest, BwlimitHoldsTheAggregateRate) {
   EXPECT_LE(rate, 1.4 * (1 << 20)) << "aggregate rate " << rate << " B/s";
 }
 
+TEST_F(SpecRunTest, StatusFileShowsProgressAndSigtermEndsWithInterrupted) {
+  std::string local = dir_ / "watch-src";
+  fs::create_directories(local);
+  WriteRandomFile(local + "/w.bin", 4 << 20, 31);
+  Upload(local, "s3://bucket/" + prefix_ + "/watch/");
+  std::string cube = S3Cube("watch", "watch", true,
+                            "  executor:\n    options:\n      extraArgs: [--bwlimit, 512K, --part-size, 256K]\n");
+  std::string status_file = dir_ / "watch-status.yaml";
+  int pid = SpawnCommand({DatacubeBin(), "run", "-f", cube, "--pvc-root", PvcRoot("watch"),
+                          "--secrets-dir", dir_ / "secrets", "--status-file", status_file,
+                          "--status-interval", "200ms", "--progress", "none"},
+                         dir_ / "watch.out", dir_ / "watch.err");
+  // A watcher sees the run move: Running, with bytes done growing, before it ends.
+  uint64_t first = 0, later = 0;
+  for (int i = 0; i < 100 && later <= first; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!Exists(status_file)) continue;
+    YAML::Node st = YAML::Load(ReadFile(status_file))["status"];
+    if (st["phase"].as<std::string>() != "Running" || !st["progress"]) continue;
+    uint64_t done = st["progress"]["bytesDone"].as<uint64_t>();
+    if (first == 0 && done > 0) {
+      first = done;
+    } else if (first > 0) {
+      later = done;
+    }
+  }
+  EXPECT_GT(first, 0u);
+  EXPECT_GT(later, first);
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitCommand(pid), 1);
+  YAML::Node st = YAML::Load(ReadFile(status_file))["status"];
+  EXPECT_EQ(st["phase"].as<std::string>(), "Failed");
+  for (const auto& c : st["conditions"]) {
+    if (c["type"].as<std::string>() == "Failed") {
+      EXPECT_EQ(c["reason"].as<std::string>(), "Interrupted");
+    }
+  }
+  EXPECT_EQ(st["attempts"].as<int>(), 1);
+}
+
 TEST_F(SpecRunTest, SyncDeletesOnlyAfterAVerifiedCopy) {
   std::string local = dir_ / "sync-src";
   fs::create_directories(local);
