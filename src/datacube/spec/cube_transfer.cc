@@ -41,7 +41,7 @@ std::string Option(const ResolvedCube& r, const std::string& name, std::string f
   return it == r.options.end() ? fallback : it->second;
 }
 
-Result<Location> GitLocation(CubeTransfer& t, const ResolvedCube& r, bool is_sink) {
+Result<Location> GitLocation(const ResolvedCube& r, bool is_sink) {
   // The git module takes the URL as written (it moves user information out of it itself); the
   // Location, which is printed, never holds it.
   std::string url = Option(r, "url");
@@ -62,11 +62,10 @@ Result<Location> GitLocation(CubeTransfer& t, const ResolvedCube& r, bool is_sin
                                 "\" must name a host and a repository");
   }
   if (!is_sink) loc.revision = Option(r, "ref", "master");
-  (void)t;
   return loc;
 }
 
-Result<Location> ServiceLocation(CubeTransfer& t, const Endpoint& e, const ResolvedCube& r) {
+Result<Location> ServiceLocation(const Endpoint& e, const ResolvedCube& r) {
   bool is_sink = e.path == "spec.sink";
   switch (*e.type) {
     case EndpointType::kS3: {
@@ -87,7 +86,7 @@ Result<Location> ServiceLocation(CubeTransfer& t, const Endpoint& e, const Resol
       return loc;
     }
     case EndpointType::kGit:
-      return GitLocation(t, r, is_sink);
+      return GitLocation(r, is_sink);
     case EndpointType::kPvc:
       break;
   }
@@ -165,7 +164,7 @@ Result<CubeTransfer> PlanCubeTransfer(const DataCube& cube, const ResolvedCube& 
                                 "PVCs are mounted");
   }
 
-  DC_ASSIGN_OR_RETURN(Location service_loc, ServiceLocation(t, *service, resolved));
+  DC_ASSIGN_OR_RETURN(Location service_loc, ServiceLocation(*service, resolved));
   Location pvc_loc;
   pvc_loc.scheme = Scheme::kPvc;
   pvc_loc.authority = pvc_side->pvc->name;
