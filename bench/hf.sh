@@ -46,8 +46,9 @@ for _ in $(seq 1 100); do [ -f "$WORK/ready" ] && break; sleep 0.05; done
 curl -sf "$HUB/_fixture/health" >/dev/null
 
 seed() {  # seed REPO JSON_FILES -> writes the answer to $WORK/<name>.seed.json
+  printf '{"type":"model","id":"%s","files":%s}' "$1" "$2" >"$WORK/seed-request.json"
   curl -sf -X POST "$HUB/_fixture/seed" -H 'content-type: application/json' \
-    -d "{\"type\":\"model\",\"id\":\"$1\",\"files\":$2}" >"$WORK/$(basename "$1").seed.json"
+    --data-binary @"$WORK/seed-request.json" >"$WORK/$(basename "$1").seed.json"
 }
 
 # Seeding is idempotent: the same seeds give the same content and commit tree.

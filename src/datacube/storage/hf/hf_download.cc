@@ -203,13 +203,11 @@ Result<DownloadReport> Download(const DownloadRequest& request, engine::Progress
                       engine::ResolveEndpoints(request.location, dst, config, local_config));
   auto store = std::dynamic_pointer_cast<HfStore>(ends.src.store);
   DownloadReport report;
-  if (store) {
-    report.commit = store->commit();
-    if (!request.files.empty() && !ends.single) {
-      DC_RETURN_IF_ERROR(SelectFiles(*store, request, ends.src_prefix).status());
-    }
+  if (store && !request.files.empty() && !ends.single) {
+    DC_RETURN_IF_ERROR(SelectFiles(*store, request, ends.src_prefix).status());
   }
   DC_ASSIGN_OR_RETURN(report.transfer, engine::RunTransfer(ends, request.transfer, progress));
+  if (store) report.commit = store->commit();
   return report;
 }
 

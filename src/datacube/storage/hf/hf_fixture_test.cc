@@ -162,6 +162,29 @@ std::string HeaderOf(const testing::hf::RecordedRequest& r, const std::string& n
   return "";
 }
 
+// ---- the fixture's repository model is git's ----
+
+TEST(HfFixtureModelTest, TreeIdsAreGitsOwn) {
+  std::map<std::string, std::string> files = {
+      {"a-b", "1"}, {"a/x.txt", "2"}, {"a/y/z.bin", "3"}, {"a0", "4"}, {"b c.txt", "5"},
+      // No filter=lfs here: with git-lfs installed, `git add` would store a pointer instead.
+      {".gitattributes", "*.txt text\n"}};
+  std::map<std::string, testing::hf::FileRecord> records;
+  std::string dir = MakeTempDir();
+  for (const auto& [p, c] : files) {
+    records[p] = {GitBlobId(c), c.size(), "", 0};
+    WriteAll(dir + "/" + p, c);
+  }
+  std::string cmd = "cd " + dir + " && git init -q && git add -A && git write-tree";
+  FILE* out = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  char buf[64] = {0};
+  ASSERT_NE(std::fgets(buf, sizeof buf, out), nullptr);
+  ::pclose(out);
+  EXPECT_EQ(testing::hf::RootTreeId(records), std::string(buf, 40));
+  fs::remove_all(dir);
+}
+
 // ---- reading ----
 
 TEST(HfFixtureTest, ListStatReadAcrossPagesPinnedToOneCommit) {

@@ -9,7 +9,10 @@ Result<StoreRef> OpenHfLocation(const Location& location, const StoreConfig& con
   DC_ASSIGN_OR_RETURN(HubOptions hub, HubOptionsFromConfig(location, config));
   HfStoreOptions o;
   o.hub = std::move(hub);
-  o.pin_at_open = mode == OpenMode::kRead;
+  // Resolved on first use, not here: opening stays free of network calls (validation probes
+  // open every type), and the first listing or Stat reports a missing repo or revision.
+  o.pin_at_open = false;
+  (void)mode;
   auto files = config.options.find("files");
   if (files != config.options.end()) o.only_files = SplitFilesOption(files->second);
   auto message = config.options.find("commit-message");

@@ -5,8 +5,8 @@
 
 namespace datacube::storage::hf {
 
-// kRead: an HfStore pinned to the commit the revision points at now; `files` (the DataCube
-// option) limits what is listed. kWriteTree/kWriteFile: an HfStore whose Put commits each file to
+// kRead: an HfStore pinned, at its first listing, Stat or read, to the commit the revision
+// points at then; `files` (the DataCube option) limits what is listed. Opening makes no request. kWriteTree/kWriteFile: an HfStore whose Put commits each file to
 // the revision (a branch) with the option `commit-message`; the repository must exist (HfUpload
 // can create it). The key is the location's path in the repo ("" = root; a tree prefix ends in
 // '/').
