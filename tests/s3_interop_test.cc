@@ -4,6 +4,7 @@
 // `datacube presign` work with plain curl. Every test also checks that no datacube output
 // contains the secret key.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -84,6 +85,11 @@ TEST_F(S3InteropTest, OneGibObjectRoundTripsBothWays) {
   // datacube up, the AWS CLI and rclone down.
   auto up = clients().Datacube({"-q", "cp", tmp_ / "big.bin", Url("gib/by-datacube.bin")});
   ASSERT_EQ(up.exit_code, 0) << up.err;
+  // Memory stays fixed whatever the size: the largest child so far is this upload (or the AWS
+  // CLI's create-bucket, far smaller).
+  struct rusage usage {};
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  EXPECT_LT(usage.ru_maxrss, 512 * 1024) << "peak RSS in KiB of a 1 GiB upload";
   EXPECT_EQ(HeadObject(prefix_ + "gib/by-datacube.bin").value("Metadata", nlohmann::json::object())
                 .value("sha256", ""),
             want);
