@@ -59,12 +59,12 @@ port_busy() {
 }
 
 stop_daemon() {  # $1 = daemon name; SIGTERM, then SIGKILL after 10 s
-  local f=$D/run/$1.pid p i
+  local f=$D/run/$1.pid p
   [ -f "$f" ] || return 0
   p=$(cat "$f")
   if kill -0 "$p" 2>/dev/null; then
     kill "$p" 2>/dev/null || true
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
       kill -0 "$p" 2>/dev/null || break
       sleep 0.2
     done
@@ -270,6 +270,7 @@ start() {
 case $action in
   start)
     # A failed start leaves nothing running behind it.
+    # shellcheck disable=SC2154  # rc is assigned inside the trap
     trap 'rc=$?; if [ "$rc" -ne 0 ]; then start_failed; fi' EXIT
     start
     ;;
