@@ -28,5 +28,7 @@ function(datacube_cc_test)
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 600
-    ENVIRONMENT "DATACUBE_BIN=$<TARGET_FILE:datacube>;DATACUBE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    # The escaped ';' keeps both variables: gtest_discover_tests would split the list otherwise.
+    ENVIRONMENT "DATACUBE_BIN=$<TARGET_FILE:datacube>\\;DATACUBE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  target_compile_definitions(${ARG_NAME} PRIVATE DATACUBE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endfunction()

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 
 #include "datacube/base/log.h"
 #include "datacube/base/units.h"
@@ -46,6 +47,21 @@ bool EndsWithSlash(const Location& loc) {
   return !text.empty() && text.back() == '/';
 }
 
+// A bucket, container or repository root ("s3://bucket", "hf://org/name"): a file copied there
+// keeps its name.
+bool IsStoreRoot(const Location& loc) {
+  switch (loc.scheme) {
+    case Scheme::kS3:
+    case Scheme::kCoreWeave:
+    case Scheme::kGcs:
+    case Scheme::kAzure:
+    case Scheme::kHuggingFace:
+      return loc.path.empty();
+    default:
+      return false;
+  }
+}
+
 // Lists every object below `prefix`, keyed by path relative to it.
 Status ListRelative(storage::ObjectStore& store, const std::string& prefix,
                     const std::function<Status(std::string rel, storage::ObjectInfo&)>& fn) {
@@ -60,47 +76,82 @@ Status ListRelative(storage::ObjectStore& store, const std::string& prefix,
   });
 }
 
-// For --checksum: fills in SHA-256 where a store does not know it, on the worker pool.
-Status FillMissingHashes(const TransferEndpoints& ends,
-                         std::map<std::string, storage::ObjectInfo>& src,
-                         std::map<std::string, storage::ObjectInfo>& dst,
-                         const TransferOptions& options, size_t jobs) {
-  struct Need {
-    storage::ObjectStore* store;
-    std::string key;
-    storage::ObjectInfo* info;
-  };
-  std::vector<Need> needs;
-  for (auto& [rel, s] : src) {
-    auto it = dst.find(rel);
-    if (it == dst.end() || it->second.size != s.size) continue;
-    if (s.sha256.empty()) needs.push_back({ends.src.store.get(), ends.src_prefix + rel, &s});
-    if (it->second.sha256.empty()) {
-      needs.push_back({ends.dst.store.get(), ends.dst_prefix + rel, &it->second});
-    }
-  }
-  if (needs.empty()) return Status();
-  io::BufferPool buffers(std::min<uint64_t>(options.part_size, 4ull << 20), jobs);
+// Runs fn(0..n-1) on `jobs` threads; returns the first error.
+Status ParallelFor(size_t n, size_t jobs, std::stop_token stop,
+                   const std::function<Status(size_t)>& fn) {
+  if (n == 0) return Status();
   std::mutex mu;
   Status first;
   {
-    ThreadPool pool(jobs, options.stop);
-    for (auto& need : needs) {
-      pool.Submit([&, n = &need] {
-        auto buffer = buffers.Acquire(options.stop);
-        Result<std::string> sha = buffer.ok() ? HashObject(*n->store, n->key, buffer->span())
-                                              : Result<std::string>(buffer.status());
-        if (sha.ok()) {
-          n->info->sha256 = *sha;
-        } else {
-          std::lock_guard<std::mutex> lock(mu);
-          if (first.ok()) first = sha.status();
-        }
+    ThreadPool pool(std::min(jobs, n), stop);
+    for (size_t i = 0; i < n; ++i) {
+      pool.Submit([&, i] {
+        Status s = fn(i);
+        if (s.ok()) return;
+        std::lock_guard<std::mutex> lock(mu);
+        if (first.ok()) first = s;
       });
     }
     pool.Wait();
   }
   return first;
+}
+
+// An object whose listing entry must be completed: by Stat, or by hashing its bytes.
+struct Refresh {
+  storage::ObjectStore* store;
+  std::string key;
+  storage::ObjectInfo* info;
+};
+
+// Listings without metadata (S3 shows neither x-amz-meta-sha256 nor the preserved mtime): Stat
+// the objects where that metadata decides something — a same-size pair the planner must compare,
+// or a large source whose SHA-256 the download must be verified against.
+Status StatWhereListingsFallShort(const TransferEndpoints& ends,
+                                  std::map<std::string, storage::ObjectInfo>& src,
+                                  std::map<std::string, storage::ObjectInfo>& dst,
+                                  const TransferOptions& options, size_t jobs) {
+  const bool src_full = ends.src.store->capabilities().list_has_metadata;
+  const bool dst_full = ends.dst.store->capabilities().list_has_metadata;
+  if (src_full && dst_full) return Status();
+  std::vector<Refresh> todo;
+  for (auto& [rel, s] : src) {
+    auto it = dst.find(rel);
+    bool same_size = it != dst.end() && it->second.size == s.size;
+    if (!src_full && s.sha256.empty() && (same_size || s.size > options.part_size)) {
+      todo.push_back({ends.src.store.get(), ends.src_prefix + rel, &s});
+    }
+    if (!dst_full && same_size) todo.push_back({ends.dst.store.get(), ends.dst_prefix + rel, &it->second});
+  }
+  return ParallelFor(todo.size(), jobs, options.stop, [&](size_t i) -> Status {
+    auto st = todo[i].store->Stat(todo[i].key);
+    if (st.status().code() == StatusCode::kNotFound) return Status();  // vanished: keep listing
+    if (!st.ok()) return st.status();
+    *todo[i].info = std::move(*st);
+    return Status();
+  });
+}
+
+// For --checksum: fills in SHA-256 where a store does not know it, by reading the bytes.
+Status FillMissingHashes(const TransferEndpoints& ends,
+                         std::map<std::string, storage::ObjectInfo>& src,
+                         std::map<std::string, storage::ObjectInfo>& dst,
+                         const TransferOptions& options, size_t jobs) {
+  std::vector<Refresh> todo;
+  for (auto& [rel, s] : src) {
+    auto it = dst.find(rel);
+    if (it == dst.end() || it->second.size != s.size) continue;
+    if (s.sha256.empty()) todo.push_back({ends.src.store.get(), ends.src_prefix + rel, &s});
+    if (it->second.sha256.empty()) {
+      todo.push_back({ends.dst.store.get(), ends.dst_prefix + rel, &it->second});
+    }
+  }
+  io::BufferPool buffers(std::min<uint64_t>(options.part_size, 4ull << 20), jobs);
+  return ParallelFor(todo.size(), jobs, options.stop, [&](size_t i) -> Status {
+    DC_ASSIGN_OR_RETURN(io::PooledBuffer buffer, buffers.Acquire(options.stop));
+    DC_ASSIGN_OR_RETURN(todo[i].info->sha256, HashObject(*todo[i].store, todo[i].key, buffer.span()));
+    return Status();
+  });
 }
 
 uint64_t RequiredPartSize(uint64_t size, uint64_t part_size, const storage::Capabilities& caps) {
@@ -206,7 +257,7 @@ Result<TransferEndpoints> ResolveEndpoints(const Location& src, const Location& 
     }
   }
   if (ends.single) {
-    bool into_dir = EndsWithSlash(dst) || IsLocalDirectory(dst, dst_config);
+    bool into_dir = EndsWithSlash(dst) || IsStoreRoot(dst) || IsLocalDirectory(dst, dst_config);
     if (into_dir) {
       DC_ASSIGN_OR_RETURN(ends.dst,
                           storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
@@ -274,6 +325,7 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
   }
 
   // 2. Decide.
+  DC_RETURN_IF_ERROR(StatWhereListingsFallShort(ends, src_objects, dst_objects, options, jobs));
   if (options.compare == CompareMode::kChecksum) {
     DC_RETURN_IF_ERROR(FillMissingHashes(ends, src_objects, dst_objects, options, jobs));
   }
@@ -322,8 +374,13 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
 
   // 3. Copy.
   {
-    Executor executor(ends, options, progress, std::min(jobs, std::max<size_t>(1, copies.size())),
-                      buffer_size);
+    // One worker per file is enough for small files; a file split into parts uses them all.
+    bool any_parts = dst_caps.multipart &&
+                     std::any_of(copies.begin(), copies.end(), [&](const auto& job) {
+                       return job->item.src.size > options.part_size;
+                     });
+    size_t workers = any_parts ? jobs : std::min(jobs, std::max<size_t>(1, copies.size()));
+    Executor executor(ends, options, progress, workers, buffer_size);
     executor.Run(std::move(copies));
     for (auto& r : executor.TakeResults()) {
       if (r.status.ok()) {

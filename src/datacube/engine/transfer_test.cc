@@ -240,6 +240,88 @@ TEST_F(TransferTest, ChecksumModeFindsSameSizeDifferentContent) {
   EXPECT_EQ(*dst_->GetObject("small.txt"), "hello");
 }
 
+TEST_F(TransferTest, OneLargeFileUsesEveryWorker) {
+  src_ = std::make_shared<MemoryStore>("src");
+  src_->SetObject("one.bin", Bytes((64 << 10) * 16, 13));
+  FaultPlan slow;
+  slow.operation = "read";
+  slow.read_delay_ms = 20;  // long enough that parallel reads overlap
+  auto counting = std::make_shared<FaultInjectingStore>(src_, slow);
+  TransferOptions opts = FastOptions();
+  opts.jobs = 4;
+  auto report = RunTransfer(Tree(counting, dst_), opts, nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->status.ok()) << report->status.ToString();
+  EXPECT_GE(counting->max_concurrent_reads(), 3);
+  EXPECT_TRUE(*dst_->GetObject("one.bin") == *src_->GetObject("one.bin"));
+}
+
+// A store whose listings lack SHA-256 and preserved mtimes, like S3's ListObjectsV2.
+class ThinListingStore final : public storage::ObjectStore {
+ public:
+  explicit ThinListingStore(std::shared_ptr<MemoryStore> inner) : inner_(std::move(inner)) {}
+  storage::Capabilities capabilities() const override {
+    auto c = inner_->capabilities();
+    c.list_has_metadata = false;
+    return c;
+  }
+  std::string UrlFor(std::string_view k) const override { return inner_->UrlFor(k); }
+  Result<storage::ObjectInfo> Stat(std::string_view k) override {
+    ++stats;
+    return inner_->Stat(k);
+  }
+  Result<storage::ListPage> List(const storage::ListRequest& r) override {
+    DC_ASSIGN_OR_RETURN(auto page, inner_->List(r));
+    for (auto& o : page.objects) {
+      o.sha256.clear();
+      o.mtime_ns = 1;  // "upload time": never equal to a source's mtime
+    }
+    return page;
+  }
+  Status Read(std::string_view k, ByteRange r, io::ByteSink& s,
+              const storage::ReadOptions& o) override {
+    return inner_->Read(k, r, s, o);
+  }
+  Result<storage::ObjectInfo> Put(std::string_view k, io::ByteSource& d,
+                                  const storage::WriteOptions& o) override {
+    return inner_->Put(k, d, o);
+  }
+  Result<std::unique_ptr<storage::MultipartUpload>> StartMultipart(
+      std::string_view k, const storage::MultipartOptions& o) override {
+    return inner_->StartMultipart(k, o);
+  }
+  Status Delete(std::string_view k) override { return inner_->Delete(k); }
+  std::atomic<int> stats{0};
+
+ private:
+  std::shared_ptr<MemoryStore> inner_;
+};
+
+TEST_F(TransferTest, ThinListingsAreCompletedByStatSoRerunsSkip) {
+  auto thin_dst = std::make_shared<ThinListingStore>(dst_);
+  ASSERT_TRUE(RunTransfer(Tree(src_, thin_dst), FastOptions(), nullptr).ok());
+  auto again = RunTransfer(Tree(src_, thin_dst), FastOptions(), nullptr);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->files_copied, 0u);  // without Stat, the listing's mtime would force copies
+  EXPECT_EQ(again->files_skipped, 4u);
+  EXPECT_GE(thin_dst->stats.load(), 4);
+}
+
+TEST_F(TransferTest, ThinListingSourcesAreStillVerified) {
+  // The large file's SHA-256 is only known through Stat; a corrupted byte must still be caught.
+  src_ = std::make_shared<MemoryStore>("src");
+  src_->SetObject("big.bin", Bytes((64 << 10) * 4, 14));
+  auto thin_src = std::make_shared<ThinListingStore>(src_);
+  FaultPlan plan;
+  plan.operation = "read";
+  plan.corrupt_read_at = 100;
+  auto corrupt = std::make_shared<FaultInjectingStore>(thin_src, plan);
+  auto report = RunTransfer(Tree(corrupt, dst_), FastOptions(), nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->status.code(), StatusCode::kDataLoss) << report->status.ToString();
+  EXPECT_FALSE(dst_->GetObject("big.bin").has_value());
+}
+
 class LocalDestinationTest : public ::testing::Test {
  protected:
   void SetUp() override {

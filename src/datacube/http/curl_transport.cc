@@ -144,6 +144,9 @@ class CurlTransport final : public HttpTransport {
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_SHARE, share_);
     curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+    // Send the path exactly as built: object keys may contain "." or ".." segments, and the
+    // signature covers the path as written.
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());

@@ -55,6 +55,9 @@ struct Capabilities {
   bool wants_sha256_before_write = false;
   // ObjectInfo::mtime_ns reflects the source modification time passed in WriteOptions.
   bool preserves_mtime = false;
+  // List reports what Stat would (SHA-256, the preserved mtime). When false (S3 listings carry
+  // no user metadata), the engine Stats the objects a decision or a verification depends on.
+  bool list_has_metadata = true;
 };
 
 struct ObjectInfo {

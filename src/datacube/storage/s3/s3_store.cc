@@ -305,6 +305,7 @@ class S3Store final : public ObjectStore {
     c.stores_sha256 = true;
     c.wants_sha256_before_write = true;
     c.preserves_mtime = true;
+    c.list_has_metadata = false;  // ListObjectsV2 shows LastModified, not x-amz-meta-*
     return c;
   }
 

@@ -80,6 +80,13 @@ Result<ListPage> FaultInjectingStore::List(const ListRequest& request) {
 Status FaultInjectingStore::Read(std::string_view key, ByteRange range, io::ByteSink& sink,
                                  const ReadOptions& options) {
   DC_RETURN_IF_ERROR(MaybeFail("read"));
+  int now = ++reads_in_flight_;
+  for (int seen = max_reads_.load(); now > seen && !max_reads_.compare_exchange_weak(seen, now);) {
+  }
+  struct Leave {
+    std::atomic<int>& n;
+    ~Leave() { --n; }
+  } leave{reads_in_flight_};
   if (plan_.read_delay_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(plan_.read_delay_ms));
   }

@@ -52,6 +52,8 @@ class FaultInjectingStore final : public ObjectStore {
   // Calls seen so far, per the plan's operation filter.
   int calls() const { return calls_.load(); }
   int faults_injected() const { return faults_.load(); }
+  // Most reads ever in flight at once (how parallel the caller really was).
+  int max_concurrent_reads() const { return max_reads_.load(); }
 
   // Counts a call of `op` and returns the injected error for it, or OK. Used by the multipart
   // wrapper too.
@@ -63,6 +65,8 @@ class FaultInjectingStore final : public ObjectStore {
   std::atomic<int> calls_{0};
   std::atomic<int> faults_{0};
   std::atomic<int> damaged_reads_{0};
+  std::atomic<int> reads_in_flight_{0};
+  std::atomic<int> max_reads_{0};
 };
 
 }  // namespace datacube::storage
