@@ -213,6 +213,7 @@ Status Executor::CopySmall(CopyJob& job, io::PooledBuffer& buffer, std::string* 
   wopts.size = size;
   wopts.sha256 = *sha;
   wopts.mtime_ns = job.item.src.mtime_ns;
+  wopts.defer_visibility = true;  // RunTransfer flushes the destination before reporting
   DC_RETURN_IF_ERROR(Retry(job, [&]() -> Status {
     io::SpanSource source(std::span<const uint8_t>(data.data(), data.size()));
     auto put = ends_.dst.store->Put(job.dst_key, source, wopts);

@@ -382,6 +382,9 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
     size_t workers = any_parts ? jobs : std::min(jobs, std::max<size_t>(1, copies.size()));
     Executor executor(ends, options, progress, workers, buffer_size);
     executor.Run(std::move(copies));
+    // Small files may still be waiting for the destination's group commit.
+    Status flushed = ends.dst.store->Flush();
+    if (!flushed.ok()) report.status = flushed.WithContext("publishing copied files");
     for (auto& r : executor.TakeResults()) {
       if (r.status.ok()) {
         ++report.files_copied;

@@ -97,6 +97,12 @@ Status AtomicFileWriter::WriteAt(uint64_t offset, std::span<const uint8_t> data)
 
 Status AtomicFileWriter::Resize(uint64_t size) { return file_.Truncate(size); }
 
+Status AtomicFileWriter::Allocate(uint64_t size) {
+  int rc = ::posix_fallocate(file_.fd(), 0, static_cast<off_t>(size));
+  if (rc == 0 || rc == EOPNOTSUPP || rc == ENOSYS || rc == EINVAL) return Status();
+  return ErrnoToStatus(rc, "allocating " + std::to_string(size) + " bytes for " + final_path_);
+}
+
 Status AtomicFileWriter::Commit(std::optional<int64_t> mtime_ns) {
   DC_RETURN_IF_ERROR(file_.Sync());
   if (mtime_ns) {

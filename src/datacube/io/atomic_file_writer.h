@@ -39,6 +39,9 @@ class AtomicFileWriter {
   Status WriteAt(uint64_t offset, std::span<const uint8_t> data);
   // Sets the file length up front so parts can be written at their offsets.
   Status Resize(uint64_t size);
+  // Reserves disk blocks for [0, size) (fallocate), so a full disk fails now rather than midway.
+  // File systems without fallocate are not an error.
+  Status Allocate(uint64_t size);
   // Flushes file data to disk (used before a resume checkpoint is recorded).
   Status DataSync() { return file_.DataSync(); }
   Result<size_t> ReadAt(uint64_t offset, std::span<uint8_t> out) const {
@@ -51,6 +54,8 @@ class AtomicFileWriter {
   // Keeps the temporary file on disk (for a later resume) and forgets it.
   void Release() { released_ = true; }
 
+  // The temporary file's descriptor (for metadata such as xattrs and times before the commit).
+  int fd() const { return file_.fd(); }
   const std::string& temp_path() const { return temp_path_; }
   const std::string& final_path() const { return final_path_; }
   uint64_t appended() const { return appended_; }

@@ -38,8 +38,11 @@ Result<PooledBuffer> BufferPool::Acquire(std::stop_token stop) {
       return PooledBuffer(this, data, buffer_size_);
     }
     if (all_.size() < count_) {
-      // Default-initialised on purpose: zero-filling would touch every page up front.
-      all_.push_back(std::unique_ptr<uint8_t[]>(new uint8_t[buffer_size_]));
+      // Not zero-filled on purpose: that would touch every page up front.
+      size_t rounded = (buffer_size_ + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+      auto* data = static_cast<uint8_t*>(std::aligned_alloc(kBufferAlignment, rounded));
+      if (data == nullptr) return ResourceExhaustedError("out of memory for transfer buffers");
+      all_.emplace_back(data);
       return PooledBuffer(this, all_.back().get(), buffer_size_);
     }
     if (!cv_.wait(lock, stop, [&] { return !free_.empty(); })) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,9 @@
 #include "datacube/base/result.h"
 
 namespace datacube::io {
+
+// Page alignment, as O_DIRECT requires of buffers, offsets and lengths.
+inline constexpr size_t kBufferAlignment = 4096;
 
 class BufferPool;
 
@@ -66,8 +70,11 @@ class BufferPool {
   const size_t count_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  std::vector<uint8_t*> free_;                   // guarded by mu_
-  std::vector<std::unique_ptr<uint8_t[]>> all_;  // guarded by mu_; owns every buffer
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::vector<uint8_t*> free_;                                // guarded by mu_
+  std::vector<std::unique_ptr<uint8_t, FreeDeleter>> all_;    // guarded by mu_; owns them all
 };
 
 }  // namespace datacube::io

@@ -113,6 +113,10 @@ struct WriteOptions {
   std::map<std::string, std::string> metadata;
   // Fail with kAlreadyExists rather than overwrite (Capabilities::conditional_write).
   bool if_none_match = false;
+  // The store may make the object durable and visible later, at the latest in Flush(), to commit
+  // many small objects at once (the local store's group commit). A caller that sets this must
+  // call Flush() before it reports the objects as written.
+  bool defer_visibility = false;
 };
 
 struct MultipartOptions : WriteOptions {
@@ -200,6 +204,11 @@ class ObjectStore {
   // Default: kUnimplemented.
   virtual Result<std::string> Presign(std::string_view key, std::string_view method,
                                       int64_t expires_seconds);
+
+  // Makes every Put so far durable and visible (see WriteOptions::defer_visibility). Returns the
+  // first failure; objects that failed to publish are not left half-visible. Default: OK, for
+  // stores that publish on Put.
+  virtual Status Flush() { return Status(); }
 };
 
 // Checks that a relative key is safe to map onto a file system: non-empty, no leading '/', no

@@ -9,11 +9,17 @@
 //  1. Start: if a journal with the same header (fingerprint, part size, total size) exists, its
 //     recorded parts are taken as done; otherwise the temporary file is created empty and a fresh
 //     journal holding only the header is written and fsynced.
-//  2. UploadPart writes the part at its offset (pwrite; parts may arrive in any order from many
-//     threads) and queues it for the next checkpoint.
+//  2. UploadPart writes the part at its offset (parts may arrive in any order from many threads)
+//     and queues it for the next checkpoint. Page-aligned parts are written with O_DIRECT where
+//     the file system allows it: copying gigabytes into the page cache only to flush them again
+//     costs more than the disk write itself (measured here: 4 GiB in ~3.4 s durable with
+//     O_DIRECT, 6-10 s buffered). The unaligned tail goes through the page cache. The file is
+//     fallocated up front, so a full disk fails before any byte is written.
 //  3. Checkpoint, every `checkpoint_bytes` of part data: fdatasync the data file, *then* append
 //     one line per queued part to the journal and fdatasync the journal. A part is therefore in
 //     the journal only once its bytes are on disk; a crash loses at most one checkpoint of work.
+//     Checkpoints run on a background thread of the upload, so no part waits for a disk flush
+//     (a worker blocked in fdatasync would stall the in-order hashing of the whole file).
 //  4. Complete: check the parts cover [0, size) exactly, then the atomic-write protocol
 //     (fsync, rename over the target, fsync the directory), then remove the journal.
 //  5. Abort removes both files.
@@ -32,16 +38,21 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "datacube/crypto/sha256.h"
+#include "datacube/io/buffer_pool.h"
 #include "datacube/io/file.h"
 #include "datacube/storage/local/local_store.h"
 
 namespace datacube::storage {
 namespace {
+
+constexpr size_t kDirectAlignment = io::kBufferAlignment;
 
 std::string RandomHex16() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -96,6 +107,9 @@ class LocalMultipartUpload final : public MultipartUpload {
     // Until Complete or Abort, the temporary file must survive this object (resume after a
     // failure or cancellation).
     writer_.Release();
+    auto direct = io::File::Open(writer_.temp_path(), O_WRONLY | O_DIRECT);
+    if (direct.ok()) direct_ = std::move(*direct);  // tmpfs and some others refuse: buffered
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
   }
 
   const std::string& id() const override { return id_; }
@@ -104,16 +118,21 @@ class LocalMultipartUpload final : public MultipartUpload {
   Result<PartInfo> UploadPart(uint32_t number, uint64_t offset,
                               std::span<const uint8_t> data) override {
     PartInfo part{number, offset, data.size(), "", ""};
-    DC_RETURN_IF_ERROR(writer_.WriteAt(offset, data).WithContext("writing part " +
-                                                                 std::to_string(number)));
-    bool checkpoint_due;
+    {
+      // One write at a time: ext4 serialises writers of one file anyway, and a sleeping mutex
+      // wastes no CPU where the inode lock would spin.
+      std::lock_guard<std::mutex> serial(write_mu_);
+      DC_RETURN_IF_ERROR(WritePart(offset, data).WithContext("writing part " +
+                                                              std::to_string(number)));
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!checkpoint_error_.ok()) return checkpoint_error_;
       queued_.push_back(part);
       queued_bytes_ += data.size();
-      checkpoint_due = queued_bytes_ >= store_.options().checkpoint_bytes;
+      if (queued_bytes_ < store_.options().checkpoint_bytes) return part;
     }
-    if (checkpoint_due) DC_RETURN_IF_ERROR(Checkpoint());
+    cv_.notify_one();
     return part;
   }
 
@@ -142,6 +161,8 @@ class LocalMultipartUpload final : public MultipartUpload {
 
   Result<ObjectInfo> Complete(const std::vector<PartInfo>& parts,
                               const std::string& sha256) override {
+    StopCheckpointer();  // the commit below closes the file the checkpointer syncs
+    direct_.Close().IgnoreError();
     uint64_t expect = 0;
     for (const auto& p : parts) {
       if (p.offset != expect) {
@@ -162,15 +183,53 @@ class LocalMultipartUpload final : public MultipartUpload {
   }
 
   Status Abort() override {
+    StopCheckpointer();
     ::unlink(writer_.temp_path().c_str());
     RemoveJournal();
     return Status();
   }
 
   // Final checkpoint so a resumed run sees every part written so far.
-  ~LocalMultipartUpload() override { Checkpoint().IgnoreError(); }
+  ~LocalMultipartUpload() override {
+    StopCheckpointer();
+    Checkpoint().IgnoreError();
+  }
 
  private:
+  Status WritePart(uint64_t offset, std::span<const uint8_t> data) {
+    const bool aligned = reinterpret_cast<uintptr_t>(data.data()) % kDirectAlignment == 0 &&
+                         offset % kDirectAlignment == 0 && data.size() % kDirectAlignment == 0;
+    if (direct_.is_open() && aligned) {
+      Status s = direct_.WriteAt(offset, data);
+      if (s.ok() || s.code() != StatusCode::kInvalidArgument) return s;
+      direct_.Close().IgnoreError();  // EINVAL: this file system refuses O_DIRECT after all
+    }
+    return writer_.WriteAt(offset, data);
+  }
+
+  void CheckpointLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] {
+        return stopping_ || queued_bytes_ >= store_.options().checkpoint_bytes;
+      });
+      if (stopping_) return;
+      lock.unlock();
+      Status s = Checkpoint();
+      lock.lock();
+      if (!s.ok() && checkpoint_error_.ok()) checkpoint_error_ = s;
+    }
+  }
+
+  void StopCheckpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
+
   std::string JournalPath() const { return writer_.temp_path() + ".journal"; }
 
   void RemoveJournal() {
@@ -203,16 +262,22 @@ class LocalMultipartUpload final : public MultipartUpload {
   LocalStore& store_;
   const std::string key_;
   io::AtomicFileWriter writer_;
+  io::File direct_;  // O_DIRECT descriptor of the same file, when the file system allows it
   io::File journal_;  // guarded by checkpoint_mu_
   const std::string id_;
   const std::vector<PartInfo> done_;
   const MultipartOptions options_;
 
+  std::mutex write_mu_;       // one part write at a time (see UploadPart)
   std::mutex checkpoint_mu_;  // serialises checkpoints and journal removal
   bool removed_ = false;      // guarded by checkpoint_mu_
   std::mutex mu_;
+  std::condition_variable cv_;    // wakes the checkpointer
   std::vector<PartInfo> queued_;  // guarded by mu_: written, not yet in the journal
   uint64_t queued_bytes_ = 0;     // guarded by mu_
+  bool stopping_ = false;         // guarded by mu_
+  Status checkpoint_error_;       // guarded by mu_: reported by the next UploadPart
+  std::thread checkpointer_;      // started last, joined before anything it uses goes away
 };
 
 }  // namespace
@@ -245,7 +310,11 @@ Result<std::unique_ptr<MultipartUpload>> StartLocalMultipart(LocalStore& store, 
     DC_ASSIGN_OR_RETURN(journal, io::File::Open(journal_path, O_WRONLY | O_APPEND));
   } else {
     DC_RETURN_IF_ERROR(writer.Resize(0));
-    if (options.size) DC_RETURN_IF_ERROR(writer.Resize(*options.size));
+    if (options.size && *options.size > 0) {
+      DC_RETURN_IF_ERROR(writer.Resize(*options.size));
+      DC_RETURN_IF_ERROR(writer.Allocate(*options.size).WithContext("reserving space for " +
+                                                                    store.UrlFor(key)));
+    }
     DC_ASSIGN_OR_RETURN(journal,
                         io::File::Open(journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND));
     DC_RETURN_IF_ERROR(journal.Write(io::AsBytes(header)));

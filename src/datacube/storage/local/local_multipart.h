@@ -16,7 +16,12 @@ Result<std::unique_ptr<MultipartUpload>> StartLocalMultipart(LocalStore& store, 
                                                              std::string path,
                                                              const MultipartOptions& options);
 
-// Records the hash in the xattr cache, applies the mtime and commits (fsync, rename, fsync dir).
+// Records the hash in the xattr cache and applies the mtime (the source's, or now) to the
+// temporary file; returns that mtime.
+Result<int64_t> SealLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256,
+                               uint64_t size, std::optional<int64_t> mtime_ns);
+
+// Seals, then commits (fsync, rename, fsync dir).
 Status FinishLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256, uint64_t size,
                         std::optional<int64_t> mtime_ns);
 

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -50,6 +52,29 @@ std::string CachedSha256(const std::string& path, uint64_t size, int64_t mtime_n
   return crypto::IsSha256Hex(sha) ? sha : "";
 }
 
+// Opens `key` below the directory `root_fd`. With RESOLVE_BENEATH the kernel itself refuses any
+// resolution that leaves the root ("..", absolute symlinks, symlinks pointing out: EXDEV), in one
+// system call instead of a realpath() walk per file. -1 with errno set on failure (ENOSYS on
+// kernels before 5.6).
+int OpenBeneath(int root_fd, std::string_view key, int flags) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  std::string k(key);
+  return static_cast<int>(::syscall(SYS_openat2, root_fd, k.c_str(), &how, sizeof how));
+}
+
+ObjectInfo InfoFromStat(const struct stat& st, std::string key, const std::string& path) {
+  ObjectInfo info;
+  info.key = std::move(key);
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mtime_ns = MtimeNs(st);
+  info.etag = std::to_string(st.st_ino) + "-" + std::to_string(*info.mtime_ns) + "-" +
+              std::to_string(info.size);
+  info.sha256 = CachedSha256(path, info.size, *info.mtime_ns);
+  return info;
+}
+
 std::string JoinKey(std::string_view prefix, std::string_view name) {
   std::string out(prefix);
   out += name;
@@ -85,7 +110,9 @@ Result<std::shared_ptr<LocalStore>> LocalStore::Open(LocalStoreOptions options) 
     return InvalidArgumentError(options.root + " is not a directory");
   }
   DC_ASSIGN_OR_RETURN(std::string real, RealPath(options.root));
-  return std::shared_ptr<LocalStore>(new LocalStore(std::move(options), std::move(real)));
+  DC_ASSIGN_OR_RETURN(io::File root_fd, io::File::Open(real, O_PATH | O_DIRECTORY));
+  return std::shared_ptr<LocalStore>(
+      new LocalStore(std::move(options), std::move(real), std::move(root_fd)));
 }
 
 Capabilities LocalStore::capabilities() const {
@@ -125,6 +152,22 @@ Result<std::string> LocalStore::PathForRead(std::string_view key) const {
   return path;
 }
 
+Result<io::File> LocalStore::OpenForRead(std::string_view key, int flags) const {
+  DC_RETURN_IF_ERROR(ValidateRelativeKey(key).WithContext("refusing " + UrlFor(key)));
+  std::string path = root_ + (root_ == "/" ? "" : "/") + std::string(key);
+  int fd = OpenBeneath(root_fd_.fd(), key, flags);
+  if (fd >= 0) return io::File(fd, path);
+  if (errno == ENOSYS) {  // old kernel: check with realpath, then open
+    DC_RETURN_IF_ERROR(PathForRead(key).status());
+    return io::File::Open(path, flags);
+  }
+  if (errno == EXDEV) {
+    return InvalidArgumentError("refusing " + UrlFor(key) + ": it resolves outside " + root_ +
+                                " (a symbolic link points out of the directory)");
+  }
+  return ErrnoToStatus(errno, "opening " + UrlFor(key));
+}
+
 Result<std::string> LocalStore::PathForWrite(std::string_view key) const {
   DC_RETURN_IF_ERROR(ValidateRelativeKey(key).WithContext("refusing to write " + UrlFor(key)));
   std::string path = root_ + (root_ == "/" ? "" : "/") + std::string(key);
@@ -135,6 +178,13 @@ Result<std::string> LocalStore::PathForWrite(std::string_view key) const {
     size_t slash = path.find('/', pos);
     if (slash == std::string::npos) break;
     std::string dir = path.substr(0, slash);
+    {
+      std::lock_guard<std::mutex> lock(dirs_mu_);
+      if (verified_dirs_.count(dir)) {
+        pos = slash + 1;
+        continue;
+      }
+    }
     struct stat st;
     if (::lstat(dir.c_str(), &st) == 0) {
       if (S_ISLNK(st.st_mode)) {
@@ -154,12 +204,13 @@ Result<std::string> LocalStore::PathForWrite(std::string_view key) const {
     } else {
       return ErrnoToStatus(errno, "checking " + dir);
     }
+    {
+      std::lock_guard<std::mutex> lock(dirs_mu_);
+      verified_dirs_.insert(dir);
+    }
     pos = slash + 1;
   }
-  struct stat st;
-  if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return FailedPreconditionError("cannot write " + UrlFor(key) + ": a directory is in the way");
-  }
+  // A directory at the final path itself is reported by the rename (EISDIR) that would replace it.
   return path;
 }
 
@@ -172,19 +223,18 @@ Result<ObjectInfo> LocalStore::StatPath(const std::string& path, std::string key
   if (!S_ISREG(st.st_mode)) {
     return InvalidArgumentError(UrlFor(key) + " is not a regular file");
   }
-  ObjectInfo info;
-  info.key = std::move(key);
-  info.size = static_cast<uint64_t>(st.st_size);
-  info.mtime_ns = MtimeNs(st);
-  info.etag = std::to_string(st.st_ino) + "-" + std::to_string(*info.mtime_ns) + "-" +
-              std::to_string(info.size);
-  info.sha256 = CachedSha256(path, info.size, *info.mtime_ns);
-  return info;
+  return InfoFromStat(st, std::move(key), path);
 }
 
 Result<ObjectInfo> LocalStore::Stat(std::string_view key) {
-  DC_ASSIGN_OR_RETURN(std::string path, PathForRead(key));
-  return StatPath(path, std::string(key));
+  DC_ASSIGN_OR_RETURN(io::File file, OpenForRead(key, O_PATH));
+  struct stat st;
+  if (::fstat(file.fd(), &st) != 0) return ErrnoToStatus(errno, "stat of " + UrlFor(key));
+  if (S_ISDIR(st.st_mode)) {
+    return NotFoundError("no file at " + UrlFor(key) + " (it is a directory)");
+  }
+  if (!S_ISREG(st.st_mode)) return InvalidArgumentError(UrlFor(key) + " is not a regular file");
+  return InfoFromStat(st, std::string(key), file.path());
 }
 
 namespace {
@@ -298,41 +348,38 @@ Result<ListPage> LocalStore::List(const ListRequest& request) {
     if (key.compare(0, prefix.size(), prefix) != 0) continue;
     if (!token.empty() && key <= token) continue;
     std::string path = root_ + "/" + key;
-    struct stat lst;
-    if (::lstat(path.c_str(), &lst) != 0) continue;  // vanished meanwhile
-    if (S_ISLNK(lst.st_mode)) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;  // vanished meanwhile
+    if (S_ISLNK(st.st_mode)) {
       auto real = RealPath(path);
-      struct stat st;
       // Links that dangle, point outside the root, or point at directories are not objects.
       if (!real.ok() || !Inside(*real) || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
         continue;
       }
-    } else if (!S_ISREG(lst.st_mode)) {
+    } else if (!S_ISREG(st.st_mode)) {
       continue;  // sockets, fifos, devices
-    }
-    auto info = StatPath(path, key);
-    if (!info.ok()) {
-      if (info.status().code() == StatusCode::kNotFound) continue;
-      return info.status();
     }
     if (page.objects.size() + page.common_prefixes.size() >= limit) {
       page.next_page_token = last_key;
       return page;
     }
     last_key = key;
-    page.objects.push_back(std::move(*info));
+    page.objects.push_back(InfoFromStat(st, key, path));
   }
   return page;
 }
 
 Status LocalStore::Read(std::string_view key, ByteRange range, io::ByteSink& sink,
                         const ReadOptions& options) {
-  DC_ASSIGN_OR_RETURN(std::string path, PathForRead(key));
-  DC_ASSIGN_OR_RETURN(io::File file, io::File::Open(path, O_RDONLY));
-  DC_ASSIGN_OR_RETURN(uint64_t size, file.Size());
+  DC_ASSIGN_OR_RETURN(io::File file, OpenForRead(key, O_RDONLY));
+  struct stat st;
+  if (::fstat(file.fd(), &st) != 0) return ErrnoToStatus(errno, "stat of " + UrlFor(key));
+  if (S_ISDIR(st.st_mode)) return NotFoundError("no file at " + UrlFor(key) + " (it is a directory)");
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (!options.if_match.empty()) {
-    DC_ASSIGN_OR_RETURN(ObjectInfo info, StatPath(path, std::string(key)));
-    if (info.etag != options.if_match) {
+    std::string etag = std::to_string(st.st_ino) + "-" + std::to_string(MtimeNs(st)) + "-" +
+                       std::to_string(size);
+    if (etag != options.if_match) {
       return FailedPreconditionError(UrlFor(key) + " changed while it was being read");
     }
   }
@@ -398,6 +445,17 @@ Result<ObjectInfo> LocalStore::Put(std::string_view key, io::ByteSource& data,
                          " bytes, got " + std::to_string(total));
   }
   std::string sha = hash_here ? hasher.FinishHex() : options.sha256;
+  if (options.defer_visibility) {
+    DC_ASSIGN_OR_RETURN(int64_t mtime, SealLocalWrite(writer, sha, total, options.mtime_ns));
+    writer.Release();  // the group commit publishes (or a later run replaces) the temporary file
+    ObjectInfo info;
+    info.key = std::string(key);
+    info.size = total;
+    info.mtime_ns = mtime;
+    info.sha256 = sha;
+    DC_RETURN_IF_ERROR(EnqueuePublish({writer.temp_path(), path, total}));
+    return info;
+  }
   DC_RETURN_IF_ERROR(FinishLocalWrite(writer, sha, total, options.mtime_ns));
   return StatPath(path, std::string(key));
 }
@@ -443,9 +501,8 @@ Status LocalStore::Delete(std::string_view key) {
 }
 
 Result<ObjectInfo> LocalStore::CopyWithin(std::string_view src_key, std::string_view dst_key) {
-  DC_ASSIGN_OR_RETURN(std::string src, PathForRead(src_key));
-  DC_ASSIGN_OR_RETURN(ObjectInfo info, StatPath(src, std::string(src_key)));
-  DC_ASSIGN_OR_RETURN(io::File in, io::File::Open(src, O_RDONLY));
+  DC_ASSIGN_OR_RETURN(ObjectInfo info, Stat(src_key));
+  DC_ASSIGN_OR_RETURN(io::File in, OpenForRead(src_key, O_RDONLY));
   struct FileSource : io::ByteSource {
     const io::File& f;
     uint64_t pos = 0;
@@ -462,10 +519,10 @@ Result<ObjectInfo> LocalStore::CopyWithin(std::string_view src_key, std::string_
   return Put(dst_key, source, opts);
 }
 
-Status FinishLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256, uint64_t size,
-                        std::optional<int64_t> mtime_ns) {
-  // The xattr is written before the rename so the hash is never missing on a visible file. Its
-  // mtime must be the final one: the source's, or "now" as set by the commit itself.
+Result<int64_t> SealLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256,
+                               uint64_t size, std::optional<int64_t> mtime_ns) {
+  // The xattr is written before the file becomes visible so the hash is never missing on a
+  // visible file. Its mtime must be the final one: the source's, or now.
   int64_t final_mtime = 0;
   if (mtime_ns) {
     final_mtime = *mtime_ns;
@@ -474,9 +531,89 @@ Status FinishLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256,
     clock_gettime(CLOCK_REALTIME, &now);
     final_mtime = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
   }
-  DC_ASSIGN_OR_RETURN(io::File f, io::File::Open(writer.temp_path(), O_RDONLY));
-  CacheSha256(f.fd(), sha256, size, final_mtime);
-  return writer.Commit(final_mtime);
+  const int fd = writer.fd();
+  CacheSha256(fd, sha256, size, final_mtime);
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;
+  times[1].tv_sec = final_mtime / 1'000'000'000;
+  times[1].tv_nsec = final_mtime % 1'000'000'000;
+  if (::futimens(fd, times) != 0) {
+    return ErrnoToStatus(errno, "setting modification time of " + writer.temp_path());
+  }
+  return final_mtime;
+}
+
+Status FinishLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256, uint64_t size,
+                        std::optional<int64_t> mtime_ns) {
+  DC_ASSIGN_OR_RETURN(int64_t mtime, SealLocalWrite(writer, sha256, size, mtime_ns));
+  return writer.Commit(mtime);
+}
+
+LocalStore::~LocalStore() { Flush().IgnoreError(); }
+
+Status LocalStore::EnqueuePublish(PendingPublish pending) {
+  bool full;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    pending_bytes_ += pending.size;
+    pending_.push_back(std::move(pending));
+    full = pending_.size() >= options_.group_commit_files ||
+           pending_bytes_ >= options_.group_commit_bytes;
+  }
+  return full ? Flush() : Status();
+}
+
+// Group commit: the durability protocol of io/atomic_file_writer.cc for a batch of files.
+//  1. Every file was fully written to its hidden temporary name (no fsync yet).
+//  2. One syncfs() makes all their data durable (cp followed by sync does the same); where
+//     syncfs fails, each file is fsynced instead.
+//  3. Each temporary file is renamed over its final path: readers see old or new, never torn.
+//  4. A second syncfs() makes the renames durable (or each directory is fsynced once).
+// A crash before step 3 leaves only hidden temporary files; the rerun copies those files again.
+Status LocalStore::Flush() {
+  std::lock_guard<std::mutex> serial(flush_mu_);
+  std::vector<PendingPublish> batch;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    batch.swap(pending_);
+    pending_bytes_ = 0;
+  }
+  if (batch.empty()) return Status();
+  Status first;
+  auto fail = [&](Status s) {
+    if (first.ok()) first = std::move(s);
+  };
+  auto root = io::File::Open(root_, O_RDONLY | O_DIRECTORY);
+  const bool syncfs_works = root.ok() && ::syncfs(root->fd()) == 0;
+  if (!syncfs_works) {
+    for (const auto& p : batch) {
+      auto f = io::File::Open(p.temp_path, O_RDONLY);
+      Status s = f.ok() ? f->Sync() : f.status();
+      if (!s.ok()) fail(s);
+    }
+    if (!first.ok()) {  // nothing is published unless its data is known to be on disk
+      for (const auto& p : batch) ::unlink(p.temp_path.c_str());
+      return first;
+    }
+  }
+  std::vector<std::string> dirs;
+  for (const auto& p : batch) {
+    if (::rename(p.temp_path.c_str(), p.final_path.c_str()) != 0) {
+      fail(ErrnoToStatus(errno, "publishing " + p.final_path));
+      ::unlink(p.temp_path.c_str());
+      continue;
+    }
+    dirs.push_back(p.final_path.substr(0, p.final_path.rfind('/')));
+  }
+  if (syncfs_works && ::syncfs(root->fd()) == 0) return first;  // the renames, all at once
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const auto& d : dirs) {
+    Status s = io::SyncDirectory(d);
+    if (!s.ok()) fail(s);
+  }
+  return first;
 }
 
 }  // namespace datacube::storage

@@ -166,6 +166,43 @@ TEST_F(LocalStoreTest, TemporaryFilesAreHiddenFromListings) {
   EXPECT_EQ(AllFiles(root_).size(), 3u);
 }
 
+TEST_F(LocalStoreTest, DeferredPutsAppearTogetherAtFlush) {
+  WriteOptions o;
+  o.defer_visibility = true;
+  o.sha256 = crypto::Sha256Hex("one");
+  io::SpanSource a(std::string_view("one"));
+  auto info = store_->Put("batch/a.txt", a, o);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->sha256, crypto::Sha256Hex("one"));
+  // Written but not visible: only a hidden temporary file exists.
+  EXPECT_EQ(store_->Stat("batch/a.txt").status().code(), StatusCode::kNotFound);
+  auto files = AllFiles(root_);
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_NE(files.begin()->find(".dctmp"), std::string::npos);
+  ASSERT_TRUE(store_->Flush().ok());
+  auto st = store_->Stat("batch/a.txt");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->size, 3u);
+  EXPECT_EQ(AllFiles(root_), std::set<std::string>{"batch/a.txt"});
+}
+
+TEST_F(LocalStoreTest, GroupCommitPublishesFullBatchesOnItsOwn) {
+  LocalStoreOptions o;
+  o.root = root_;
+  o.group_commit_files = 3;
+  auto store = *LocalStore::Open(o);
+  WriteOptions w;
+  w.defer_visibility = true;
+  for (int i = 0; i < 7; ++i) {
+    io::SpanSource src(std::string_view("x"));
+    ASSERT_TRUE(store->Put("f" + std::to_string(i), src, w).ok());
+  }
+  // Two full batches of three are visible; the seventh waits for Flush.
+  EXPECT_EQ(store->List({})->objects.size(), 6u);
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->List({})->objects.size(), 7u);
+}
+
 TEST_F(LocalStoreTest, MissingRootIsNotFound) {
   LocalStoreOptions o;
   o.root = base_ + "/nope";
