@@ -58,8 +58,9 @@ inline constexpr char kOptCwEndpoint[] = "cw-endpoint";
 
 // How uploads prove their bytes to the server.
 enum class UploadChecksum {
-  // x-amz-checksum-sha256 on every upload plus the signed payload SHA-256; Content-MD5 as well
-  // until the server is seen to verify flexible checksums (Ceph RGW 16 does not).
+  // x-amz-checksum-sha256 on every upload plus the signed payload SHA-256 (which the server
+  // verifies); Content-MD5 as well on unsigned (anonymous) uploads until the server is seen to
+  // verify flexible checksums (Ceph RGW 16 does not).
   kAuto,
   // x-amz-checksum-sha256 and the signed payload SHA-256 only (no MD5 pass over the data).
   kSha256,

@@ -319,18 +319,25 @@ TEST_F(S3StoreTest, PutSendsEveryChecksumAndMetadata) {
   EXPECT_EQ(put.request.content_length, data.size());
   EXPECT_EQ(Header(put.request, "x-amz-content-sha256"), sha);  // signed: the server checks it
   EXPECT_EQ(Header(put.request, "x-amz-checksum-sha256"), Sha256HexToBase64(sha));
-  EXPECT_EQ(Header(put.request, "content-md5"), crypto::Base64Encode(crypto::Md5(data)));
+  // The signed payload hash already proves the bytes: no MD5 pass over the data.
+  EXPECT_FALSE(HasHeader(put.request, "content-md5"));
   EXPECT_EQ(Header(put.request, "x-amz-meta-sha256"), sha);
   EXPECT_EQ(Header(put.request, "x-amz-meta-mtime"), "1700000000.000000001");
   EXPECT_EQ(Header(put.request, "x-amz-meta-owner"), "team");
   EXPECT_EQ(Header(put.request, "content-type"), "application/octet-stream");
 }
 
+// Unsigned (anonymous) uploads carry no verified payload hash: Content-MD5 proves the bytes.
+S3StoreOptions AnonymousOptions(S3StoreOptions o) {
+  o.credentials = AwsCredentials();
+  return o;
+}
+
 TEST_F(S3StoreTest, ContentMd5StaysWhereFlexibleChecksumsAreIgnored) {
   BucketExists();
   mock_->Respond(std::string("PUT ") + kBase + "/a", MakeResponse(200));  // no checksum echo
   mock_->Respond(std::string("PUT ") + kBase + "/b", MakeResponse(200));
-  auto store = Store();
+  auto store = Store(AnonymousOptions(Options()));
   for (const char* key : {"a", "b"}) {
     io::SpanSource src(std::string_view("x"));
     WriteOptions wo;
@@ -348,7 +355,7 @@ TEST_F(S3StoreTest, ContentMd5IsDroppedOnceTheServerVerifiesSha256) {
   mock_->Respond(std::string("PUT ") + kBase + "/a",
                  MakeResponse(200, "", {{"x-amz-checksum-sha256", Sha256HexToBase64(sha)}}));
   mock_->Respond(std::string("PUT ") + kBase + "/b", MakeResponse(200));
-  auto store = Store();
+  auto store = Store(AnonymousOptions(Options()));
   for (const char* key : {"a", "b"}) {
     io::SpanSource src(std::string_view("x"));
     WriteOptions wo;
