@@ -282,15 +282,34 @@ TEST_F(S3InteropTest, DatacubeRefusesATamperedPresignedUrlAsASource) {
   tampered[last] = tampered[last] == '0' ? '1' : '0';
   // The URL as a plain http(s) source: the good one downloads, the tampered one exits 1.
   auto dc = clients().Datacube({"cp", tampered, tmp_ / "out.txt"});
-  if (Contains(dc.err, "not supported yet")) {
-    GTEST_SKIP() << "http(s):// sources are not implemented yet: " << dc.err.substr(0, 200);
-  }
   EXPECT_EQ(dc.exit_code, 1) << dc.err;
   EXPECT_TRUE(Contains(dc.err, "403") || Contains(dc.err, "SignatureDoesNotMatch")) << dc.err;
   EXPECT_FALSE(Exists(tmp_ / "out.txt"));
   auto good = clients().Datacube({"-q", "cp", url, tmp_ / "good.txt"});
   EXPECT_EQ(good.exit_code, 0) << good.err;
   EXPECT_EQ(ReadFile(tmp_ / "good.txt"), "signed\n");
+}
+
+TEST_F(S3InteropTest, CopiesBetweenBucketsOfOneEndpointServerSide) {
+  ::mkdir((tmp_ / "src").c_str(), 0755);
+  const std::string big_sha = WriteRandomFile(tmp_ / "src/model.bin", 9 << 20, 21);  // multipart
+  WriteFile(tmp_ / "src/config.json", "{}");
+  ASSERT_EQ(clients().Datacube({"-q", "cp", tmp_ / "src", Url("a/")}).exit_code, 0);
+  ASSERT_TRUE(clients().MakeBucket("dc-tests-copy").empty());
+  const std::string dst = "s3://dc-tests-copy/" + prefix_;
+  auto r = clients().Datacube({"-v", "--progress", "none", "cp", Url("a/"), dst});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Both files went by CopyObject, not through this machine.
+  size_t copies = 0;
+  for (size_t p = 0; (p = r.err.find("server-side copy:", p)) != std::string::npos; ++p) ++copies;
+  EXPECT_EQ(copies, 2u) << r.err;
+  // The copy keeps the SHA-256 metadata, and the bytes are the source's.
+  auto head = HeadObject(prefix_ + "model.bin", "dc-tests-copy");
+  EXPECT_EQ(head["Metadata"]["sha256"], big_sha) << head.dump();
+  auto back = clients().Datacube({"-q", "cp", dst + "model.bin", tmp_ / "back.bin"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(Sha256OfFile(tmp_ / "back.bin"), big_sha);
+  clients().Aws({"s3", "rm", "--recursive", "--only-show-errors", dst});
 }
 
 }  // namespace

@@ -127,6 +127,10 @@ void Executor::Dispatch(const std::shared_ptr<CopyJob>& job) {
     FinishJob(job, CancelledError("transfer cancelled"), "", 0);
     return;
   }
+  if (try_server_side_copy_.load() && options_.bwlimit == 0) {
+    DispatchServerSideCopy(job);
+    return;
+  }
   const uint64_t size = job->item.src.size;
   if (size > part_size_ && dst_caps_.multipart) {
     DispatchMultipart(job);
@@ -185,6 +189,40 @@ Status Executor::EnsureSourceSha(CopyJob& job, io::PooledBuffer& buffer) {
   DC_ASSIGN_OR_RETURN(std::string sha, HashObject(*ends_.src.store, job.src_key, buffer.span()));
   job.item.src.sha256 = sha;
   return Status();
+}
+
+// ---- Server-side copies: no bytes through this machine. ----
+
+void Executor::DispatchServerSideCopy(const std::shared_ptr<CopyJob>& job) {
+  pool_.Submit([this, job] {
+    Result<storage::ObjectInfo> copied = UnimplementedError("");
+    Status s = Retry(*job, [&]() -> Status {
+      copied = ends_.dst.store->CopyFrom(*ends_.src.store, job->src_key, job->dst_key);
+      return copied.status();
+    });
+    if (s.code() == StatusCode::kUnimplemented) {
+      // Not possible between these stores: copy through buffers, from the dispatching thread.
+      if (try_server_side_copy_.exchange(false)) LogDebug("copying through this machine");
+      std::lock_guard<std::mutex> lock(mu_);
+      requeue_.push_back(job);
+      cv_.notify_all();
+      return;
+    }
+    std::string sha;
+    if (s.ok()) {
+      sha = copied->sha256;
+      const std::string& expected = job->item.src.sha256;
+      if (!expected.empty() && !sha.empty() && expected != sha) {
+        s = DataLossError("server-side copy of " + ends_.src.store->UrlFor(job->src_key) +
+                          " reports SHA-256 " + sha + ", the source says " + expected);
+      } else {
+        if (sha.empty()) sha = expected;
+        LogDebug("server-side copy: " + ends_.dst.store->UrlFor(job->dst_key));
+        ReportBytes(*job, job->item.src.size);
+      }
+    }
+    FinishJob(job, s, sha, job->item.src.size);
+  });
 }
 
 // ---- Small files: one buffer, one read, one Put. ----

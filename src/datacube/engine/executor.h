@@ -52,6 +52,9 @@ class Executor {
 
  private:
   void Dispatch(const std::shared_ptr<CopyJob>& job);
+  // Asks the destination to copy server-side (S3 to S3 on one endpoint); a destination that
+  // cannot turns this off for the rest of the run and the job is copied through buffers.
+  void DispatchServerSideCopy(const std::shared_ptr<CopyJob>& job);
   void DispatchSmall(const std::shared_ptr<CopyJob>& job, io::PooledBuffer buffer);
   void DispatchMultipart(const std::shared_ptr<CopyJob>& job);
   void DispatchStreamed(const std::shared_ptr<CopyJob>& job, io::PooledBuffer buffer);
@@ -86,6 +89,8 @@ class Executor {
 
   io::BufferPool buffers_;
   RateLimiter limiter_;
+  // Server-side copies are tried until the destination answers kUnimplemented once.
+  std::atomic<bool> try_server_side_copy_{true};
 
   std::mutex mu_;
   std::condition_variable cv_;

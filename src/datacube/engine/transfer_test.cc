@@ -256,6 +256,17 @@ TEST_F(TransferTest, OneLargeFileUsesEveryWorker) {
   EXPECT_TRUE(*dst_->GetObject("one.bin") == *src_->GetObject("one.bin"));
 }
 
+TEST_F(TransferTest, StoresOfOneServiceCopyServerSide) {
+  auto report = RunTransfer(Tree(src_, dst_), FastOptions(), nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->status.ok()) << report->status.ToString();
+  EXPECT_EQ(dst_->server_side_copies(), 4);
+  ExpectSameContent();
+  for (const auto& f : report->files) {
+    EXPECT_EQ(f.sha256, crypto::Sha256Hex(*src_->GetObject(f.path))) << f.path;
+  }
+}
+
 // A store whose listings lack SHA-256 and preserved mtimes, like S3's ListObjectsV2.
 class ThinListingStore final : public storage::ObjectStore {
  public:

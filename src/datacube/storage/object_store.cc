@@ -27,6 +27,12 @@ Result<ObjectInfo> ObjectStore::CopyWithin(std::string_view src_key, std::string
   return UnimplementedError("server-side copy is not supported for " + UrlFor(src_key));
 }
 
+Result<ObjectInfo> ObjectStore::CopyFrom(ObjectStore& src, std::string_view src_key,
+                                         std::string_view) {
+  return UnimplementedError("no server-side copy from " + src.UrlFor(src_key) + " to " +
+                            UrlFor(""));
+}
+
 Result<std::string> ObjectStore::Presign(std::string_view key, std::string_view, int64_t) {
   return UnimplementedError("pre-signed URLs are not supported for " + UrlFor(key));
 }

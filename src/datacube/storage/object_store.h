@@ -200,6 +200,13 @@ class ObjectStore {
   // Server-side copy within this store. Default: kUnimplemented.
   virtual Result<ObjectInfo> CopyWithin(std::string_view src_key, std::string_view dst_key);
 
+  // Server-side copy from `src`, another store of the same service that this store can reach
+  // directly (S3 to S3 on one endpoint with the same credentials): the bytes never pass through
+  // this machine, and the object keeps its metadata (SHA-256 included). kUnimplemented when `src`
+  // is not such a store; the caller then copies the bytes itself. Default: kUnimplemented.
+  virtual Result<ObjectInfo> CopyFrom(ObjectStore& src, std::string_view src_key,
+                                      std::string_view dst_key);
+
   // A URL that grants `method` ("GET" or "PUT") on `key` for `expires_seconds`.
   // Default: kUnimplemented.
   virtual Result<std::string> Presign(std::string_view key, std::string_view method,

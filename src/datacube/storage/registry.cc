@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "datacube/storage/hf/hf_open.h"
+#include "datacube/storage/http/http_store.h"
 #include "datacube/storage/local/local_store.h"
 #include "datacube/storage/s3/s3_store.h"
 
@@ -98,14 +99,17 @@ Result<StoreRef> OpenLocation(const Location& location, const StoreConfig& confi
       return s3::OpenS3Location(location, config, mode);
     case Scheme::kHuggingFace:
       return hf::OpenHfLocation(location, config, mode);
+    case Scheme::kHttp:
+      return OpenHttpLocation(location, config, mode);
     case Scheme::kAzure:
     case Scheme::kGit:
-    case Scheme::kHttp:
       break;
   }
+  // The location's text may hold a pre-signed query; print only up to the '?'.
+  std::string text = location.ToString();
   return UnimplementedError(std::string(SchemeName(location.scheme)) +
-                            ":// is not supported yet in this build (" + location.ToString() +
-                            ")");
+                            ":// is not supported yet in this build (" +
+                            text.substr(0, text.find('?')) + ")");
 }
 
 }  // namespace datacube::storage

@@ -246,6 +246,18 @@ Result<ObjectInfo> MemoryStore::CopyWithin(std::string_view src_key, std::string
   return Commit(std::string(dst_key), std::move(data), opts);
 }
 
+Result<ObjectInfo> MemoryStore::CopyFrom(ObjectStore& src, std::string_view src_key,
+                                         std::string_view dst_key) {
+  auto* other = dynamic_cast<MemoryStore*>(&src);
+  if (other == nullptr) return ObjectStore::CopyFrom(src, src_key, dst_key);
+  std::optional<std::string> data = other->GetObject(src_key);
+  if (!data) return NotFoundError("no object at " + other->UrlFor(src_key));
+  WriteOptions opts;
+  opts.mtime_ns = other->Stat(src_key)->mtime_ns;
+  ++server_side_copies_;
+  return Commit(std::string(dst_key), std::move(*data), opts);
+}
+
 Result<std::string> MemoryStore::Presign(std::string_view key, std::string_view method,
                                          int64_t expires_seconds) {
   return UrlFor(key) + "?method=" + std::string(method) +

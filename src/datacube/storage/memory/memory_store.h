@@ -5,6 +5,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,9 @@ class MemoryStore final : public ObjectStore {
       std::string_view key, const MultipartOptions& options) override;
   Status Delete(std::string_view key) override;
   Result<ObjectInfo> CopyWithin(std::string_view src_key, std::string_view dst_key) override;
+  // From another MemoryStore: the test double of a server-side copy between buckets.
+  Result<ObjectInfo> CopyFrom(ObjectStore& src, std::string_view src_key,
+                              std::string_view dst_key) override;
   Result<std::string> Presign(std::string_view key, std::string_view method,
                               int64_t expires_seconds) override;
 
@@ -39,6 +43,8 @@ class MemoryStore final : public ObjectStore {
   std::vector<std::string> Keys() const;
   // Number of multipart uploads started but neither completed nor aborted.
   size_t open_uploads() const;
+  // Objects received through CopyFrom.
+  int server_side_copies() const { return server_side_copies_.load(); }
 
  private:
   friend class MemoryMultipartUpload;
@@ -58,6 +64,7 @@ class MemoryStore final : public ObjectStore {
   std::map<std::string, Object, std::less<>> objects_;  // guarded by mu_
   std::map<std::string, Upload> uploads_;               // guarded by mu_, by upload id
   uint64_t generation_ = 0;                             // guarded by mu_
+  std::atomic<int> server_side_copies_{0};
 };
 
 }  // namespace datacube::storage

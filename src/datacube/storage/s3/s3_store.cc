@@ -516,21 +516,33 @@ class S3Store final : public ObjectStore {
   }
 
   Result<ObjectInfo> CopyWithin(std::string_view src_view, std::string_view dst_view) override {
-    DC_RETURN_IF_ERROR(CheckKey(src_view));
+    return CopyFrom(*this, src_view, dst_view);
+  }
+
+  // CopyObject (UploadPartCopy above 5 GiB) from a bucket on the same endpoint that the same
+  // credentials can read.
+  Result<ObjectInfo> CopyFrom(ObjectStore& src_store, std::string_view src_view,
+                              std::string_view dst_view) override {
+    auto* src_s3 = dynamic_cast<S3Store*>(&src_store);
+    if (src_s3 == nullptr || !SameServiceAs(*src_s3)) {
+      return ObjectStore::CopyFrom(src_store, src_view, dst_view);
+    }
+    DC_RETURN_IF_ERROR(src_s3->CheckKey(src_view));
     DC_RETURN_IF_ERROR(CheckKey(dst_view));
     DC_RETURN_IF_ERROR(EnsureBucket());
     const std::string src(src_view), dst(dst_view);
-    DC_ASSIGN_OR_RETURN(ObjectInfo info, Stat(src));
-    const std::string source = "/" + shared_->bucket() + "/" + UriEncode(src, true);
+    DC_ASSIGN_OR_RETURN(ObjectInfo info, src_s3->Stat(src));
+    const std::string source = "/" + src_s3->shared_->bucket() + "/" + UriEncode(src, true);
+    const std::string src_url = src_s3->UrlFor(src);
     if (info.size <= kMaxCopyObjectSize) {
-      S3Client::Call c = shared_->MakeCall("PUT", dst, "copying " + UrlFor(src) + " to");
+      S3Client::Call c = shared_->MakeCall("PUT", dst, "copying " + src_url + " to");
       c.request.headers.emplace_back("x-amz-copy-source", source);
       c.request.headers.emplace_back("x-amz-metadata-directive", "COPY");
       c.error_in_2xx = true;
       DC_ASSIGN_OR_RETURN(http::HttpResponse resp, shared_->client.Send(c));
       (void)resp;
     } else {
-      DC_RETURN_IF_ERROR(CopyInParts(src, dst, info, source));
+      DC_RETURN_IF_ERROR(CopyInParts(src_url, dst, info, source));
     }
     return Stat(dst);
   }
@@ -548,6 +560,15 @@ class S3Store final : public ObjectStore {
   }
 
  private:
+  // One endpoint, one identity: then a CopyObject on this store can read `other`'s bucket.
+  bool SameServiceAs(const S3Store& other) const {
+    const S3Endpoint a = shared_->client.endpoint(), b = other.shared_->client.endpoint();
+    const auto& ca = shared_->options().credentials;
+    const auto& cb = other.shared_->options().credentials;
+    return a.scheme == b.scheme && a.host == b.host && a.port == b.port &&
+           !ca.anonymous() && ca.access_key_id == cb.access_key_id;
+  }
+
   Status CheckKey(std::string_view key) const {
     Status s = ValidateObjectKey(key);
     return s.ok() ? s : s.WithContext(UrlFor(key));
@@ -735,7 +756,7 @@ class S3Store final : public ObjectStore {
     return Found();
   }
 
-  Status CopyInParts(const std::string& src, const std::string& dst, const ObjectInfo& info,
+  Status CopyInParts(const std::string& src_url, const std::string& dst, const ObjectInfo& info,
                      const std::string& source) {
     uint64_t part = std::max(kCopyPartSize, (info.size + kMaxPartCount - 1) / kMaxPartCount);
     part = std::min(part, kMaxPartSize);
@@ -749,7 +770,7 @@ class S3Store final : public ObjectStore {
     Status s;
     for (uint64_t offset = 0, n = 1; offset < info.size && s.ok(); offset += part, ++n) {
       const uint64_t last = std::min(info.size, offset + part) - 1;
-      S3Client::Call c = shared_->MakeCall("PUT", dst, "copying " + UrlFor(src) + " to");
+      S3Client::Call c = shared_->MakeCall("PUT", dst, "copying " + src_url + " to");
       c.request.query = {{"partNumber", std::to_string(n)}, {"uploadId", upload->id()}};
       c.request.headers.emplace_back("x-amz-copy-source", source);
       c.request.headers.emplace_back("x-amz-copy-source-range", "bytes=" + std::to_string(offset) +
