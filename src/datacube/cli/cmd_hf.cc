@@ -48,29 +48,6 @@ int Finish(const engine::TransferReport& report, const std::string& manifest_out
   return kExitOk;
 }
 
-std::atomic<int> hf_interrupts{0};
-
-// First Ctrl-C stops cleanly (a partial download stays resumable); a second exits at once. The
-// handler only counts (requesting a stop takes locks); a watcher thread turns it into a stop.
-void OnHfInterrupt(int) {
-  if (hf_interrupts.fetch_add(1) > 0) std::_Exit(130);
-}
-
-// Installs the handlers; the returned thread requests `source` to stop on the first interrupt.
-std::jthread WatchHfInterrupts(std::stop_source source) {
-  std::signal(SIGINT, OnHfInterrupt);
-  std::signal(SIGTERM, OnHfInterrupt);
-  return std::jthread([source](std::stop_token done) mutable {
-    while (!done.stop_requested()) {
-      if (hf_interrupts.load() > 0) {
-        source.request_stop();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
-}
-
 struct DownloadArgs {
   std::string repo;
   std::vector<std::string> files;
@@ -88,7 +65,7 @@ int RunDownload(const DownloadArgs& a) {
   if (!mode.ok()) return ReportError(mode.status());
   std::stop_source interrupt;
   options->stop = interrupt.get_token();
-  std::jthread watcher = WatchHfInterrupts(interrupt);
+  std::jthread watcher = StopOnInterrupt(interrupt);
 
   storage::hf::DownloadRequest request;
   request.location = *loc;
@@ -133,7 +110,7 @@ int RunUpload(const UploadArgs& a) {
   auto mode = ParseProgressMode(Globals().progress);
   if (!mode.ok()) return ReportError(mode.status());
   std::stop_source interrupt;
-  std::jthread watcher = WatchHfInterrupts(interrupt);
+  std::jthread watcher = StopOnInterrupt(interrupt);
 
   storage::hf::UploadRequest r;
   r.location = *loc;

@@ -26,18 +26,6 @@ struct RunArgs {
   std::string status_interval = "1s";
 };
 
-std::stop_source& RunInterrupt() {
-  static std::stop_source source;
-  return source;
-}
-
-// First signal ends the attempt cleanly (the status says Interrupted); a second one kills.
-void OnRunInterrupt(int) {
-  static std::atomic<int> count{0};  // lock-free, so safe in a signal handler
-  if (count.fetch_add(1) > 0) std::_Exit(130);
-  RunInterrupt().request_stop();
-}
-
 spec::ValidateOptions BuildValidateOptions() {
   return {.type_supported = spec::TypeSupportedInThisBuild};
 }
@@ -107,9 +95,10 @@ int RunRun(const RunArgs& args) {
   if (!mode.ok()) return ReportError(mode.status());
   options.progress_mode = *mode;
 
-  std::signal(SIGINT, OnRunInterrupt);
-  std::signal(SIGTERM, OnRunInterrupt);
-  options.interrupt = RunInterrupt().get_token();
+  // First signal ends the attempt cleanly (the status says Interrupted); a second one kills.
+  std::stop_source interrupt;
+  options.interrupt = interrupt.get_token();
+  std::jthread interrupt_watcher = StopOnInterrupt(interrupt);
 
   bool status_write_failed = false;
   if (!args.status_file.empty() && !args.dry_run) {

@@ -133,15 +133,15 @@ namespace {
 
 std::atomic<int> interrupts{0};
 
-// First Ctrl-C cancels cleanly (partial large files stay resumable); a second one exits at once.
-// The handler only counts: requesting a stop runs callbacks that take locks, which is not safe
-// in a signal handler, so a watcher thread turns the count into a stop request.
 void OnInterrupt(int) {
   if (interrupts.fetch_add(1) > 0) std::_Exit(130);
 }
 
-// Requests `source` to stop once an interrupt arrives; ends with its own stop token.
-std::jthread WatchInterrupts(std::stop_source source) {
+}  // namespace
+
+std::jthread StopOnInterrupt(std::stop_source source) {
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
   return std::jthread([source](std::stop_token done) mutable {
     while (!done.stop_requested()) {
       if (interrupts.load() > 0) {
@@ -152,8 +152,6 @@ std::jthread WatchInterrupts(std::stop_source source) {
     }
   });
 }
-
-}  // namespace
 
 int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
                    const TransferFlags& flags, bool delete_extra) {
@@ -167,11 +165,9 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   auto mode = ParseProgressMode(Globals().progress);
   if (!mode.ok()) return ReportError(mode.status());
 
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
   std::stop_source interrupt;
   options->stop = interrupt.get_token();
-  std::jthread watcher = WatchInterrupts(interrupt);
+  std::jthread watcher = StopOnInterrupt(interrupt);
   // Git is not an object store: clone/fetch/checkout and push (git_copy.h).
   if (src->scheme == Scheme::kGit || dst->scheme == Scheme::kGit) {
     return RunGitCopy(*src, *dst, flags, delete_extra, options->stop);

@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <map>
+#include <stop_token>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,11 @@ struct TransferFlags {
 };
 void AddTransferFlags(CLI::App& cmd, TransferFlags& flags);
 Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& flags);
+
+// Installs SIGINT/SIGTERM handlers and returns a thread that requests `source` to stop at the
+// first signal; a second signal exits at once (130). The handler only counts, because
+// requesting a stop runs callbacks that take locks. Keep the thread alive while working.
+std::jthread StopOnInterrupt(std::stop_source source);
 
 // Runs a copy or sync end to end with progress and summary. Returns the exit code.
 int RunCopyCommand(const std::string& src, const std::string& dst, const TransferFlags& flags,

@@ -6,16 +6,12 @@
 
 #include "datacube/crypto/hmac.h"
 #include "datacube/crypto/sha256.h"
+#include "datacube/location/location.h"
 
 namespace datacube::storage::s3 {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -111,19 +107,8 @@ std::string FormatAmzDate(std::chrono::system_clock::time_point t) {
 }
 
 std::string UriEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() + s.size() / 4);
-  for (unsigned char c : s) {
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
+  // SigV4's encoding is RFC 3986 with upper-case hex: exactly location's PercentEncode.
+  return PercentEncode(s, keep_slash);
 }
 
 std::string CanonicalUri(std::string_view wire_path, const SigV4Config& config) {
