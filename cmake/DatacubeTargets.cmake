@@ -28,7 +28,9 @@ function(datacube_cc_test)
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 600
-    # The escaped ';' keeps both variables: gtest_discover_tests would split the list otherwise.
-    ENVIRONMENT "DATACUBE_BIN=$<TARGET_FILE:datacube>\\;DATACUBE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    # One variable only: gtest_discover_tests cannot pass a list through ENVIRONMENT. Sources
+    # are found through the DATACUBE_SOURCE_DIR compile definition below, which also holds
+    # while tests are listed (parameterized suites are instantiated then).
+    ENVIRONMENT "DATACUBE_BIN=$<TARGET_FILE:datacube>")
   target_compile_definitions(${ARG_NAME} PRIVATE DATACUBE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endfunction()

@@ -14,7 +14,7 @@ STATE_DIR=$(mktemp -d /tmp/datacube-test-XXXXXX)
 chmod 755 "$STATE_DIR"
 export DATACUBE_TEST_STATE_DIR=$STATE_DIR
 cleanup() {
-  testing/servers/all.sh stop "$STATE_DIR" || true
+  "$ROOT/testing/servers/all.sh" stop "$STATE_DIR" || true
   rm -rf "$STATE_DIR"
 }
 trap cleanup EXIT INT TERM

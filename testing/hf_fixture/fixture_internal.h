@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -62,6 +63,12 @@ struct HubFixture::Impl {
   std::map<std::string, int> corrupt;               // guarded by mu: sha256 -> times left
   std::vector<Fault> faults;                        // guarded by mu
   std::deque<RecordedRequest> requests;             // guarded by mu
+  // Requests received but not yet recorded: httplib logs a request only after its response is
+  // sent, so a client can finish before its last request is on the record. Guarded by mu.
+  int unrecorded = 0;
+  mutable std::condition_variable recorded_cv;
+  // Waits (briefly) until every request received so far is on the record. Holds `lock` on mu.
+  void WaitRecorded(std::unique_lock<std::mutex>& lock) const;
   std::map<std::string, MultipartUpload> uploads;   // guarded by mu
   std::atomic<uint64_t> next_id{1};
 
@@ -83,6 +90,7 @@ struct HubFixture::Impl {
 
   void Install();
   bool ApplyFault(const std::string& server, const httplib::Request& req, httplib::Response& res);
+  static bool IsRecorded(const std::string& server, const httplib::Request& req);
   void Record(const std::string& server, const httplib::Request& req, const httplib::Response& res);
   int TakeCorruption(const std::string& sha256);  // >0: corrupt this response
 

@@ -324,6 +324,11 @@ bool HubFixture::Impl::ApplyFault(const std::string& server, const httplib::Requ
   return false;
 }
 
+// The fixture's own control requests (/_fixture/...) are not part of the record.
+bool HubFixture::Impl::IsRecorded(const std::string& server, const httplib::Request& req) {
+  return server != "hub" || req.target.rfind("/_fixture/", 0) != 0;
+}
+
 void HubFixture::Impl::Record(const std::string& server, const httplib::Request& req,
                               const httplib::Response& res) {
   RecordedRequest r;
@@ -344,6 +349,11 @@ void HubFixture::Impl::Record(const std::string& server, const httplib::Request&
   std::lock_guard<std::mutex> lock(mu);
   requests.push_back(std::move(r));
   while (requests.size() > options.max_recorded) requests.pop_front();
+}
+
+void HubFixture::Impl::WaitRecorded(std::unique_lock<std::mutex>& lock) const {
+  // Bounded: a connection that dies mid-response is never logged by httplib.
+  recorded_cv.wait_for(lock, std::chrono::seconds(2), [this] { return unrecorded <= 0; });
 }
 
 int HubFixture::Impl::TakeCorruption(const std::string& sha256) {
@@ -368,17 +378,25 @@ void HubFixture::Impl::Install() {
   for (auto [server, name] : {std::pair{&hub, "hub"}, std::pair{&storage, "storage"}}) {
     server->set_pre_routing_handler(
         [this, name = std::string(name)](const httplib::Request& req, httplib::Response& res) {
+          if (IsRecorded(name, req)) {
+            std::lock_guard<std::mutex> lock(mu);
+            ++unrecorded;
+          }
           if (!ApplyFault(name, req, res)) return httplib::Server::HandlerResponse::Unhandled;
           const_cast<httplib::Request&>(req).ranges.clear();  // an error, not content
           return httplib::Server::HandlerResponse::Handled;
         });
   }
-  hub.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    if (req.target.rfind("/_fixture/", 0) != 0) Record("hub", req, res);
-  });
-  storage.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    Record("storage", req, res);
-  });
+  for (auto [server, name] : {std::pair{&hub, "hub"}, std::pair{&storage, "storage"}}) {
+    server->set_logger(
+        [this, name = std::string(name)](const httplib::Request& req, const httplib::Response& res) {
+          if (!IsRecorded(name, req)) return;
+          Record(name, req, res);
+          std::lock_guard<std::mutex> lock(mu);
+          --unrecorded;
+          recorded_cv.notify_all();
+        });
+  }
   // httplib applies a request's Range to whatever body a handler sets, error documents and
   // redirects included (a 404 body would come back sliced, a 302 as 416). The Hub applies Range
   // to content only, so the fixture drops the ranges of every other answer.
@@ -617,12 +635,14 @@ void HubFixture::ClearFaults() {
 }
 
 std::vector<RecordedRequest> HubFixture::Requests() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->WaitRecorded(lock);
   return {impl_->requests.begin(), impl_->requests.end()};
 }
 
 void HubFixture::ClearRequests() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->WaitRecorded(lock);
   impl_->requests.clear();
 }
 

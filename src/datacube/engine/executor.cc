@@ -48,22 +48,29 @@ std::string ResumeFingerprint(const CopyJob& job, const storage::ObjectStore& sr
 // Reads into a span, counting bytes through the rate limiter.
 class ThrottledSpanSink final : public io::ByteSink {
  public:
-  ThrottledSpanSink(std::span<uint8_t> out, RateLimiter& limiter)
-      : inner_(out), limiter_(limiter) {}
+  // `on_bytes` sees every chunk as it lands, so progress moves while a large part streams.
+  ThrottledSpanSink(std::span<uint8_t> out, RateLimiter& limiter,
+                    std::function<void(uint64_t)> on_bytes)
+      : inner_(out), limiter_(limiter), on_bytes_(std::move(on_bytes)) {}
   Status Write(std::span<const uint8_t> data) override {
     DC_RETURN_IF_ERROR(limiter_.Acquire(data.size()));
-    return inner_.Write(data);
+    DC_RETURN_IF_ERROR(inner_.Write(data));
+    on_bytes_(data.size());
+    return Status();
   }
   std::span<uint8_t> DirectSpace() override { return inner_.DirectSpace(); }
   Status CommitDirect(size_t n) override {
     DC_RETURN_IF_ERROR(limiter_.Acquire(n));
-    return inner_.CommitDirect(n);
+    DC_RETURN_IF_ERROR(inner_.CommitDirect(n));
+    on_bytes_(n);
+    return Status();
   }
   size_t size() const { return inner_.size(); }
 
  private:
   io::SpanSink inner_;
   RateLimiter& limiter_;
+  std::function<void(uint64_t)> on_bytes_;
 };
 
 }  // namespace
@@ -167,8 +174,19 @@ Status Executor::ReadRange(CopyJob& job, uint64_t offset, uint64_t length,
   ropts.if_match = job.item.src.etag;
   std::string url = ends_.src.store->UrlFor(job.src_key);
   return Retry(job, [&]() -> Status {
-    ThrottledSpanSink sink(out.subspan(0, length), limiter_);
+    uint64_t reported = 0;
+    ThrottledSpanSink sink(out.subspan(0, length), limiter_, [&](uint64_t n) {
+      reported += n;
+      ReportBytes(job, n);
+    });
+    // A failed attempt's bytes come again on the next one: take them back from the count.
+    auto take_back = [&] {
+      job.bytes_reported -= reported;
+      if (progress_) progress_->OnBytesRetracted(reported);
+      reported = 0;
+    };
     Status s = ends_.src.store->Read(job.src_key, {offset, length}, sink, ropts);
+    if (!s.ok() || sink.size() != length) take_back();
     if (s.code() == StatusCode::kOutOfRange && sink.size() == length) {
       // The source grew past the listed size while we read it.
       return FailedPreconditionError(url + " changed while it was being copied; rerun to copy "
@@ -262,7 +280,6 @@ Status Executor::CopySmall(CopyJob& job, io::PooledBuffer& buffer, std::string* 
     }
     return Status();
   }));
-  ReportBytes(job, size);
   return Status();
 }
 
@@ -291,7 +308,6 @@ Status Executor::CopyStreamed(CopyJob& job, io::PooledBuffer& buffer, std::strin
         uint64_t n = std::min<uint64_t>(left, buffer_.size());
         DC_RETURN_IF_ERROR(ex_.ReadRange(job_, offset_, n, buffer_));
         hasher_.Update(buffer_.subspan(0, n));
-        ex_.ReportBytes(job_, n);
         offset_ += n;
         pos_ = 0;
         avail_ = n;
@@ -392,8 +408,10 @@ void Executor::RunPart(const std::shared_ptr<MultipartState>& state, uint32_t nu
     // Already durable: read it back (or fetch the source range) only to feed the file hash.
     io::SpanSink sink(data);
     Status s = state->upload->ReadBack({offset, length}, sink);
+    bool counted = false;  // ReadRange counts the bytes it fetches itself
     if (s.code() == StatusCode::kUnimplemented) {
       s = ReadRange(job, offset, length, data);
+      counted = true;
     } else if (s.ok() && sink.size() != length) {
       s = DataLossError("partial upload is short");
     }
@@ -407,7 +425,7 @@ void Executor::RunPart(const std::shared_ptr<MultipartState>& state, uint32_t nu
       std::lock_guard<std::mutex> lock(state->mu);
       state->parts[number - 1] = resumed->second;
     }
-    ReportBytes(job, length);
+    if (!counted) ReportBytes(job, length);
     DepositForHashing(state, number, std::move(buffer), length);
     return PartEnded(state, Status());
   }
@@ -423,7 +441,6 @@ void Executor::RunPart(const std::shared_ptr<MultipartState>& state, uint32_t nu
     });
   }
   if (!s.ok()) return PartEnded(state, s);
-  ReportBytes(job, length);
   DepositForHashing(state, number, std::move(buffer), length);
   PartEnded(state, Status());
 }

@@ -41,7 +41,8 @@ class ProgressSink {
   virtual ~ProgressSink() = default;
   // Work discovered by the planner (may be called more than once; totals add up).
   virtual void OnPlanned(uint64_t files, uint64_t bytes) {}
-  // Bytes moved (read from the source and accepted by the destination).
+  // Bytes moved, counted as they arrive from the source (a large part moves the count while it
+  // streams).
   virtual void OnBytes(uint64_t n) {}
   // Bytes counted by OnBytes that must be moved again (a retried part or file).
   virtual void OnBytesRetracted(uint64_t n) {}

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <random>
 
 #include "datacube/crypto/sha256.h"
@@ -154,6 +155,42 @@ TEST_F(TransferTest, TruncatedReadIsDetected) {
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->status.ok()) << report->status.ToString();
   EXPECT_EQ(*dst_->GetObject("f"), *src_->GetObject("f"));
+}
+
+// Counts bytes the way a progress bar does.
+class ByteCounter final : public ProgressSink {
+ public:
+  void OnBytes(uint64_t n) override {
+    done_ += n;
+    uint64_t seen = max_.load();
+    while (done_.load() > seen && !max_.compare_exchange_weak(seen, done_.load())) {
+    }
+  }
+  void OnBytesRetracted(uint64_t n) override { done_ -= n; }
+  uint64_t done() const { return done_; }
+  uint64_t max() const { return max_; }
+
+ private:
+  std::atomic<uint64_t> done_{0}, max_{0};
+};
+
+TEST_F(TransferTest, ProgressCountsEveryByteOnceThroughRetriedReads) {
+  src_ = std::make_shared<MemoryStore>("src");
+  const uint64_t total = (64 << 10) * 4 + 5000 + 3000;
+  src_->SetObject("big.bin", Bytes((64 << 10) * 4, 11));
+  src_->SetObject("a", Bytes(5000, 12));
+  src_->SetObject("b", Bytes(3000, 13));
+  FaultPlan plan;
+  plan.operation = "read";
+  plan.truncate_reads_to = 100;  // each damaged read delivers 100 bytes, then is retried
+  plan.damage_reads = 3;
+  auto faulty = std::make_shared<FaultInjectingStore>(src_, plan);
+  ByteCounter counter;
+  auto report = RunTransfer(Tree(faulty, dst_), FastOptions(), &counter);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->status.ok()) << report->status.ToString();
+  EXPECT_EQ(counter.done(), total);
+  EXPECT_LE(counter.max(), total) << "bytes of failed attempts were taken back";
 }
 
 TEST_F(TransferTest, InterruptedMultipartResumesFromCompletedParts) {

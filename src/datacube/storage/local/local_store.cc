@@ -210,8 +210,51 @@ Result<std::string> LocalStore::PathForWrite(std::string_view key) const {
     }
     pos = slash + 1;
   }
+  SweepStaleTemps(path.substr(0, path.rfind('/')));
   // A directory at the final path itself is reported by the rename (EISDIR) that would replace it.
   return path;
+}
+
+namespace {
+int64_t RealtimeNs() {
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+}  // namespace
+
+LocalStore::LocalStore(LocalStoreOptions options, std::string root_real, io::File root_fd)
+    : options_(std::move(options)), root_(std::move(root_real)), root_fd_(std::move(root_fd)),
+      opened_at_ns_(RealtimeNs()) {}
+
+// A run killed with -9 cannot remove its temporary files, and those of small files carry a
+// random tag (two writers of one path must never share a temporary file), so the rerun would
+// never reuse them. The first write into a directory removes the ones nobody has touched since
+// before this store was opened (ctime: it cannot be set by utimes, unlike mtime). Multipart
+// temporaries with a journal are resume state and stay. Another live process whose temporary
+// file has been idle all that time loses it: its rename then fails, it never publishes a torn
+// file. The margin covers coarse file system timestamps.
+void LocalStore::SweepStaleTemps(const std::string& dir) const {
+  constexpr int64_t kMarginNs = 100'000'000;
+  std::lock_guard<std::mutex> lock(sweep_mu_);
+  if (!swept_dirs_.insert(dir).second) return;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> stale;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (!io::IsTempName(name) || name.ends_with(".journal")) continue;
+    std::string path = dir + "/" + std::string(name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    int64_t ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 +
+                       st.st_ctim.tv_nsec;
+    if (ctime_ns + kMarginNs >= opened_at_ns_) continue;
+    if (::access((path + ".journal").c_str(), F_OK) == 0) continue;
+    stale.push_back(std::move(path));
+  }
+  ::closedir(d);
+  for (const auto& path : stale) ::unlink(path.c_str());
 }
 
 Result<ObjectInfo> LocalStore::StatPath(const std::string& path, std::string key) const {

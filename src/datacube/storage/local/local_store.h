@@ -75,10 +75,12 @@ class LocalStore final : public ObjectStore {
   const LocalStoreOptions& options() const { return options_; }
 
  private:
-  LocalStore(LocalStoreOptions options, std::string root_real, io::File root_fd)
-      : options_(std::move(options)), root_(std::move(root_real)), root_fd_(std::move(root_fd)) {}
+  LocalStore(LocalStoreOptions options, std::string root_real, io::File root_fd);
 
   bool Inside(const std::string& real_path) const;
+  // Removes hidden temporary files in `dir` that a killed earlier run left behind: unchanged
+  // since before this store was opened and without a resume journal. Once per directory.
+  void SweepStaleTemps(const std::string& dir) const;
 
   // A written, synced-later temporary file waiting to be renamed to its final path.
   struct PendingPublish {
@@ -97,6 +99,10 @@ class LocalStore final : public ObjectStore {
   // Directories already checked to lie inside the root (or created by us), so a tree of many
   // small files does not lstat every parent again for every file. Guarded by dirs_mu_.
   mutable std::unordered_set<std::string> verified_dirs_;
+
+  const int64_t opened_at_ns_;  // CLOCK_REALTIME when the store was opened
+  mutable std::mutex sweep_mu_;  // held while a directory is swept, so our own writes wait
+  mutable std::unordered_set<std::string> swept_dirs_;  // guarded by sweep_mu_
 
   std::mutex publish_mu_;                  // guards the two members below
   std::vector<PendingPublish> pending_;    // written, not yet durable or visible

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <set>
 #include <sstream>
 
@@ -164,6 +166,27 @@ TEST_F(LocalStoreTest, TemporaryFilesAreHiddenFromListings) {
   EXPECT_EQ(page->objects[0].key, "visible");
   // The temporary file and its journal exist on disk, hidden.
   EXPECT_EQ(AllFiles(root_).size(), 3u);
+}
+
+TEST_F(LocalStoreTest, TheFirstWriteIntoADirectoryRemovesTemporaryFilesAKilledRunLeft) {
+  ::mkdir((root_ + "/d").c_str(), 0755);
+  // What a run killed with -9 leaves: a small file's temporary, and a multipart temporary whose
+  // journal makes it resumable.
+  { std::ofstream(root_ + "/d/.a.txt.k3j9x0aa.dctmp") << "half"; }
+  { std::ofstream(root_ + "/d/.big.bin.0123456789abcdef.dctmp") << "parts"; }
+  { std::ofstream(root_ + "/d/.big.bin.0123456789abcdef.dctmp.journal") << "datacube-journal"; }
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  LocalStoreOptions o;
+  o.root = root_;
+  auto fresh = *LocalStore::Open(o);
+  // A temporary file written after the store opened belongs to a live writer.
+  { std::ofstream(root_ + "/d/.c.txt.livewrtr.dctmp") << "busy"; }
+  io::SpanSource src(std::string_view("new"));
+  ASSERT_TRUE(fresh->Put("d/a.txt", src, {}).ok());
+  EXPECT_EQ(AllFiles(root_ + "/d"),
+            (std::set<std::string>{"a.txt", ".big.bin.0123456789abcdef.dctmp",
+                                   ".big.bin.0123456789abcdef.dctmp.journal",
+                                   ".c.txt.livewrtr.dctmp"}));
 }
 
 TEST_F(LocalStoreTest, DeferredPutsAppearTogetherAtFlush) {

@@ -15,8 +15,7 @@ namespace {
 // ---- The AWS SigV4 test suite (testdata/aws-sigv4-test-suite/v4/<case>/). ----
 
 std::string SuiteDir() {
-  const char* root = std::getenv("DATACUBE_SOURCE_DIR");
-  return std::string(root ? root : ".") + "/testdata/aws-sigv4-test-suite/v4";
+  return std::string(DATACUBE_SOURCE_DIR) + "/testdata/aws-sigv4-test-suite/v4";
 }
 
 std::string Slurp(const std::string& path) {
