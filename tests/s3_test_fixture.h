@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/s3_clients.h"
+#include "testing/s3_clients/s3_clients.h"
 
 namespace datacube::testing {
 

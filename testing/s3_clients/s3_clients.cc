@@ -1,4 +1,4 @@
-#include "tests/s3_clients.h"
+#include "testing/s3_clients/s3_clients.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
