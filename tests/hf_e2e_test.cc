@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <set>
 
 #include "datacube/storage/hf/cache_layout.h"
 #include "tests/hf_fixture_process.h"
@@ -44,8 +45,11 @@ std::string Describe(const CommandResult& r) {
 }
 
 // Every byte the storage host served (sum of response sizes implied by Range headers).
+// Bytes of the file covered by the ranges requested from the storage host, each distinct range
+// counted once: a request the killed run sent just before it died can reach the fixture's record
+// after the rerun started, and it asks for a part the rerun fetches too.
 uint64_t StorageBytes(const json& requests, uint64_t file_size) {
-  uint64_t total = 0;
+  std::set<std::pair<uint64_t, uint64_t>> ranges;
   for (const auto& r : requests) {
     if (r["server"] != "storage" || r["method"] != "GET") continue;
     std::string range = RecordedHeader(r, "range");
@@ -53,11 +57,13 @@ uint64_t StorageBytes(const json& requests, uint64_t file_size) {
     if (std::regex_match(range, m, std::regex(R"(bytes=(\d+)-(\d*))"))) {
       uint64_t first = std::stoull(m[1]);
       uint64_t last = m[2].length() ? std::stoull(m[2]) : file_size - 1;
-      total += std::min(last, file_size - 1) - first + 1;
+      ranges.emplace(first, std::min(last, file_size - 1));
     } else {
-      total += file_size;
+      ranges.emplace(0, file_size - 1);
     }
   }
+  uint64_t total = 0;
+  for (const auto& [first, last] : ranges) total += last - first + 1;
   return total;
 }
 
