@@ -48,6 +48,22 @@ int Finish(const engine::TransferReport& report, const std::string& manifest_out
   return kExitOk;
 }
 
+// What both subcommands start from: the repository (org/name or hf://...), the transfer options
+// and the progress mode.
+struct HfCommandSetup {
+  Location location;
+  engine::TransferOptions options;
+  engine::ProgressMode mode;
+};
+
+Result<HfCommandSetup> SetUpHfCommand(const std::string& repo, const TransferFlags& flags) {
+  auto loc = ParseLocation(repo.rfind("hf://", 0) == 0 ? repo : "hf://" + repo);
+  if (!loc.ok()) return loc.status().WithContext("repository");
+  DC_ASSIGN_OR_RETURN(engine::TransferOptions options, MakeTransferOptions(flags));
+  DC_ASSIGN_OR_RETURN(engine::ProgressMode mode, ParseProgressMode(Globals().progress));
+  return HfCommandSetup{std::move(*loc), std::move(options), mode};
+}
+
 struct DownloadArgs {
   std::string repo;
   std::vector<std::string> files;
@@ -57,18 +73,15 @@ struct DownloadArgs {
 };
 
 int RunDownload(const DownloadArgs& a) {
-  auto loc = ParseLocation(a.repo.rfind("hf://", 0) == 0 ? a.repo : "hf://" + a.repo);
-  if (!loc.ok()) return ReportError(loc.status().WithContext("repository"));
-  auto options = MakeTransferOptions(a.flags);
-  if (!options.ok()) return ReportError(options.status());
-  auto mode = ParseProgressMode(Globals().progress);
-  if (!mode.ok()) return ReportError(mode.status());
+  auto setup = SetUpHfCommand(a.repo, a.flags);
+  if (!setup.ok()) return ReportError(setup.status());
+  auto& [loc, options, mode] = *setup;
   std::stop_source interrupt;
-  options->stop = interrupt.get_token();
+  options.stop = interrupt.get_token();
   std::jthread watcher = StopOnInterrupt(interrupt);
 
   storage::hf::DownloadRequest request;
-  request.location = *loc;
+  request.location = loc;
   request.config = MakeStoreConfig();
   request.files = a.files;
   request.local_dir = a.local_dir;
@@ -76,14 +89,14 @@ int RunDownload(const DownloadArgs& a) {
   if (request.local_dir.empty() && request.cache_dir.empty()) {
     request.cache_dir = storage::hf::DefaultHubCacheDir(request.config);
   }
-  request.transfer = *options;
-  engine::ProgressReporter progress(*mode);
+  request.transfer = options;
+  engine::ProgressReporter progress(mode);
   progress.Start();
   auto report = storage::hf::Download(request, &progress);
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
   if (!report->snapshot_dir.empty()) std::printf("%s\n", report->snapshot_dir.c_str());
-  if (options->stop.stop_requested()) {
+  if (options.stop.stop_requested()) {
     LogError("interrupted; rerun the same command to resume");
     return kExitFailure;
   }
@@ -103,17 +116,14 @@ struct UploadArgs {
 };
 
 int RunUpload(const UploadArgs& a) {
-  auto loc = ParseLocation(a.repo.rfind("hf://", 0) == 0 ? a.repo : "hf://" + a.repo);
-  if (!loc.ok()) return ReportError(loc.status().WithContext("repository"));
-  auto options = MakeTransferOptions(a.flags);
-  if (!options.ok()) return ReportError(options.status());
-  auto mode = ParseProgressMode(Globals().progress);
-  if (!mode.ok()) return ReportError(mode.status());
+  auto setup = SetUpHfCommand(a.repo, a.flags);
+  if (!setup.ok()) return ReportError(setup.status());
+  auto& [loc, options, mode] = *setup;
   std::stop_source interrupt;
   std::jthread watcher = StopOnInterrupt(interrupt);
 
   storage::hf::UploadRequest r;
-  r.location = *loc;
+  r.location = loc;
   r.config = MakeStoreConfig();
   r.local_path = a.local;
   r.path_in_repo = a.path_in_repo;
@@ -122,11 +132,11 @@ int RunUpload(const UploadArgs& a) {
   r.create_repo = a.create_repo;
   r.private_repo = a.private_repo;
   r.create_pr = a.create_pr;
-  r.filter = options->filter;
-  r.jobs = options->jobs;
-  r.retry = options->retry;
+  r.filter = options.filter;
+  r.jobs = options.jobs;
+  r.retry = options.retry;
   r.stop = interrupt.get_token();
-  engine::ProgressReporter progress(*mode);
+  engine::ProgressReporter progress(mode);
   progress.Start();
   auto report = storage::hf::Upload(r, &progress);
   progress.Stop();

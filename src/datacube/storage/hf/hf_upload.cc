@@ -393,25 +393,16 @@ Result<UploadReport> Upload(const UploadRequest& request, engine::ProgressSink* 
   return session.Run(path_in_repo);
 }
 
-Result<UploadReport> UploadLocation(const Location& src, const Location& dst,
-                                    const StoreConfig& config,
-                                    const engine::TransferOptions& transfer,
-                                    engine::ProgressSink* progress) {
+namespace {
+
+// The commit and transfer settings of an upload, from DataCube/CLI options and the engine's.
+void ApplyUploadOptions(const StoreConfig& config, const engine::TransferOptions& transfer,
+                        UploadRequest& r) {
   auto opt = [&](const char* name) {
     auto it = config.options.find(name);
     return it == config.options.end() ? std::string() : it->second;
   };
-  UploadRequest r;
-  r.location = dst;
   r.config = config;
-  if (src.scheme == Scheme::kPvc) {
-    DC_ASSIGN_OR_RETURN(r.local_path, PvcLocalPath(src, config));
-  } else if (src.scheme == Scheme::kFile) {
-    r.local_path = src.path.empty() ? "." : src.path;
-  } else {
-    return InvalidArgumentError("uploading to Hugging Face needs a local or pvc:// source, not " +
-                                src.ToString());
-  }
   r.commit_message = opt("commit-message");
   r.commit_description = opt("commit-description");
   r.create_repo = opt("create-repo") == "true";
@@ -421,30 +412,38 @@ Result<UploadReport> UploadLocation(const Location& src, const Location& dst,
   r.jobs = transfer.jobs;
   r.retry = transfer.retry;
   r.stop = transfer.stop;
+}
+
+}  // namespace
+
+Result<UploadReport> UploadLocation(const Location& src, const Location& dst,
+                                    const StoreConfig& config,
+                                    const engine::TransferOptions& transfer,
+                                    engine::ProgressSink* progress) {
+  UploadRequest r;
+  r.location = dst;
+  ApplyUploadOptions(config, transfer, r);
+  if (src.scheme == Scheme::kPvc) {
+    DC_ASSIGN_OR_RETURN(r.local_path, PvcLocalPath(src, config));
+  } else if (src.scheme == Scheme::kFile) {
+    r.local_path = src.path.empty() ? "." : src.path;
+  } else {
+    return InvalidArgumentError("uploading to Hugging Face needs a local or pvc:// source, not " +
+                                src.ToString());
+  }
   return Upload(r, progress);
 }
 
 Result<UploadReport> UploadFromOptions(const StoreConfig& config, const std::string& src_path,
                                        const engine::TransferOptions& transfer,
                                        engine::ProgressSink* progress) {
-  auto opt = [&](const char* name) {
-    auto it = config.options.find(name);
-    return it == config.options.end() ? std::string() : it->second;
-  };
   UploadRequest r;
   DC_ASSIGN_OR_RETURN(r.location, LocationFromOptions(config));
   if (r.location.revision.empty()) r.location.revision = std::string(kDefaultRevision);
-  r.config = config;
+  ApplyUploadOptions(config, transfer, r);
   r.local_path = src_path;
-  r.path_in_repo = opt("path-in-repo");
-  r.commit_message = opt("commit-message");
-  r.create_repo = opt("create-repo") == "true";
-  r.private_repo = opt("private") == "true";
-  r.create_pr = opt("create-pr") == "true";
-  r.filter = transfer.filter;
-  r.jobs = transfer.jobs;
-  r.retry = transfer.retry;
-  r.stop = transfer.stop;
+  auto path_in_repo = config.options.find("path-in-repo");
+  if (path_in_repo != config.options.end()) r.path_in_repo = path_in_repo->second;
   return Upload(r, progress);
 }
 
