@@ -38,12 +38,18 @@ trap cleanup EXIT INT TERM
 cleanup
 mkdir -p "$STATE"
 echo "starting RGW" >&2
+# The server as production runs it: debug logging off (RGW_LOGS=quiet; Ceph's default levels
+# format lines in memory on every request) and tcmalloc (RGW_MALLOC; upstream Ceph builds link
+# it, Debian's do not). Both only lower the server CPU taken from the two cores the tools run on;
+# every tool meets the same server.
+export RGW_LOGS=${RGW_LOGS:-quiet} RGW_MALLOC=${RGW_MALLOC:-tcmalloc}
 "$ROOT/testing/servers/rgw.sh" start "$STATE" >&2
 set -a
 . "$STATE/rgw.env"
 set +a
 EP=$DATACUBE_TEST_S3_ENDPOINT
 BUCKET=bench
+first=${TOOLS%% *}  # the tool whose uploads the downloads read
 # Credentials reach every tool through its environment, never its argv.
 export AWS_ACCESS_KEY_ID=$DATACUBE_TEST_S3_ACCESS_KEY
 export AWS_SECRET_ACCESS_KEY=$DATACUBE_TEST_S3_SECRET_KEY
@@ -56,12 +62,16 @@ export RCLONE_CONFIG=$WORK/rclone.conf RCLONE_CONFIG_RGW_TYPE=s3 RCLONE_CONFIG_R
   RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
   RCLONE_CONFIG_RGW_REGION=$AWS_REGION RCLONE_CONFIG_RGW_FORCE_PATH_STYLE=true
 : >"$RCLONE_CONFIG"
-$AWS --endpoint-url "$EP" s3api create-bucket --bucket "$BUCKET" >/dev/null
+# One bucket per tool: a tool never writes into a bucket index another tool has already grown
+# (RGW's index operations slow down as a bucket fills). Downloads read the first tool's bucket.
+for tool in $TOOLS; do
+  $AWS --endpoint-url "$EP" s3api create-bucket --bucket "$BUCKET-$tool" >/dev/null
+done
 
 # The command line of each tool for one operation. $1 = tool, $2 = op, $3 = local path,
-# $4 = key (prefix for trees).
+# $4 = key (prefix for trees); the bucket is $B.
 cmd_for() {
-  local tool=$1 op=$2 path=$3 key=$4
+  local tool=$1 op=$2 path=$3 key=$4 BUCKET=$B
   case "$tool:$op" in
     datacube:up-file) echo "$DC --endpoint $EP -q cp $path s3://$BUCKET/$key" ;;
     datacube:down-file) echo "$DC --endpoint $EP -q cp s3://$BUCKET/$key $path" ;;
@@ -157,8 +167,8 @@ bench_case() {
   for tool in $TOOLS; do
     local path=$local k=$key
     case $op in
-      up-*) k=$key-$tool ;;
-      down-*) path=$WORK/dl-$tool ;;
+      up-*) B=$BUCKET-$tool k=$key-$tool ;;
+      down-*) B=$BUCKET-$first path=$WORK/dl-$tool ;;
     esac
     echo "  $tool $op" >&2
     res[$tool]=$(run "$tool" "$op" "$path" "$k")
@@ -176,7 +186,7 @@ bench_case() {
 
 # The copy must be complete and identical, whatever the tool.
 verify() {
-  local op=$1 path=$2 key=$3
+  local op=$1 path=$2 key=$3 BUCKET=$B
   case $op in
     down-file) cmp -s "$path" "$WORK/big.bin" || { echo "download by $path differs" >&2; exit 1; } ;;
     down-tree) diff -rq "$path" "$WORK/small" >/dev/null || { echo "tree $path differs" >&2; exit 1; } ;;
@@ -197,10 +207,9 @@ unset AWS_CA_BUNDLE  # rclone 1.60 refuses its S3 transport when it is set; http
 echo "## S3: datacube vs rclone vs AWS CLI against Ceph RGW on loopback"
 echo
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(rclone version | head -1), $($AWS --version | cut -d' ' -f1)," \
-  "best of $REPEAT; tools with default settings; RGW (1 OSD, BlueStore on a sparse file) on the same cores."
+  "best of $REPEAT; tools with default settings; RGW (1 OSD, ${RGW_STORE:-bluestore}, logs $RGW_LOGS, malloc $RGW_MALLOC) on the same cores."
 # Downloads read what the first tool uploaded (datacube's objects carry the SHA-256 metadata
 # that datacube verifies on the way down).
-first=${TOOLS%% *}
 bench_case "(a) upload one ${BIG_MIB} MiB object" up-file "$WORK/big.bin" big "$BIG_MIB"
 bench_case "(a) download one ${BIG_MIB} MiB object" down-file "" "big-$first" "$BIG_MIB"
 bench_case "(b) upload ${SMALL_FILES} objects of 64 KiB" up-tree "$WORK/small" small "$((SMALL_FILES / 16))"

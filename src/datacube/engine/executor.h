@@ -38,6 +38,9 @@ struct CopyJob {
 
 struct MultipartState;
 
+// Buffer size for small files copied to or from a remote store (see Executor::small_buffers_).
+inline constexpr uint64_t kSmallFileBuffer = 1ull << 20;
+
 class Executor {
  public:
   Executor(const TransferEndpoints& ends, const TransferOptions& options, ProgressSink* progress,
@@ -70,7 +73,9 @@ class Executor {
 
   // Reads [offset, offset+length) of the job's source into `out` with retries, throttled by
   // --bwlimit, and checks the length.
-  Status ReadRange(CopyJob& job, uint64_t offset, uint64_t length, std::span<uint8_t> out);
+  // whole_sha256: see storage::ReadOptions (filled when the source store hashed a whole read).
+  Status ReadRange(CopyJob& job, uint64_t offset, uint64_t length, std::span<uint8_t> out,
+                   std::string* whole_sha256 = nullptr);
   // Hashes the whole source first (for stores that need the SHA-256 when an upload starts).
   Status EnsureSourceSha(CopyJob& job, io::PooledBuffer& buffer);
   Status Retry(CopyJob& job, const std::function<Status()>& op);
@@ -86,8 +91,13 @@ class Executor {
   ProgressSink* const progress_;
   const uint64_t part_size_;
   const storage::Capabilities dst_caps_;
+  // How many small files may be in flight at once with small buffers; 0: they use `buffers_`.
+  const size_t small_file_slots_;
 
   io::BufferPool buffers_;
+  // Files of at most kSmallFileBuffer bytes, when either store is remote: more requests in
+  // flight than there are large buffers, each holding only a small buffer. Empty otherwise.
+  io::BufferPool small_buffers_;
   RateLimiter limiter_;
   // Server-side copies are tried until the destination answers kUnimplemented once.
   std::atomic<bool> try_server_side_copy_{true};

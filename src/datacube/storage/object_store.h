@@ -58,6 +58,9 @@ struct Capabilities {
   // List reports what Stat would (SHA-256, the preserved mtime). When false (S3 listings carry
   // no user metadata), the engine Stats the objects a decision or a verification depends on.
   bool list_has_metadata = true;
+  // Every operation is a network round trip (S3): a small object's copy is mostly waiting, so
+  // the engine keeps twice as many small objects in flight.
+  bool remote = false;
 };
 
 struct ObjectInfo {
@@ -98,6 +101,11 @@ struct ReadOptions {
   // Fail with kFailedPrecondition when the object's etag differs (all parts of one object must
   // come from one version).
   std::string if_match;
+  // When set, a store that hashes what it reads (S3 checks whole-object reads against the
+  // recorded SHA-256) leaves the hex SHA-256 of the bytes it passed to the sink here, once the
+  // read covered the whole object; the caller then need not hash the same bytes again. Left
+  // untouched otherwise.
+  std::string* whole_sha256 = nullptr;
 };
 
 struct WriteOptions {

@@ -241,6 +241,24 @@ TEST_F(S3RgwTest, ShaAndMtimeSurviveInMetadata) {
   EXPECT_EQ(info->mtime_ns, 1700000000123456789);
 }
 
+TEST_F(S3RgwTest, AWholeReadHandsBackTheSha256ItCheckedAndAPartialReadDoesNot) {
+  const std::string data(200 << 10, 'q');
+  ASSERT_TRUE(PutString(*store_, "hashed.bin", data).ok());
+  std::string whole;
+  ReadOptions o;
+  o.whole_sha256 = &whole;
+  io::StringSink sink;
+  ASSERT_TRUE(store_->Read("hashed.bin", {0, data.size()}, sink, o).ok());
+  EXPECT_EQ(whole, crypto::Sha256Hex(data));
+
+  std::string partial = "untouched";
+  o.whole_sha256 = &partial;
+  io::StringSink head;
+  ASSERT_TRUE(store_->Read("hashed.bin", {0, 1000}, head, o).ok());
+  EXPECT_EQ(head.str().size(), 1000u);
+  EXPECT_EQ(partial, "untouched");
+}
+
 TEST_F(S3RgwTest, KeysWithDotSegmentsAreAddressedExactly) {
   // Valid S3 keys that an HTTP client would "normalise" into other keys.
   for (const std::string key : {"dots/../x", "dots/./y", "../z"}) {

@@ -311,6 +311,7 @@ class S3Store final : public ObjectStore {
     c.wants_sha256_before_write = true;
     c.preserves_mtime = true;
     c.list_has_metadata = false;  // ListObjectsV2 shows LastModified, not x-amz-meta-*
+    c.remote = true;
     return c;
   }
 
@@ -386,14 +387,14 @@ class S3Store final : public ObjectStore {
     // A read of the whole object is checked against the SHA-256 recorded at upload.
     ObjectInfo info = ObjectInfoFromHeaders(key, resp);
     const bool whole = range.offset == 0 && guarded.received() == info.size;
-    if (whole && !info.sha256.empty()) {
-      std::string got = guarded.Digest();
-      if (got != info.sha256) {
-        return DataLossError("reading " + UrlFor(key) + ": the bytes received hash to SHA-256 " +
-                             got + " but the object records " + info.sha256 +
-                             " (corrupted on the way); it will be fetched again");
-      }
+    if (!whole) return Status();
+    std::string got = guarded.Digest();
+    if (!info.sha256.empty() && got != info.sha256) {
+      return DataLossError("reading " + UrlFor(key) + ": the bytes received hash to SHA-256 " +
+                           got + " but the object records " + info.sha256 +
+                           " (corrupted on the way); it will be fetched again");
     }
+    if (options.whole_sha256) *options.whole_sha256 = std::move(got);
     return Status();
   }
 
