@@ -98,6 +98,18 @@ server_ticks() {
   echo "$t"
 }
 
+# Waits (at most 120 s) until the server has been idle for a second: BlueStore keeps working
+# (flushes, compaction) after a large write, and that work must not be billed to the next tool.
+settle() {
+  local a b
+  for _ in $(seq 120); do
+    a=$(server_ticks)
+    sleep 1
+    b=$(server_ticks)
+    [ $((b - a)) -le 3 ] && return 0
+  done
+}
+
 # run TOOL OP PATH KEY: prints "seconds peak_kib client_cpu_s server_cpu_s", best of REPEAT.
 run() {
   local tool=$1 op=$2 path=$3 key=$4 best="" line cmd
@@ -105,6 +117,7 @@ run() {
   for _ in $(seq "$REPEAT"); do
     case $op in down-*) rm -rf "$path" ;; esac
     sync
+    settle
     local s0 t0 t1 s1 tick
     tick=$(getconf CLK_TCK)
     s0=$(server_ticks)

@@ -72,7 +72,9 @@ int ReportError(const Status& status) {
 }
 
 void AddTransferFlags(CLI::App& cmd, TransferFlags& f) {
-  cmd.add_option("--jobs,-j", f.jobs, "Parallel workers (default: 4 per CPU core)");
+  cmd.add_option("--jobs,-j", f.jobs,
+                 "Parallel workers (default: 4 per CPU core; files up to 1 MiB to or from S3 run "
+                 "twice as many)");
   cmd.add_option("--part-size", f.part_size,
                  "Part size for large files and buffer size, e.g. 8M, 64Mi (default 8M)");
   cmd.add_flag("--checksum,-c", f.checksum,
