@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <random>
+#include <vector>
 
 #include "datacube/crypto/sha256.h"
 #include "datacube/storage/local/local_store.h"
@@ -155,6 +156,38 @@ TEST_F(TransferTest, TruncatedReadIsDetected) {
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->status.ok()) << report->status.ToString();
   EXPECT_EQ(*dst_->GetObject("f"), *src_->GetObject("f"));
+}
+
+TEST(HashObjectTest, OverlappedReadsHashEverySizeAroundTheHalfBufferBoundaries) {
+  auto store = std::make_shared<MemoryStore>("h");
+  // 16 KiB buffer: two 8 KiB halves, read ahead one while the other is hashed.
+  std::vector<uint8_t> buffer(16 << 10);
+  const size_t half = 8 << 10;
+  for (size_t size : {size_t{0}, size_t{1}, half - 1, half, half + 1, 2 * half, 2 * half + 1,
+                      5 * half + 3, size_t{100000}}) {
+    std::string data = Bytes(size, size);
+    store->SetObject("f", data);
+    auto got = HashObject(*store, "f", buffer);
+    ASSERT_TRUE(got.ok()) << size << ": " << got.status().ToString();
+    EXPECT_EQ(*got, crypto::Sha256Hex(data)) << size;
+    // A buffer too small to halve takes turns: read, then hash.
+    std::vector<uint8_t> tiny(3000);
+    auto sequential = HashObject(*store, "f", tiny);
+    ASSERT_TRUE(sequential.ok()) << size;
+    EXPECT_EQ(*sequential, crypto::Sha256Hex(data)) << size;
+  }
+}
+
+TEST(HashObjectTest, AShortReadAheadIsAnErrorNotAWrongHash) {
+  auto inner = std::make_shared<MemoryStore>("h");
+  inner->SetObject("f", Bytes(50000, 9));
+  FaultPlan plan;
+  plan.operation = "read";
+  plan.truncate_reads_to = 100;
+  auto faulty = std::make_shared<FaultInjectingStore>(inner, plan);
+  std::vector<uint8_t> buffer(16 << 10);
+  auto got = HashObject(*faulty, "f", buffer);
+  EXPECT_EQ(got.status().code(), StatusCode::kDataLoss) << got.status().ToString();
 }
 
 // Counts bytes the way a progress bar does.
