@@ -83,7 +83,7 @@ struct SeedFile {
   uint64_t random_size = 0;   // > 0: deterministic pseudo-random content of this size
   uint64_t seed = 1;
   // nullopt: LFS when the repo's .gitattributes says so or the file is >= 10 MiB, as the Hub.
-  std::optional<bool> lfs;
+  std::optional<bool> lfs{};
 };
 
 struct SeededFile {

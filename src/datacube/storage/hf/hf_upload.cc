@@ -48,11 +48,11 @@ struct LocalFile {
   uint64_t size = 0;
   int64_t mtime_ns = 0;
   bool lfs = false;
-  std::string remote_oid;
-  std::string sha256;
-  std::string git_oid;
+  std::string remote_oid{};
+  std::string sha256{};
+  std::string git_oid{};
   bool skip = false;
-  Status status;
+  Status status{};
 };
 
 int64_t MtimeNs(const struct stat& st) {
