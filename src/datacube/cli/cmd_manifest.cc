@@ -7,6 +7,7 @@
 #include "datacube/cli/common.h"
 #include "datacube/engine/manifest.h"
 #include "datacube/engine/thread_pool.h"
+#include "datacube/io/small_file.h"
 #include "datacube/location/location.h"
 
 namespace datacube::cli {
@@ -20,7 +21,8 @@ struct Tree {
 Result<Tree> OpenTree(const std::string& where) {
   DC_ASSIGN_OR_RETURN(Location loc, ParseLocation(where));
   Tree t;
-  DC_ASSIGN_OR_RETURN(t.ref, storage::OpenLocation(loc, MakeStoreConfig(), storage::OpenMode::kRead));
+  DC_ASSIGN_OR_RETURN(t.ref,
+                      storage::OpenLocation(loc, MakeStoreConfig(), storage::OpenMode::kRead));
   if (!t.ref.key.empty()) {
     auto st = t.ref.store->Stat(t.ref.key);
     if (st.ok()) {
@@ -35,6 +37,10 @@ Result<Tree> OpenTree(const std::string& where) {
 }
 
 int RunManifest(const std::string& where, const std::string& out, const std::string& jobs_text) {
+  if (!out.empty()) {  // before hashing anything: the output path must be replaceable
+    Status target = io::CheckReplaceableFile(out, "--output");
+    if (!target.ok()) return ReportError(target);
+  }
   auto tree = OpenTree(where);
   if (!tree.ok()) return ReportError(tree.status());
   size_t jobs = jobs_text.empty() ? engine::DefaultJobs() : std::stoul(jobs_text);
@@ -72,8 +78,8 @@ int RunVerify(const std::string& where, const std::string& manifest_path,
   for (const auto& p : report->extra) std::printf("extra: %s\n", p.c_str());
   for (const auto& p : report->corrupted) std::printf("corrupted: %s\n", p.c_str());
   std::string summary = "verified " + std::to_string(report->verified) + " of " +
-                        std::to_string(manifest->size()) + " files: " +
-                        std::to_string(report->missing.size()) + " missing, " +
+                        std::to_string(manifest->size()) +
+                        " files: " + std::to_string(report->missing.size()) + " missing, " +
                         std::to_string(report->extra.size()) + " extra, " +
                         std::to_string(report->corrupted.size()) + " corrupted";
   if (report->ok()) {
@@ -92,8 +98,9 @@ void RegisterManifestCommands(CLI::App& app) {
   };
   auto m = std::make_shared<Args>();
   auto* mcmd = app.add_subcommand(
-      "manifest", "Hash every file below LOCATION and print a manifest (JSON lines: path, size, "
-                  "sha256), sorted by path");
+      "manifest",
+      "Hash every file below LOCATION and print a manifest (JSON lines: path, size, "
+      "sha256), sorted by path");
   mcmd->add_option("LOCATION", m->where, "Directory or prefix")->required();
   mcmd->add_option("-o,--output", m->out, "Write the manifest to this file (atomically)");
   mcmd->add_option("--jobs,-j", m->jobs, "Parallel workers")->check(CLI::PositiveNumber);
@@ -101,8 +108,9 @@ void RegisterManifestCommands(CLI::App& app) {
 
   auto v = std::make_shared<Args>();
   auto* vcmd = app.add_subcommand(
-      "verify", "Check LOCATION against a manifest: report missing, extra and corrupted files "
-                "(exit 1 on any)");
+      "verify",
+      "Check LOCATION against a manifest: report missing, extra and corrupted files "
+      "(exit 1 on any)");
   vcmd->add_option("LOCATION", v->where, "Directory or prefix")->required();
   vcmd->add_option("--manifest,-m", v->manifest, "Manifest file (JSON lines)")->required();
   vcmd->add_option("--jobs,-j", v->jobs, "Parallel workers")->check(CLI::PositiveNumber);

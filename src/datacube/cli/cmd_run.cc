@@ -9,6 +9,7 @@
 #include "datacube/base/units.h"
 #include "datacube/cli/commands.h"
 #include "datacube/cli/common.h"
+#include "datacube/io/small_file.h"
 #include "datacube/spec/backends.h"
 #include "datacube/spec/loader.h"
 #include "datacube/spec/runner.h"
@@ -30,13 +31,11 @@ spec::ValidateOptions BuildValidateOptions() {
   return {.type_supported = spec::TypeSupportedInThisBuild};
 }
 
-// Loads and validates; prints every problem to stderr. nullopt when the file cannot be read.
-std::optional<spec::LoadResult> Load(const std::string& file) {
+// Loads and validates. A file that cannot be read yields a LoadResult holding that error, so
+// that `run` still writes a Failed status for it.
+spec::LoadResult Load(const std::string& file) {
   auto text = spec::ReadCubeFile(file);
-  if (!text.ok()) {
-    ReportError(text.status());
-    return std::nullopt;
-  }
+  if (!text.ok()) return spec::UnreadableCube(text.status(), file);
   return spec::LoadCube(*text, file, BuildValidateOptions());
 }
 
@@ -46,24 +45,47 @@ void PrintErrors(const spec::LoadResult& loaded) {
 }
 
 int RunValidate(const std::string& file) {
-  auto loaded = Load(file);
-  if (!loaded) return kExitUsage;
-  if (!loaded->ok()) {
-    PrintErrors(*loaded);
+  spec::LoadResult loaded = Load(file);
+  if (!loaded.ok()) {
+    PrintErrors(loaded);
     return kExitUsage;
   }
-  const spec::DataCube& c = loaded->cube;
+  const spec::DataCube& c = loaded.cube;
   std::printf("%s: valid DataCube \"%s\" (%s -> %s)\n", file.c_str(), c.metadata.name.c_str(),
               std::string(spec::EndpointTypeName(*c.source.type)).c_str(),
               std::string(spec::EndpointTypeName(*c.sink.type)).c_str());
   return kExitOk;
 }
 
+// A duration flag within [lo, hi]: beyond a day a wait is a typo, and the arithmetic on it
+// (doubling, adding to a clock) must not overflow.
 Result<std::chrono::milliseconds> ParseFlagDuration(const std::string& flag,
-                                                    const std::string& text) {
+                                                    const std::string& text,
+                                                    std::chrono::milliseconds lo,
+                                                    std::chrono::milliseconds hi,
+                                                    std::string_view range) {
   auto d = ParseDuration(text);
   if (!d.ok()) return d.status().WithContext(flag);
+  if (*d < lo || *d > hi) {
+    return InvalidArgumentError(flag + ": \"" + text + "\" must be " + std::string(range));
+  }
   return *d;
+}
+
+// The flags of `run` that need parsing; errors name the flag.
+Status ParseRunFlags(const RunArgs& args, spec::RunOptions& options) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  DC_ASSIGN_OR_RETURN(options.attempt_backoff,
+                      ParseFlagDuration("--attempt-backoff", args.attempt_backoff, milliseconds(0),
+                                        hours(24), "at most 24h"));
+  // A first wait longer than the usual cap is kept as the cap, not cut back after one retry.
+  options.max_attempt_backoff = std::max(options.max_attempt_backoff, options.attempt_backoff);
+  DC_ASSIGN_OR_RETURN(auto interval, ParseFlagDuration("--status-interval", args.status_interval,
+                                                       milliseconds(0), hours(1), "at most 1h"));
+  options.status_interval = std::max(interval, milliseconds(100));
+  DC_ASSIGN_OR_RETURN(options.progress_mode, ParseProgressMode(Globals().progress));
+  return Status();
 }
 
 void PrintDryRun(const engine::TransferReport& report) {
@@ -76,24 +98,21 @@ void PrintDryRun(const engine::TransferReport& report) {
 }
 
 int RunRun(const RunArgs& args) {
-  auto loaded = Load(args.file);
-  if (!loaded) return kExitUsage;
-  if (!loaded->ok()) PrintErrors(*loaded);
-
+  // Nothing else can be reported when the status path itself is unusable; refuse before running.
+  if (!args.status_file.empty()) {
+    Status target = io::CheckReplaceableFile(args.status_file, "--status-file");
+    if (!target.ok()) return ReportError(target);
+  }
   spec::RunOptions options;
   options.sources.secrets_dir = args.secrets_dir;
   options.sources.configmaps_dir = args.configmaps_dir;
   options.plan.pvc_root = Globals().pvc_root;
   options.dry_run = args.dry_run;
-  auto backoff = ParseFlagDuration("--attempt-backoff", args.attempt_backoff);
-  if (!backoff.ok()) return ReportError(backoff.status());
-  options.attempt_backoff = *backoff;
-  auto interval = ParseFlagDuration("--status-interval", args.status_interval);
-  if (!interval.ok()) return ReportError(interval.status());
-  options.status_interval = std::max(*interval, std::chrono::milliseconds(100));
-  auto mode = ParseProgressMode(Globals().progress);
-  if (!mode.ok()) return ReportError(mode.status());
-  options.progress_mode = *mode;
+  // A bad flag, an unreadable file and an invalid cube all end in a Failed status (InvalidSpec,
+  // exit 2), so that whoever watches --status-file learns why.
+  Status flags = ParseRunFlags(args, options);
+  spec::LoadResult loaded = flags.ok() ? Load(args.file) : spec::UnreadableCube(flags, args.file);
+  if (!loaded.ok()) PrintErrors(loaded);
 
   // First signal ends the attempt cleanly (the status says Interrupted); a second one kills.
   std::stop_source interrupt;
@@ -110,7 +129,7 @@ int RunRun(const RunArgs& args) {
       }
     };
   }
-  spec::RunOutcome outcome = spec::RunCube(*loaded, options);
+  spec::RunOutcome outcome = spec::RunCube(loaded, options);
 
   if (args.dry_run) {
     PrintDryRun(outcome.report);
@@ -118,7 +137,7 @@ int RunRun(const RunArgs& args) {
   } else if (args.status_file.empty()) {
     std::fputs(spec::StatusToYaml(outcome.status).c_str(), stdout);
   }
-  if (!outcome.error.ok() && loaded->ok()) {
+  if (!outcome.error.ok() && loaded.ok()) {
     LogError(std::string(outcome.error.message()));
   }
   if (status_write_failed) return kExitFailure;

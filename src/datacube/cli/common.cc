@@ -14,6 +14,7 @@
 #include "datacube/base/units.h"
 #include "datacube/engine/manifest.h"
 #include "datacube/engine/thread_pool.h"
+#include "datacube/io/small_file.h"
 #include "datacube/location/location.h"
 
 namespace datacube::cli {
@@ -163,6 +164,10 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   if (!dst.ok()) return ReportError(dst.status().WithContext("destination"));
   auto options = MakeTransferOptions(flags);
   if (!options.ok()) return ReportError(options.status());
+  if (!flags.manifest_out.empty()) {  // refused before anything moves, not after
+    Status target = io::CheckReplaceableFile(flags.manifest_out, "--manifest-out");
+    if (!target.ok()) return ReportError(target);
+  }
   options->delete_extra = delete_extra;
   auto mode = ParseProgressMode(Globals().progress);
   if (!mode.ok()) return ReportError(mode.status());

@@ -1,17 +1,16 @@
 #include "datacube/engine/manifest.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "datacube/crypto/sha256.h"
 #include "datacube/engine/thread_pool.h"
 #include "datacube/engine/transfer.h"
 #include "datacube/io/atomic_file_writer.h"
 #include "datacube/io/buffer_pool.h"
+#include "datacube/io/small_file.h"
 
 namespace datacube::engine {
 namespace {
@@ -93,10 +92,11 @@ std::string FormatManifest(std::vector<ManifestEntry> entries) {
 
 Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::string_view name) {
   std::vector<ManifestEntry> entries;
-  std::istringstream in{std::string(text)};
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t eol = text.find('\n', pos);
+    std::string_view line = text.substr(pos, eol == std::string_view::npos ? text.npos : eol - pos);
+    pos = eol == std::string_view::npos ? text.size() : eol + 1;
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto where = std::string(name) + ":" + std::to_string(line_no);
@@ -126,14 +126,19 @@ Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::str
 }
 
 Result<std::vector<ManifestEntry>> ReadManifestFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot open manifest " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseManifest(ss.str(), path);
+  auto text = io::ReadSmallFile(path, kMaxManifestBytes, "manifest");
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) {
+      return NotFoundError("cannot open manifest " + path);
+    }
+    return text.status();
+  }
+  return ParseManifest(*text, path);
 }
 
 Status WriteManifestFile(const std::string& path, std::vector<ManifestEntry> entries) {
+  // The rename below would replace whatever the path names; only a manifest may go.
+  DC_RETURN_IF_ERROR(io::CheckReplaceableFile(path, "manifest"));
   std::string text = FormatManifest(std::move(entries));
   DC_ASSIGN_OR_RETURN(io::AtomicFileWriter writer, io::AtomicFileWriter::Create(path));
   DC_RETURN_IF_ERROR(writer.Append(io::AsBytes(text)));

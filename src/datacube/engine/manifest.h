@@ -20,12 +20,18 @@ struct ManifestEntry {
   friend bool operator==(const ManifestEntry&, const ManifestEntry&) = default;
 };
 
+// About 100 bytes a line: room for more than two million files.
+inline constexpr size_t kMaxManifestBytes = size_t{256} << 20;
+
 // One JSON line per entry, sorted by path, each ending in '\n'.
 std::string FormatManifest(std::vector<ManifestEntry> entries);
 // Parses JSON lines; errors name the file and line number. Blank lines are ignored.
 Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::string_view name);
+// Reads a manifest of at most kMaxManifestBytes (checked while reading); only a regular file is
+// read, so /dev/zero or a FIFO is refused at once.
 Result<std::vector<ManifestEntry>> ReadManifestFile(const std::string& path);
-// Writes atomically (temporary file + rename).
+// Writes atomically (temporary file + rename). An existing `path` that is not a regular file (a
+// device node, a FIFO, a symbolic link, a directory) is refused, never replaced.
 Status WriteManifestFile(const std::string& path, std::vector<ManifestEntry> entries);
 // SHA-256 of FormatManifest(entries): one digest that names the whole tree's content.
 std::string ManifestDigest(std::vector<ManifestEntry> entries);

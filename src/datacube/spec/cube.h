@@ -76,6 +76,11 @@ struct Endpoint {
   std::string path;  // "spec.source" or "spec.sink"
 };
 
+// activeDeadlineSeconds: Kubernetes takes any positive int64, but a deadline is added to a clock
+// in nanoseconds, which overflows after 292 years (and 9300000000 s then meant "now"); a year
+// is longer than any transfer attempt.
+inline constexpr int64_t kMaxActiveDeadlineSeconds = 365LL * 24 * 3600;
+
 struct ExecutorOptions {
   int backoff_limit = 0;
   std::optional<int64_t> active_deadline_seconds;

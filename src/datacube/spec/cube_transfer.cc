@@ -156,8 +156,18 @@ Result<CubeTransfer> PlanCubeTransfer(const DataCube& cube, const ResolvedCube& 
   t.config.getenv = MakeTransferEnv(resolved.env, process_env);
   t.config.options = resolved.options;
   if (!extra_args.cache_dir.empty()) t.config.options["cache-dir"] = extra_args.cache_dir;
+  // The PVC root is the operator's: --pvc-root, else DATACUBE_PVC_ROOT of the process, never
+  // the cube's executor.env (validation refuses DATACUBE_* names there as well).
   t.config.pvc_root = context.pvc_root;
-  if (t.config.pvc_root.empty()) t.config.pvc_root = t.config.Env("DATACUBE_PVC_ROOT").value_or("");
+  if (t.config.pvc_root.empty()) {
+    std::optional<std::string> root;
+    if (process_env) {
+      root = process_env("DATACUBE_PVC_ROOT");
+    } else if (const char* v = std::getenv("DATACUBE_PVC_ROOT")) {
+      root = v;
+    }
+    t.config.pvc_root = root.value_or("");
+  }
   if (t.config.pvc_root.empty()) {
     return InvalidArgumentError("the cube uses PVC \"" + pvc_side->pvc->name +
                                 "\": set --pvc-root or DATACUBE_PVC_ROOT to the directory where "

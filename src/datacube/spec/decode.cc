@@ -53,7 +53,9 @@ void DecodeMetadata(const YamlNode* node, DecodeContext& ctx, Metadata& out) {
   out.generate_name = ReadString(f.Get("generateName"), f.PathOf("generateName"), ctx).value_or("");
   out.namespace_ = ReadString(f.Get("namespace"), f.PathOf("namespace"), ctx).value_or("");
   out.labels = ReadStringMap(f.Get("labels"), f.PathOf("labels"), ctx);
-  out.annotations = ReadStringMap(f.Get("annotations"), f.PathOf("annotations"), ctx);
+  // Annotations hold free text (kubectl's last-applied-configuration is multi-line JSON).
+  out.annotations =
+      ReadStringMap(f.Get("annotations"), f.PathOf("annotations"), ctx, TextRule::kMultiLine);
   if (out.name.empty() && out.generate_name.empty() && node->is_map()) {
     ctx.Error("metadata.name", "required field is missing (or set metadata.generateName)", node);
   }
@@ -73,9 +75,12 @@ void DecodeExecutorOptions(const YamlNode* node, const std::string& path, Decode
   }
   const YamlNode* deadline = f.Get("activeDeadlineSeconds");
   if (auto v = ReadInt(deadline, f.PathOf("activeDeadlineSeconds"), ctx)) {
-    if (*v < 1) {
+    if (*v < 1 || *v > kMaxActiveDeadlineSeconds) {
       ctx.Error(f.PathOf("activeDeadlineSeconds"),
-                "must be a positive number of seconds, got " + std::to_string(*v), deadline);
+                "must be a positive number of seconds, at most " +
+                    std::to_string(kMaxActiveDeadlineSeconds) + " (365 days), got " +
+                    std::to_string(*v),
+                deadline);
     } else {
       out.active_deadline_seconds = *v;
     }

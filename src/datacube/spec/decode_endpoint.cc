@@ -70,7 +70,7 @@ std::optional<PvcRef> DecodePvc(const YamlNode& node, const std::string& path, D
     if (const YamlNode* meta = tf.Get("metadata")) {
       MapFields mf(*meta, tf.PathOf("metadata"), kTemplateMetadataFields, ctx);
       ReadStringMap(mf.Get("labels"), mf.PathOf("labels"), ctx);
-      ReadStringMap(mf.Get("annotations"), mf.PathOf("annotations"), ctx);
+      ReadStringMap(mf.Get("annotations"), mf.PathOf("annotations"), ctx, TextRule::kMultiLine);
     }
     if (const YamlNode* spec = tf.Require("spec")) {
       DecodeTemplateSpec(*spec, tf.PathOf("spec"), ctx, tmpl);
@@ -129,7 +129,10 @@ std::vector<NamedValue> DecodeNamedValues(const YamlNode* node, const std::strin
       if (k == "value") value = &v;
     }
     if (value != nullptr && !value->is_null()) {
-      nv.value = ReadString(value, f.PathOf("value"), ctx);
+      // A commit message is free text; every other value is one line.
+      nv.value =
+          ReadString(value, f.PathOf("value"), ctx,
+                     nv.name == "commit-message" ? TextRule::kMultiLine : TextRule::kSingleLine);
       if (!nv.value) nv.value = "";  // reported; keep "has a value" for the checks below
     }
     if (const YamlNode* vf = f.Get("valueFrom")) {

@@ -2,10 +2,33 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace datacube::spec {
 
-std::string FieldError::ToString() const { return path.empty() ? message : path + ": " + message; }
+namespace {
+
+// Paths and messages quote what the spec said (an unknown key, a bad value); control characters
+// in them are shown as \xNN so that an error can never forge a log line or drive a terminal.
+std::string EscapeControls(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FieldError::ToString() const {
+  return EscapeControls(path.empty() ? message : path + ": " + message);
+}
 
 void Diagnostics::Add(std::string path, std::string message, int line, int column) {
   errors_.push_back({std::move(path), std::move(message), line, column});

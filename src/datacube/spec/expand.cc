@@ -1,5 +1,7 @@
 #include "datacube/spec/expand.h"
 
+#include <cstdint>
+
 namespace datacube::spec {
 namespace {
 
@@ -45,6 +47,38 @@ std::string ExpandReferences(std::string_view input, const VariableLookup& looku
         out += value ? std::string_view(*value) : whole;
       });
   return out;
+}
+
+std::optional<std::string> ExpandReferencesBounded(std::string_view input,
+                                                   const VariableLookup& lookup, size_t max_bytes) {
+  std::string out;
+  bool too_big = false;
+  auto append = [&](std::string_view text) {
+    if (too_big || text.size() > max_bytes - out.size()) {
+      too_big = true;
+      return;
+    }
+    out += text;
+  };
+  Scan(input, append, [&](std::string_view name, std::string_view whole) {
+    if (too_big) return;
+    std::optional<std::string> value = name.empty() ? std::nullopt : lookup(name);
+    append(value ? std::string_view(*value) : whole);
+  });
+  if (too_big) return std::nullopt;
+  return out;
+}
+
+size_t ExpandedSize(std::string_view input, const SizeLookup& size_of) {
+  size_t total = 0;
+  auto add = [&](size_t n) { total = n > SIZE_MAX - total ? SIZE_MAX : total + n; };
+  Scan(
+      input, [&](std::string_view text) { add(text.size()); },
+      [&](std::string_view name, std::string_view whole) {
+        std::optional<size_t> n = name.empty() ? std::nullopt : size_of(name);
+        add(n ? *n : whole.size());
+      });
+  return total;
 }
 
 std::vector<std::string> ReferencedNames(std::string_view input) {

@@ -1,5 +1,6 @@
 #include "datacube/spec/field_reader.h"
 
+#include <cstdio>
 #include <set>
 
 namespace datacube::spec {
@@ -62,10 +63,35 @@ std::string IndexPath(const std::string& path, size_t index) {
   return path + "[" + std::to_string(index) + "]";
 }
 
+std::string ControlCharacterProblem(std::string_view text, TextRule rule) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    unsigned code = c;
+    if (c == 0xc2 && i + 1 < text.size()) {
+      unsigned char next = static_cast<unsigned char>(text[i + 1]);
+      code = next >= 0x80 && next <= 0x9f ? next : 0x20;  // C1 controls (CSI is U+009B)
+    }
+    bool control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    if (!control) continue;
+    if (rule == TextRule::kMultiLine && (code == '\t' || code == '\n')) continue;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "U+%04X", code);
+    return std::string("contains the control character ") + hex + " at byte " + std::to_string(i) +
+           "; control characters are not allowed" +
+           (rule == TextRule::kMultiLine ? " (except TAB and newline)" : "");
+  }
+  return "";
+}
+
 std::optional<std::string> ReadString(const YamlNode* node, const std::string& path,
-                                      DecodeContext& ctx) {
+                                      DecodeContext& ctx, TextRule rule) {
   if (node == nullptr) return std::nullopt;
   if (node->is_scalar() && node->scalar_type() == YamlNode::ScalarType::kString) {
+    std::string problem = ControlCharacterProblem(node->scalar, rule);
+    if (!problem.empty()) {
+      ctx.Error(path, problem, node);
+      return std::nullopt;
+    }
     return node->scalar;
   }
   std::string hint;
@@ -100,7 +126,7 @@ std::optional<bool> ReadBool(const YamlNode* node, const std::string& path, Deco
 }
 
 std::map<std::string, std::string> ReadStringMap(const YamlNode* node, const std::string& path,
-                                                 DecodeContext& ctx) {
+                                                 DecodeContext& ctx, TextRule rule) {
   std::map<std::string, std::string> out;
   if (node == nullptr) return out;
   if (!node->is_map()) {
@@ -114,7 +140,12 @@ std::map<std::string, std::string> ReadStringMap(const YamlNode* node, const std
       ctx.Error(p, "duplicate key", &value);
       continue;
     }
-    auto s = ReadString(&value, p, ctx);
+    if (std::string problem = ControlCharacterProblem(key, TextRule::kSingleLine);
+        !problem.empty()) {
+      ctx.Error(path, "a key " + problem, &value);
+      continue;
+    }
+    auto s = ReadString(&value, p, ctx, rule);
     if (s) out[key] = *s;
   }
   return out;

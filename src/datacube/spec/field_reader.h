@@ -51,16 +51,26 @@ class MapFields {
   DecodeContext& ctx_;
 };
 
+// Which control characters a string may hold. Values travel on into HTTP headers, URLs, argv,
+// file names and logs, so by default none may: a NUL would truncate, a CR/LF split a header or a
+// log line, an ESC drive a terminal. Free text (annotations, a commit message) may have TAB and LF.
+enum class TextRule { kSingleLine, kMultiLine };
+
+// "" when `text` obeys `rule`, else what is wrong ("contains the control character U+0000 at
+// byte 3"), never the text itself.
+std::string ControlCharacterProblem(std::string_view text, TextRule rule);
+
 // Scalars. Each returns nullopt (after reporting) when the node has the wrong type; a null
-// `node` returns nullopt without an error.
+// `node` returns nullopt without an error. A string breaking `rule` is reported and nullopt.
 std::optional<std::string> ReadString(const YamlNode* node, const std::string& path,
-                                      DecodeContext& ctx);
+                                      DecodeContext& ctx, TextRule rule = TextRule::kSingleLine);
 std::optional<int64_t> ReadInt(const YamlNode* node, const std::string& path, DecodeContext& ctx);
 std::optional<bool> ReadBool(const YamlNode* node, const std::string& path, DecodeContext& ctx);
 
-// A map of strings (labels, annotations).
+// A map of strings (labels, annotations); keys are single-line, values follow `rule`.
 std::map<std::string, std::string> ReadStringMap(const YamlNode* node, const std::string& path,
-                                                 DecodeContext& ctx);
+                                                 DecodeContext& ctx,
+                                                 TextRule rule = TextRule::kSingleLine);
 // A list of strings; items are reported as "<path>[i]".
 std::vector<std::string> ReadStringList(const YamlNode* node, const std::string& path,
                                         DecodeContext& ctx);

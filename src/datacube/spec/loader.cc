@@ -1,13 +1,11 @@
 #include "datacube/spec/loader.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <sstream>
+#include <unistd.h>
 
+#include <algorithm>
+#include <climits>
+
+#include "datacube/io/small_file.h"
 #include "datacube/spec/decode.h"
 
 namespace datacube::spec {
@@ -82,24 +80,24 @@ LoadResult LoadCube(std::string_view text, std::string_view source_name,
   return out;
 }
 
+LoadResult UnreadableCube(const Status& error, std::string_view source_name) {
+  LoadResult out;
+  out.source_name = std::string(source_name);
+  out.parse_error = error.ok() ? InternalError("no error") : error;
+  return out;
+}
+
 Result<std::string> ReadCubeFile(const std::string& path) {
-  std::ostringstream buf;
-  if (path == "-") {
-    buf << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      // A cube file that cannot be read is an input error (exit 2), like a bad flag.
-      return InvalidArgumentError("cannot read DataCube file " + path + ": " +
-                                  std::strerror(errno));
-    }
-    buf << in.rdbuf();
-  }
-  std::string text = buf.str();
-  if (text.size() > kMaxCubeBytes) {
-    return InvalidArgumentError(path + ": larger than 4 MiB; not a DataCube");
-  }
-  return text;
+  // A cube file that cannot be read is an input error (exit 2), like a bad flag. Only standard
+  // input may be a pipe; a path must name a regular file, so a FIFO without a writer cannot hang
+  // the run and /dev/zero cannot exhaust memory.
+  Result<std::string> text = path == "-"
+                                 ? io::ReadSmallFd(STDIN_FILENO, kMaxCubeBytes, "standard input")
+                                 : io::ReadSmallFile(path, kMaxCubeBytes, "DataCube file");
+  if (text.ok()) return text;
+  std::string message(text.status().message());
+  if (message.rfind("reading ", 0) == 0) message = "cannot read " + message.substr(8);
+  return InvalidArgumentError(message);
 }
 
 }  // namespace datacube::spec

@@ -35,7 +35,13 @@ struct LoadResult {
 LoadResult LoadCube(std::string_view text, std::string_view source_name,
                     const ValidateOptions& options);
 
-// Reads a cube file ("-" reads standard input). Errors name the path.
+// Reads a cube file ("-" reads standard input) of at most 4 MiB, checked while reading. Only a
+// regular file is read ("cube.yaml is a directory, not a regular file"); a FIFO or a device is
+// refused without blocking. Errors are kInvalidArgument and name the path.
 Result<std::string> ReadCubeFile(const std::string& path);
+
+// A LoadResult for a cube that could not even be read: parse_error holds `error`, so RunCube
+// still reports it through the status (phase Failed, reason InvalidSpec).
+LoadResult UnreadableCube(const Status& error, std::string_view source_name);
 
 }  // namespace datacube::spec

@@ -2,22 +2,20 @@
 
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "datacube/base/secret.h"
+#include "datacube/io/small_file.h"
 #include "datacube/spec/expand.h"
+#include "datacube/spec/field_reader.h"
 #include "datacube/spec/option_rules.h"
 
 namespace datacube::spec {
 namespace {
 
 // Kubernetes caps a Secret at 1 MiB; anything larger is not a mounted Secret.
-constexpr off_t kMaxValueBytes = 1 << 20;
+constexpr size_t kMaxValueBytes = 1 << 20;
 
 std::string KindName(KeyRef::Kind kind) {
   return kind == KeyRef::Kind::kSecret ? "secret" : "configmap";
@@ -29,39 +27,39 @@ std::string DropOneTrailingNewline(std::string s) {
   return s;
 }
 
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// Reads DIR/<name>/<key>. nullopt with `problem` set when missing or unreadable.
+// Reads DIR/<name>/<key>. nullopt with `problem` set when missing (`not_found`) or unusable.
+// Only a regular file is read (Kubernetes mounts keys as symbolic links to regular files): a
+// FIFO would block the run, a directory or device is not a value.
 std::optional<std::string> ReadFromDir(const std::string& dir, const KeyRef& ref,
-                                       std::string& problem, bool& not_found) {
+                                       std::string& problem, bool& not_found, StatusCode& code) {
   std::string object_dir = dir + "/" + ref.name;
   std::string file = object_dir + "/" + ref.key;
   not_found = true;
-  if (!IsDirectory(object_dir)) {
+  struct stat st;
+  if (::stat(object_dir.c_str(), &st) != 0) {
     problem = "no directory " + object_dir;
     return std::nullopt;
   }
-  struct stat st;
-  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (!S_ISDIR(st.st_mode)) {
+    not_found = false;
+    code = StatusCode::kInvalidArgument;
+    problem = object_dir + " is " + std::string(io::DescribeFileType(st.st_mode)) +
+              ", not a directory of keys";
+    return std::nullopt;
+  }
+  if (::stat(file.c_str(), &st) != 0) {
     problem = "no key \"" + ref.key + "\" (no file " + file + ")";
     return std::nullopt;
   }
   not_found = false;
-  if (st.st_size > kMaxValueBytes) {
-    problem = file + " is larger than 1 MiB";
+  auto text = io::ReadSmallFile(file, kMaxValueBytes, "");
+  if (!text.ok()) {
+    code = text.status().code() == StatusCode::kInvalidArgument ? StatusCode::kInvalidArgument
+                                                                : StatusCode::kPermissionDenied;
+    problem = "key \"" + ref.key + "\": " + std::string(text.status().message());
     return std::nullopt;
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    problem = "cannot read " + file + ": " + std::string(std::strerror(errno));
-    return std::nullopt;
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return DropOneTrailingNewline(buf.str());
+  return DropOneTrailingNewline(std::move(*text));
 }
 
 class Resolver {
@@ -85,10 +83,16 @@ class Resolver {
 
     ResolvedCube out;
     for (const auto& [name, var] : option_vars_) {
-      if (raw_.count(var)) out.options[name] = Expanded(var);
+      if (!raw_.count(var)) continue;
+      std::optional<std::string> v = Expanded(var);
+      if (!v) return TooBig();
+      out.options[name] = std::move(*v);
     }
     for (const NamedValue& e : cube_.executor.env) {
-      if (raw_.count(e.name)) out.env[e.name] = Expanded(e.name);
+      if (!raw_.count(e.name)) continue;
+      std::optional<std::string> v = Expanded(e.name);
+      if (!v) return TooBig();
+      out.env[e.name] = std::move(*v);
     }
     if (service != nullptr) {
       for (const NamedValue& o : service->options) {
@@ -113,6 +117,7 @@ class Resolver {
   // Reads one entry's raw value into raw_[var]; records problems.
   void Load(const NamedValue& nv, const std::string& var, const std::string& env_name,
             bool credential) {
+    paths_[var] = nv.path + ".value";
     if (nv.value) {
       raw_[var] = *nv.value;
       literal_.insert(var);
@@ -126,8 +131,9 @@ class Resolver {
     std::optional<std::string> value;
     std::string problem;
     bool not_found = true;
+    StatusCode code = StatusCode::kPermissionDenied;
     if (!dir.empty()) {
-      value = ReadFromDir(dir, ref, problem, not_found);
+      value = ReadFromDir(dir, ref, problem, not_found, code);
     } else {
       value = Getenv(env_name);
       if (!value) {
@@ -138,7 +144,7 @@ class Resolver {
     }
     if (!value) {
       if (!not_found) {
-        unreadable_ = PermissionDeniedError(nv.path + ": " + problem);
+        unreadable_ = Status(code, nv.path + ": " + problem);
       } else if (!ref.optional) {
         if (!missing_.empty()) missing_ += "\n  ";
         missing_ += nv.path + " (\"" + nv.name + "\"): " + KindName(ref.kind) + " \"" + ref.name +
@@ -148,20 +154,53 @@ class Resolver {
     }
     if (ref.kind == KeyRef::Kind::kSecret) RegisterSecretForRedaction(*value);
     if (credential) RegisterSecretForRedaction(*value);
+    // The same rule as for literal values: a CR/LF in a Secret would become an extra HTTP
+    // header or log line. The message names the key, never the value.
+    std::string bad = ControlCharacterProblem(
+        *value, nv.name == "commit-message" ? TextRule::kMultiLine : TextRule::kSingleLine);
+    if (!bad.empty()) {
+      unreadable_ = InvalidArgumentError(nv.path + " (\"" + nv.name + "\"): the value of " +
+                                         KindName(ref.kind) + " \"" + ref.name + "\" key \"" +
+                                         ref.key + "\" " + bad);
+      return;
+    }
     raw_[var] = std::move(*value);
   }
 
-  std::string Expanded(const std::string& var) {
+  // The expanded value of `var`, or nullopt when it (or a value it refers to) would exceed
+  // kMaxExpandedValueBytes, or all values together kMaxExpandedTotalBytes; too_big_ then names
+  // the field.
+  std::optional<std::string> Expanded(const std::string& var) {
     if (auto it = expanded_.find(var); it != expanded_.end()) return it->second;
     if (!literal_.count(var)) return raw_.at(var);         // valueFrom values are never expanded
     if (!active_.insert(var).second) return raw_.at(var);  // cycle guard (validation forbids)
-    std::string out = ExpandReferences(raw_.at(var), [&](std::string_view name) {
-      std::string n(name);
-      return raw_.count(n) ? std::optional<std::string>(Expanded(n)) : std::nullopt;
-    });
+    bool failed = false;
+    std::optional<std::string> out = ExpandReferencesBounded(
+        raw_.at(var),
+        [&](std::string_view name) -> std::optional<std::string> {
+          std::string n(name);
+          if (!raw_.count(n)) return std::nullopt;
+          std::optional<std::string> v = Expanded(n);
+          if (!v) failed = true;
+          return v ? v : std::optional<std::string>("");
+        },
+        kMaxExpandedValueBytes);
     active_.erase(var);
-    expanded_[var] = out;
+    if (!failed && out && out->size() > kMaxExpandedTotalBytes - total_expanded_) out.reset();
+    if (failed || !out) {
+      if (too_big_.empty()) too_big_ = paths_[var];
+      return std::nullopt;
+    }
+    total_expanded_ += out->size();
+    expanded_[var] = *out;
     return out;
+  }
+
+  Status TooBig() const {
+    return InvalidArgumentError(
+        too_big_ + ": expands to more than " + std::to_string(kMaxExpandedValueBytes >> 10) +
+        " KiB (or all values to more than " + std::to_string(kMaxExpandedTotalBytes >> 20) +
+        " MiB) through $(NAME) references");
   }
 
   const DataCube& cube_;
@@ -169,7 +208,10 @@ class Resolver {
   std::vector<std::pair<std::string, std::string>> option_vars_;  // option name -> variable
   std::map<std::string, std::string> raw_;                        // variable -> raw value
   std::set<std::string> literal_;                                 // variables set by `value`
+  std::map<std::string, std::string> paths_;                      // variable -> field path
   std::map<std::string, std::string> expanded_;
+  size_t total_expanded_ = 0;
+  std::string too_big_;
   std::set<std::string> active_;
   std::string missing_;
   Status unreadable_;

@@ -16,6 +16,7 @@
 #include "datacube/spec/engine_attempt.h"
 #include "datacube/spec/git_attempt.h"
 #include "datacube/spec/status_board.h"
+#include "datacube/spec/validate.h"
 
 namespace datacube::spec {
 namespace {
@@ -37,7 +38,10 @@ class DeadlineWatchdog {
   DeadlineWatchdog(std::stop_source source, std::optional<std::chrono::seconds> limit)
       : source_(std::move(source)) {
     if (!limit) return;
-    auto deadline = std::chrono::steady_clock::now() + *limit;
+    // Validation caps the limit far below where adding it to the clock could overflow; clamp
+    // anyway, since an overflowed deadline is in the past and would stop every attempt at once.
+    auto limit_ns = std::min<std::chrono::seconds>(*limit, std::chrono::hours(24 * 365 * 100));
+    auto deadline = std::chrono::steady_clock::now() + limit_ns;
     thread_ = std::thread([this, deadline] {
       std::unique_lock<std::mutex> lock(mu_);
       if (!cv_.wait_until(lock, deadline, [this] { return disarmed_; })) {
@@ -90,6 +94,8 @@ class Run {
       return Fail(missing ? kReasonSecretNotFound : kReasonInvalidSpec, resolved.status(),
                   missing || resolved.status().code() == StatusCode::kInvalidArgument ? 2 : 1);
     }
+    Status values = CheckResolvedOptions(cube, *resolved);
+    if (!values.ok()) return Fail(kReasonInvalidSpec, values, 2);
     auto transfer = PlanCubeTransfer(cube, *resolved, loaded_.extra_args, options_.plan);
     if (!transfer.ok()) return Fail(kReasonInvalidSpec, transfer.status(), 2);
     transfer_ = std::move(*transfer);
@@ -231,7 +237,9 @@ class Run {
                                 std::string(last.status.message())),
                      1);
         } else {
-          out = Fail(reason, last.status, 1);
+          // An attempt refused as invalid input (an option the backend could not use) is a spec
+          // error like any other: exit 2, as validation would have.
+          out = Fail(reason, last.status, reason == kReasonInvalidSpec ? 2 : 1);
         }
         out.report = std::move(last.report);
         return out;

@@ -4,6 +4,7 @@
 
 #include "datacube/base/secret.h"
 #include "datacube/io/atomic_file_writer.h"
+#include "datacube/io/small_file.h"
 #include "datacube/spec/cube.h"
 
 namespace datacube::spec {
@@ -185,6 +186,8 @@ std::string StatusToYaml(const CubeStatus& s) {
 
 Status WriteStatusFile(const std::string& path, const CubeStatus& status) {
   std::string text = StatusToYaml(status);
+  // The rename below would replace whatever the path names; only a status file may go.
+  DC_RETURN_IF_ERROR(io::CheckReplaceableFile(path, "status file"));
   auto writer = io::AtomicFileWriter::Create(path);
   if (!writer.ok()) return writer.status().WithContext("writing status file " + path);
   DC_RETURN_IF_ERROR(writer->Append({reinterpret_cast<const uint8_t*>(text.data()), text.size()})

@@ -1,7 +1,6 @@
 #include "datacube/spec/validate.h"
 
 #include <map>
-#include <regex>
 #include <set>
 
 #include "datacube/spec/expand.h"
@@ -14,10 +13,45 @@ void ValidateServiceOptions(const Endpoint& endpoint, bool is_sink, Diagnostics&
 
 namespace {
 
-bool IsQuantity(const std::string& s) {
-  static const std::regex kQuantity(
-      "[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?");
-  return std::regex_match(s, kQuantity);
+// Kubernetes sets no limit of its own; no real variable name comes near this one.
+constexpr size_t kMaxEnvNameBytes = 1024;
+constexpr size_t kMaxEnvEntries = 1000;
+constexpr size_t kMaxOptions = 100;
+
+// Names, keys and quantities are matched by hand in one pass with a length cap: they come from
+// untrusted specs, and std::regex recurses once per character (a long value overflowed the stack).
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLowerAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z'); }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+size_t CountDigits(std::string_view s, size_t from) {
+  size_t n = 0;
+  while (from + n < s.size() && IsDigit(s[from + n])) ++n;
+  return n;
+}
+
+// Kubernetes resource quantities:
+// [0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?
+bool IsQuantity(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  size_t i = CountDigits(s, 0);
+  if (i == 0) return false;
+  if (i < s.size() && s[i] == '.') {
+    size_t frac = CountDigits(s, i + 1);
+    if (frac == 0) return false;
+    i += 1 + frac;
+  }
+  std::string_view suffix = s.substr(i);
+  if (suffix.empty()) return true;
+  for (std::string_view unit :
+       {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E"}) {
+    if (suffix == unit) return true;
+  }
+  if (suffix[0] != 'e' && suffix[0] != 'E') return false;
+  size_t j = 1;
+  if (j < suffix.size() && (suffix[j] == '-' || suffix[j] == '+')) ++j;
+  size_t exp = CountDigits(suffix, j);
+  return exp > 0 && j + exp == suffix.size();
 }
 
 void ValidatePvc(const Endpoint& e, Diagnostics& diag) {
@@ -91,6 +125,14 @@ void ValidateEnv(const DataCube& cube, std::map<std::string, Variable>& vars, Di
       diag.Add(path, "\"" + env.name + "\" is not a valid environment variable name");
       continue;
     }
+    if (env.name.rfind("DATACUBE_", 0) == 0) {
+      // datacube's own settings (the PVC root above all) belong to whoever runs it: a cube that
+      // could set them could move its volume anywhere on the node.
+      diag.Add(path, "\"" + env.name +
+                         "\" is reserved: DATACUBE_* settings come from the operator (flags and "
+                         "the process environment), never from a cube");
+      continue;
+    }
     if (!seen.insert(env.name).second) {
       diag.Add(path, "duplicate environment variable \"" + env.name + "\"");
       continue;
@@ -141,6 +183,45 @@ void CheckCycles(const std::map<std::string, Variable>& vars, Diagnostics& diag)
   }
 }
 
+// The size every literal value expands to, without expanding: a value may quote another many
+// times, so sizes grow exponentially with the chain while the memo keeps this linear.
+void CheckExpansionSizes(const std::map<std::string, Variable>& vars, Diagnostics& diag) {
+  std::map<std::string, size_t> memo;
+  std::set<std::string> active;
+  std::function<size_t(const std::string&)> size_of = [&](const std::string& name) -> size_t {
+    if (auto it = memo.find(name); it != memo.end()) return it->second;
+    const NamedValue* nv = vars.at(name).value;
+    if (!nv->value) return 0;                   // from a Secret or ConfigMap: capped when read
+    if (!active.insert(name).second) return 0;  // a cycle, reported by CheckCycles
+    size_t n = ExpandedSize(*nv->value, [&](std::string_view ref) -> std::optional<size_t> {
+      std::string r(ref);
+      if (!vars.count(r)) return std::nullopt;
+      return size_of(r);
+    });
+    active.erase(name);
+    memo[name] = n;
+    return n;
+  };
+  size_t total = 0;
+  for (const auto& [name, var] : vars) {
+    if (!var.value->value) continue;
+    size_t n = size_of(name);
+    if (n > kMaxExpandedValueBytes) {
+      diag.Add(var.path + ".value", "expands to more than " +
+                                        std::to_string(kMaxExpandedValueBytes >> 10) +
+                                        " KiB through $(NAME) references");
+      return;
+    }
+    total += n;
+    if (total > kMaxExpandedTotalBytes) {
+      diag.Add(var.path + ".value", "the options and env of this cube expand to more than " +
+                                        std::to_string(kMaxExpandedTotalBytes >> 20) +
+                                        " MiB in total through $(NAME) references");
+      return;
+    }
+  }
+}
+
 void ValidateSides(const DataCube& cube, const ValidateOptions& options, Diagnostics& diag) {
   // Each side's type is checked on its own, so an unsupported source is reported even when the
   // sink's type is misspelled.
@@ -171,19 +252,36 @@ void ValidateSides(const DataCube& cube, const ValidateOptions& options, Diagnos
 }  // namespace
 
 bool IsDns1123Subdomain(std::string_view name) {
-  static const std::regex kRe("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  return !name.empty() && name.size() <= 253 && std::regex_match(name.begin(), name.end(), kRe);
+  if (name.empty() || name.size() > 253) return false;
+  // Labels of [a-z0-9]([-a-z0-9]*[a-z0-9])?, separated by '.'.
+  size_t start = 0;
+  while (true) {
+    size_t dot = name.find('.', start);
+    std::string_view label =
+        name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
+    if (label.empty() || !IsLowerAlnum(label.front()) || !IsLowerAlnum(label.back())) return false;
+    for (char c : label) {
+      if (!IsLowerAlnum(c) && c != '-') return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
 }
 
 bool IsConfigKey(std::string_view key) {
-  static const std::regex kRe("[-._a-zA-Z0-9]+");
-  return !key.empty() && key.size() <= 253 && key != "." && key != ".." &&
-         std::regex_match(key.begin(), key.end(), kRe);
+  if (key.empty() || key.size() > 253 || key == "." || key == "..") return false;
+  for (char c : key) {
+    if (!IsAlpha(c) && !IsDigit(c) && c != '-' && c != '.' && c != '_') return false;
+  }
+  return true;
 }
 
 bool IsEnvVarName(std::string_view name) {
-  static const std::regex kRe("[-._a-zA-Z][-._a-zA-Z0-9]*");
-  return std::regex_match(name.begin(), name.end(), kRe);
+  if (name.empty() || name.size() > kMaxEnvNameBytes || IsDigit(name[0])) return false;
+  for (char c : name) {
+    if (!IsAlpha(c) && !IsDigit(c) && c != '-' && c != '.' && c != '_') return false;
+  }
+  return true;
 }
 
 ExtraArgs ValidateDataCube(const DataCube& cube, const ValidateOptions& options,
@@ -211,7 +309,26 @@ ExtraArgs ValidateDataCube(const DataCube& cube, const ValidateOptions& options,
   }
   ValidateKeyRefs(cube.executor.env, diag);
   ValidateEnv(cube, vars, diag);
-  CheckCycles(vars, diag);
+  // The reference checks recurse once per variable of a chain; a cube has a handful.
+  bool countable = cube.executor.env.size() <= kMaxEnvEntries;
+  if (!countable) {
+    diag.Add("spec.executor.env", "has " + std::to_string(cube.executor.env.size()) +
+                                      " entries; at most " + std::to_string(kMaxEnvEntries) +
+                                      " are allowed");
+  }
+  for (const Endpoint* e : {&cube.source, &cube.sink}) {
+    if (e->options.size() > kMaxOptions) {
+      countable = false;
+      diag.Add(e->path + ".options", "has " + std::to_string(e->options.size()) +
+                                         " entries; at most " + std::to_string(kMaxOptions) +
+                                         " are allowed");
+    }
+  }
+  if (countable) {
+    size_t errors = diag.errors().size();
+    CheckCycles(vars, diag);
+    if (diag.errors().size() == errors) CheckExpansionSizes(vars, diag);
+  }
 
   const ExecutorOptions& xo = cube.executor.options;
   if (xo.sync && !(cube.source.type == EndpointType::kS3 && cube.sink.type == EndpointType::kPvc)) {

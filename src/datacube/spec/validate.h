@@ -29,6 +29,14 @@ struct ValidateOptions {
 // Adds every violation to `diag`. Returns the parsed extraArgs (valid only when diag is ok()).
 ExtraArgs ValidateDataCube(const DataCube& cube, const ValidateOptions& options, Diagnostics& diag);
 
+struct ResolvedCube;
+
+// The value checks of ValidateDataCube, applied to the service's options once resolved (values
+// from Secrets, $(NAME) expanded), so that run refuses before it touches anything exactly what
+// validation would have refused had the values been written literally. kInvalidArgument with
+// one "<field path>: <problem>" line per value.
+Status CheckResolvedOptions(const DataCube& cube, const ResolvedCube& resolved);
+
 // Kubernetes name rules, exposed for tests and the resolver.
 bool IsDns1123Subdomain(std::string_view name);
 bool IsConfigKey(std::string_view key);    // Secret/ConfigMap data keys: [-._a-zA-Z0-9]+

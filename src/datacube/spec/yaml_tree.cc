@@ -1,8 +1,9 @@
 #include "datacube/spec/yaml_tree.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
-#include <regex>
+#include <cstdio>
 
 namespace datacube::spec {
 namespace {
@@ -11,6 +12,215 @@ namespace {
 // would grow without bound; a DataCube has a few dozen nodes, so this limit is generous.
 constexpr size_t kMaxNodes = 100'000;
 constexpr int kMaxDepth = 64;
+// yaml-cpp recurses once per level while it parses (and stops itself only at 2000 levels, with
+// the unhelpful "bad file"); the text is scanned first so that a document nested far deeper
+// than any DataCube is refused before yaml-cpp sees it. The scan's estimate can be off by a
+// factor of two either way for exotic layouts, hence the margin over kMaxDepth.
+constexpr int kMaxScannedDepth = 2 * kMaxDepth;
+
+Status TooDeep(int line) {
+  return InvalidArgumentError((line > 0 ? "line " + std::to_string(line) + ": " : std::string()) +
+                              "nesting too deep (more than " + std::to_string(kMaxDepth) +
+                              " levels of maps and lists)");
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// Consumes one or more characters matching `pred` from the front of `s`.
+template <typename Pred>
+bool TakeRun(std::string_view& s, Pred pred) {
+  size_t n = 0;
+  while (n < s.size() && pred(s[n])) ++n;
+  s.remove_prefix(n);
+  return n > 0;
+}
+
+// YAML 1.2 core schema integers: [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+. Matched by hand, in
+// one pass: these scalars come from untrusted files, and std::regex recurses per character.
+bool IsCoreInt(std::string_view s) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
+    bool octal = s[1] == 'o';
+    s.remove_prefix(2);
+    return TakeRun(s, [&](char c) { return octal ? c >= '0' && c <= '7' : IsHexDigit(c); }) &&
+           s.empty();
+  }
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  return TakeRun(s, IsDigit) && s.empty();
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)
+bool IsCoreFloat(std::string_view s) {
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (s == ".inf" || s == ".Inf" || s == ".INF") return true;
+  if (!s.empty() && s[0] == '.') {
+    s.remove_prefix(1);
+    if (!TakeRun(s, IsDigit)) return false;
+  } else {
+    if (!TakeRun(s, IsDigit)) return false;
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      TakeRun(s, IsDigit);
+    }
+  }
+  if (!s.empty() && (s[0] == 'e' || s[0] == 'E')) {
+    s.remove_prefix(1);
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+    if (!TakeRun(s, IsDigit)) return false;
+  }
+  return s.empty();
+}
+
+// YAML allows only printable characters in a stream: TAB, LF, CR and everything from the space
+// up, except DEL (and the C1 controls U+0080..U+009F). A NUL or an escape byte in a spec is an
+// attack on whatever prints or passes the value on, never content.
+Status CheckCharacters(std::string_view text) {
+  int line = 1;
+  int column = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    bool c1 = c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+              static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f || c1) {
+      unsigned code = c1 ? static_cast<unsigned char>(text[i + 1]) : c;
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", code);
+      return InvalidArgumentError("line " + std::to_string(line) + ", column " +
+                                  std::to_string(column) + ": control character " + hex +
+                                  " is not allowed in a YAML document");
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else if ((c & 0xc0) != 0x80) {
+      ++column;
+    }
+  }
+  return Status();
+}
+
+// Estimates how deeply `text` nests maps and lists, without recursion: block nesting from the
+// stack of indentations (a "- " item counts as one more level), flow nesting from unquoted
+// brackets. Block scalars (| and >) and comments are skipped. Fails at the first line deeper
+// than kMaxScannedDepth.
+class NestingScanner {
+ public:
+  Status Scan(std::string_view text) {
+    int line_no = 0;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t eol = text.find('\n', pos);
+      std::string_view line =
+          text.substr(pos, eol == std::string_view::npos ? text.npos : eol - pos);
+      ++line_no;
+      ScanLine(line);
+      if (depth() > kMaxScannedDepth) return TooDeep(line_no);
+      if (eol == std::string_view::npos) break;
+      pos = eol + 1;
+    }
+    return Status();
+  }
+
+ private:
+  int depth() const { return static_cast<int>(indents_.size()) + flow_; }
+
+  void ScanLine(std::string_view line) {
+    size_t indent = line.find_first_not_of(' ');
+    if (block_scalar_parent_ >= 0) {
+      if (indent == std::string_view::npos || line.find_first_not_of(" \t\r") == line.npos ||
+          static_cast<int>(indent) > block_scalar_parent_) {
+        return;  // content of a literal or folded scalar
+      }
+      block_scalar_parent_ = -1;
+    }
+    if (indent == std::string_view::npos) return;
+    size_t i = indent;
+    if (flow_ == 0 && quote_ == 0) {
+      if (line[i] == '#' || line[i] == '\r') return;
+      if (line.substr(i, 3) == "---" || line.substr(i, 3) == "...") {
+        indents_.clear();
+        i += 3;
+      } else {
+        Indent(static_cast<int>(indent));
+      }
+      // Compact nested items: "- - - x" and "- key: value".
+      int last_column = static_cast<int>(indent);
+      while (i + 1 < line.size() && (line[i] == '-' || line[i] == '?') && line[i + 1] == ' ') {
+        size_t next = line.find_first_not_of(' ', i + 1);
+        if (next == std::string_view::npos) break;
+        indents_.push_back(static_cast<int>(next));
+        last_column = static_cast<int>(next);
+        i = next;
+      }
+      block_parent_column_ = last_column;
+    }
+    ScanContent(line, i);
+  }
+
+  void Indent(int column) {
+    while (!indents_.empty() && indents_.back() > column) indents_.pop_back();
+    if (indents_.empty() || indents_.back() < column) indents_.push_back(column);
+  }
+
+  // Quotes, brackets, comments and a trailing block scalar indicator in the rest of the line.
+  void ScanContent(std::string_view line, size_t i) {
+    char prev = ' ';  // last significant character before i on this line (' ' at a token start)
+    bool at_token_start = true;
+    for (; i < line.size(); ++i) {
+      char c = line[i];
+      if (quote_ != 0) {
+        if (quote_ == '"' && c == '\\') {
+          ++i;
+        } else if (c == quote_) {
+          if (quote_ == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+            ++i;
+          } else {
+            quote_ = 0;
+          }
+        }
+        continue;
+      }
+      if (c == ' ' || c == '\t') {
+        at_token_start = true;
+        continue;
+      }
+      bool scalar_start = at_token_start &&
+                          (prev == ' ' || prev == '-' || prev == ':' || prev == ',' ||
+                           prev == '[' || prev == '{' || prev == '?' || prev == '&' || prev == '!');
+      if (c == '#' && at_token_start) return;
+      if ((c == '"' || c == '\'') && scalar_start) {
+        quote_ = c;
+      } else if ((c == '[' || c == '{') && (scalar_start || flow_ > 0)) {
+        ++flow_;
+      } else if ((c == ']' || c == '}') && flow_ > 0) {
+        --flow_;
+      } else if ((c == '|' || c == '>') && flow_ == 0 && scalar_start &&
+                 line.find_first_not_of("-+0123456789 \t\r", i + 1) == std::string_view::npos) {
+        block_scalar_parent_ = block_parent_column_;
+        return;
+      }
+      // Anchors and tags ("&a [", "!!map {") do not end the "start of a scalar" position.
+      if (at_token_start && (c == '&' || c == '!')) {
+        prev = c;
+        size_t end = line.find_first_of(" \t", i);
+        if (end == std::string_view::npos) return;
+        i = end - 1;
+        at_token_start = true;
+        continue;
+      }
+      prev = c;
+      at_token_start = c == '[' || c == '{' || c == ',' || (c == ':' && flow_ > 0);
+      if (at_token_start) prev = c;
+    }
+  }
+
+  std::vector<int> indents_;
+  int flow_ = 0;
+  char quote_ = 0;
+  int block_scalar_parent_ = -1;
+  int block_parent_column_ = 0;
+};
 
 class Converter {
  public:
@@ -19,8 +229,8 @@ class Converter {
       return InvalidArgumentError("document too large (more than " + std::to_string(kMaxNodes) +
                                   " nodes after expanding aliases)");
     }
-    if (depth > kMaxDepth) return InvalidArgumentError("document nested too deeply");
     YAML::Mark mark = in.Mark();
+    if (depth > kMaxDepth) return TooDeep(mark.is_null() ? 0 : mark.line + 1);
     if (!mark.is_null()) {
       out.line = mark.line + 1;
       out.column = mark.column + 1;
@@ -80,12 +290,8 @@ YamlNode::ScalarType YamlNode::scalar_type() const {
   if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
     return ScalarType::kBool;
   }
-  static const std::regex kInt("[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+");
-  static const std::regex kFloat(
-      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|"
-      "NAN)");
-  if (std::regex_match(s, kInt)) return ScalarType::kInt;
-  if (std::regex_match(s, kFloat)) return ScalarType::kFloat;
+  if (IsCoreInt(s)) return ScalarType::kInt;
+  if (IsCoreFloat(s)) return ScalarType::kFloat;
   return ScalarType::kString;
 }
 
@@ -117,9 +323,17 @@ std::string_view YamlNode::DescribeType() const {
 
 Result<std::vector<YamlNode>> ParseYamlDocuments(std::string_view text,
                                                  std::string_view source_name) {
+  for (Status s : {CheckCharacters(text), NestingScanner().Scan(text)}) {
+    if (!s.ok())
+      return InvalidArgumentError(std::string(source_name) + ": " + std::string(s.message()));
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {
+    return InvalidArgumentError(
+        std::string(source_name) + ": " +
+        std::string(TooDeep(e.mark.is_null() ? 0 : e.mark.line + 1).message()));
   } catch (const YAML::Exception& e) {
     std::string where(source_name);
     if (!e.mark.is_null()) {
