@@ -200,6 +200,12 @@ TEST(HostileParsers, BlockScalarsAndQuotesDoNotCountAsNesting) {
       "  sink:\n    type: pvc\n    pvc: {name: data}\n";
   LoadResult r = Load(text);
   EXPECT_TRUE(r.ok()) << Errors(r);
+  // A block scalar as a list item: its content may start in the item's own column.
+  std::string items = "a:\n- |\n";
+  for (int i = 0; i < 200; ++i) items += "  [[[{{ x\n";
+  items += "- b\n";
+  auto docs = ParseYamlDocuments(items, "items.yaml");
+  EXPECT_TRUE(docs.ok()) << docs.status().message();
 }
 
 TEST(HostileParsers, ExponentialReferencesFailValidationWithTheFieldPath) {

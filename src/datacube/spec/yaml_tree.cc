@@ -154,6 +154,9 @@ class NestingScanner {
         i = next;
       }
       block_parent_column_ = last_column;
+      content_start_ = i;
+    } else {
+      content_start_ = std::string_view::npos;
     }
     ScanContent(line, i);
   }
@@ -197,7 +200,13 @@ class NestingScanner {
         --flow_;
       } else if ((c == '|' || c == '>') && flow_ == 0 && scalar_start &&
                  line.find_first_not_of("-+0123456789 \t\r", i + 1) == std::string_view::npos) {
-        block_scalar_parent_ = block_parent_column_;
+        // "key: |" belongs to the key's level; "- |" (or "|" alone on a line) to the level
+        // below its own, whose content it may share the column of.
+        if (i == content_start_) {
+          block_scalar_parent_ = indents_.size() >= 2 ? indents_[indents_.size() - 2] : -1;
+        } else {
+          block_scalar_parent_ = block_parent_column_;
+        }
         return;
       }
       // Anchors and tags ("&a [", "!!map {") do not end the "start of a scalar" position.
@@ -220,6 +229,7 @@ class NestingScanner {
   char quote_ = 0;
   int block_scalar_parent_ = -1;
   int block_parent_column_ = 0;
+  size_t content_start_ = std::string_view::npos;  // where this line's node starts
 };
 
 class Converter {
