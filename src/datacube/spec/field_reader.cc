@@ -95,7 +95,11 @@ std::optional<std::string> ReadString(const YamlNode* node, const std::string& p
     return node->scalar;
   }
   std::string hint;
-  if (node->is_scalar()) hint = "; quote it if you mean the text: \"" + node->scalar + "\"";
+  if (node->is_scalar() && node->scalar.size() <= 200) {
+    hint = "; quote it if you mean the text: \"" + node->scalar + "\"";
+  } else if (node->is_scalar()) {
+    hint = "; quote it if you mean the text";
+  }
   ctx.Error(path, "expected a string, got " + std::string(node->DescribeType()) + hint, node);
   return std::nullopt;
 }
@@ -103,13 +107,22 @@ std::optional<std::string> ReadString(const YamlNode* node, const std::string& p
 std::optional<int64_t> ReadInt(const YamlNode* node, const std::string& path, DecodeContext& ctx) {
   if (node == nullptr) return std::nullopt;
   if (node->is_scalar() && node->scalar_type() == YamlNode::ScalarType::kInt) {
+    // stoll's own prefixes (0x, a leading 0), plus the core schema's 0o for octal.
+    const std::string& text = node->scalar;
+    int base = 0;
+    size_t skip = 0;
+    if (text.size() > 2 && text[0] == '0' && text[1] == 'o') {
+      base = 8;
+      skip = 2;
+    }
     try {
       size_t used = 0;
-      int64_t v = std::stoll(node->scalar, &used, 0);
-      if (used == node->scalar.size()) return v;
+      int64_t v = std::stoll(text.substr(skip), &used, base);
+      if (used + skip == text.size()) return v;
     } catch (...) {
     }
-    ctx.Error(path, "integer \"" + node->scalar + "\" is out of range", node);
+    std::string shown = text.size() > 40 ? text.substr(0, 40) + "..." : text;
+    ctx.Error(path, "integer \"" + shown + "\" is out of range", node);
     return std::nullopt;
   }
   ctx.Error(path, "expected an integer, got " + std::string(node->DescribeType()), node);

@@ -346,6 +346,8 @@ TEST(HostileValidation, RefusesWhatRunWouldRefuse) {
        "spec.source.options[1].value", "depth"},
       {"GitDepthNotANumber", GitCube("    - {name: depth, value: \"1x\"}\n"),
        "spec.source.options[1].value", "depth"},
+      {"GitUrlQuery", GitCube("").replace(GitCube("").find("r.git"), 5, "r.git?x=1"),
+       "spec.source.options[0].value", "query strings"},
       {"GitLfs", GitCube("    - {name: lfs, value: maybe}\n"), "spec.source.options[1].value",
        "is not true or false"},
       {"GitRetries", GitCube("    - {name: retries, value: \"0\"}\n"),

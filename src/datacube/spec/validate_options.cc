@@ -8,6 +8,7 @@
 #include <set>
 
 #include "datacube/base/units.h"
+#include "datacube/git/git_remote.h"
 #include "datacube/git/git_transfer.h"
 #include "datacube/location/location.h"
 #include "datacube/spec/option_rules.h"
@@ -107,6 +108,8 @@ std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
     if (authority.empty() || path.empty()) {
       return "\"" + v + "\" must name a host and a repository, e.g. https://host/owner/repo.git";
     }
+    // The git module's own URL rules (no query or fragment, ...), once no $(NAME) is left.
+    if (!has_ref) return Problem(git::ParseGitRemote(v, "").status(), "git url: ");
   } else if (name == "repo" && type == EndpointType::kHuggingFace) {
     if (!has_ref) return Problem(storage::hf::ValidateRepoId(v), "repo: ");
   } else if (name == "repo-type") {
