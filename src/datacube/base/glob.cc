@@ -3,6 +3,9 @@
 namespace datacube {
 namespace {
 
+constexpr size_t kMaxGlobBytes = 4096;
+constexpr size_t kMaxGlobAlternatives = 1024;
+
 // Expands the first {a,b} group recursively. Nested braces are handled by recursion on the
 // expanded strings.
 Status ExpandBraces(const std::string& p, std::vector<std::string>& out, std::string_view whole) {
@@ -27,6 +30,11 @@ Status ExpandBraces(const std::string& p, std::vector<std::string>& out, std::st
   }
   if (close == std::string::npos) {
     return InvalidArgumentError("glob \"" + std::string(whole) + "\": unmatched '{'");
+  }
+  // "{a,b}{a,b}..." doubles with every group.
+  if (out.size() + commas.size() + 1 > kMaxGlobAlternatives) {
+    return InvalidArgumentError("glob \"" + std::string(whole) + "\": more than " +
+                                std::to_string(kMaxGlobAlternatives) + " {a,b} alternatives");
   }
   size_t start = open + 1;
   commas.push_back(close);
@@ -59,19 +67,36 @@ bool MatchClass(std::string_view p, size_t pi, char c, size_t& next) {
   return matched != negate;
 }
 
-// Classic backtracking matcher with separate handling of '*' (no '/') and '**'.
-bool MatchAt(std::string_view p, size_t pi, std::string_view s, size_t si) {
+// Backtracking matcher with separate handling of '*' (no '/') and '**'. Patterns come from
+// specs and flags, so backtracking is memoised: each (star, position in the path) pair is tried
+// at most once, which keeps "*a*a*a*a*b" against a long name polynomial instead of exponential.
+struct Matcher {
+  std::string_view p;
+  std::string_view s;
+  std::vector<bool> failed;  // [pi * (s.size() + 1) + si] for pi at a star: known not to match
+
+  bool KnownFailed(size_t pi, size_t si) {
+    if (failed.empty()) failed.assign((p.size() + 1) * (s.size() + 1), false);
+    return failed[pi * (s.size() + 1) + si];
+  }
+  void MarkFailed(size_t pi, size_t si) { failed[pi * (s.size() + 1) + si] = true; }
+  bool MatchAt(size_t pi, size_t si);
+};
+
+bool Matcher::MatchAt(size_t pi, size_t si) {
   while (pi < p.size()) {
     char pc = p[pi];
     if (pc == '*') {
+      if (KnownFailed(pi, si)) return false;
       bool doubled = pi + 1 < p.size() && p[pi + 1] == '*';
       size_t rest = pi + (doubled ? 2 : 1);
       // "**/" also matches zero directories.
-      if (doubled && rest < p.size() && p[rest] == '/' && MatchAt(p, rest + 1, s, si)) return true;
+      if (doubled && rest < p.size() && p[rest] == '/' && MatchAt(rest + 1, si)) return true;
       for (size_t k = si; k <= s.size(); ++k) {
-        if (MatchAt(p, rest, s, k)) return true;
-        if (k < s.size() && s[k] == '/' && !doubled) return false;
+        if (MatchAt(rest, k)) return true;
+        if (k < s.size() && s[k] == '/' && !doubled) break;
       }
+      MarkFailed(pi, si);
       return false;
     }
     if (si >= s.size()) return false;
@@ -101,6 +126,10 @@ bool MatchAt(std::string_view p, size_t pi, std::string_view s, size_t si) {
 
 Result<GlobPattern> GlobPattern::Compile(std::string_view pattern) {
   if (pattern.empty()) return InvalidArgumentError("glob pattern is empty");
+  if (pattern.size() > kMaxGlobBytes) {
+    return InvalidArgumentError("glob pattern is longer than " + std::to_string(kMaxGlobBytes) +
+                                " bytes");
+  }
   int depth = 0;
   for (char c : pattern) {
     if (c == '[') ++depth;
@@ -126,7 +155,8 @@ Result<GlobPattern> GlobPattern::Compile(std::string_view pattern) {
 
 bool GlobPattern::Matches(std::string_view path) const {
   for (const auto& alt : alternatives_) {
-    if (MatchAt(alt, 0, path, 0)) return true;
+    Matcher m{alt, path, {}};
+    if (m.MatchAt(0, 0)) return true;
   }
   return false;
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 namespace datacube {
 namespace {
 
@@ -45,6 +48,26 @@ TEST(GlobTest, BadPatternsAreErrors) {
   auto r = GlobPattern::Compile("{a,b");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("{a,b"), std::string_view::npos);
+}
+
+TEST(GlobTest, PathologicalPatternsStayFastAndBounded) {
+  // Without memoised backtracking each of these takes exponential time.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(M("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", std::string(200, 'a').c_str()));
+  EXPECT_FALSE(M("**a**a**a**a**a**a**a**a**a**a**a**b",
+                 (std::string(60, 'a') + "/" + std::string(60, 'a')).c_str()));
+  EXPECT_TRUE(M("*a*a*a*a*a*a*a*a*b", (std::string(200, 'a') + "b").c_str()));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 2.0);
+  // {a,b} groups multiply: 2^30 alternatives are refused, not built.
+  std::string groups;
+  for (int i = 0; i < 30; ++i) groups += "{a,b}";
+  auto r = GlobPattern::Compile(groups);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("alternatives"), std::string_view::npos);
+  EXPECT_TRUE(GlobPattern::Compile("{a,b}{c,d}{e,f}").ok());
+  r = GlobPattern::Compile(std::string(5000, 'x'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("longer than"), std::string_view::npos);
 }
 
 TEST(PathFilterTest, ExcludeWinsThenIncludeSelects) {
