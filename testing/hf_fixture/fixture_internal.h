@@ -8,13 +8,12 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "testing/hf_fixture/hub_fixture.h"
 
@@ -60,16 +59,19 @@ struct HubFixture::Impl {
   std::string secret;  // HMAC key for pre-signed URLs
 
   mutable std::mutex mu;
-  std::map<std::string, int> corrupt;               // guarded by mu: sha256 -> times left
-  std::vector<Fault> faults;                        // guarded by mu
-  std::deque<RecordedRequest> requests;             // guarded by mu
+  std::map<std::string, int> corrupt;    // guarded by mu: sha256 -> times left
+  std::vector<Fault> faults;             // guarded by mu
+  std::deque<RecordedRequest> requests;  // guarded by mu
   // Requests received but not yet recorded: httplib logs a request only after its response is
   // sent, so a client can finish before its last request is on the record. Guarded by mu.
   int unrecorded = 0;
   mutable std::condition_variable recorded_cv;
   // Waits (briefly) until every request received so far is on the record. Holds `lock` on mu.
   void WaitRecorded(std::unique_lock<std::mutex>& lock) const;
-  std::map<std::string, MultipartUpload> uploads;   // guarded by mu
+  std::map<std::string, MultipartUpload> uploads;  // guarded by mu
+  std::map<std::string, Tamper> tampers;           // guarded by mu: "type:id" -> lies
+  // A copy of the repository's Tamper (empty when it is served faithfully).
+  Tamper TamperFor(const RepoPath& repo) const;
   std::atomic<uint64_t> next_id{1};
 
   std::string HubUrl() const;
@@ -122,8 +124,7 @@ struct HubFixture::Impl {
 
 // Creates the repo when missing and commits `files` (HubFixture::Seed and /_fixture/seed).
 Result<std::vector<SeededFile>> SeedImpl(HubFixture::Impl& impl, const std::string& type,
-                                         const std::string& id,
-                                         const std::vector<SeedFile>& files,
+                                         const std::string& id, const std::vector<SeedFile>& files,
                                          const std::string& message, const std::string& branch);
 
 // Helpers.
@@ -132,7 +133,7 @@ void SendError(httplib::Response& res, int status, const std::string& code,
 void SendJson(httplib::Response& res, const json& body, int status = 200,
               const std::string& type = "application/json");
 std::string UrlDecode(const std::string& s);
-std::string UrlEncodePath(const std::string& s);  // keeps '/'
+std::string UrlEncodePath(const std::string& s);             // keeps '/'
 std::vector<std::string> SplitRaw(const std::string& path);  // raw segments of a path
 // Splits "rev/path..." segments: rev may be refs/pr/N (raw or %2F-encoded). Returns the index
 // of the first path segment.

@@ -168,11 +168,15 @@ void SendModelError(httplib::Response& res, const Status& s) {
         return SendError(res, 404, "RepoNotFound", msg);
       }
       return SendError(res, 400, "", msg);  // e.g. an LFS pointer to a missing object
-    case StatusCode::kFailedPrecondition: return SendError(res, 412, "", msg);
-    case StatusCode::kAlreadyExists: return SendError(res, 409, "", msg);
+    case StatusCode::kFailedPrecondition:
+      return SendError(res, 412, "", msg);
+    case StatusCode::kAlreadyExists:
+      return SendError(res, 409, "", msg);
     case StatusCode::kInvalidArgument:
-    case StatusCode::kDataLoss: return SendError(res, 400, "", msg);
-    default: return SendError(res, 500, "", msg);
+    case StatusCode::kDataLoss:
+      return SendError(res, 400, "", msg);
+    default:
+      return SendError(res, 500, "", msg);
   }
 }
 
@@ -221,8 +225,8 @@ std::string HubFixture::Impl::StorageUrl() const {
 std::string HubFixture::Impl::Sign(const std::string& base, const std::string& method,
                                    const std::string& path, const std::string& query) const {
   std::string expires = std::to_string(NowSeconds() + options.url_lifetime_seconds);
-  std::string sig = crypto::HexEncode(crypto::HmacSha256(secret, method + " " + path + " " +
-                                                                     expires));
+  std::string sig =
+      crypto::HexEncode(crypto::HmacSha256(secret, method + " " + path + " " + expires));
   return base + path + "?" + (query.empty() ? "" : query + "&") + "X-Expires=" + expires +
          "&X-Signature=" + sig;
 }
@@ -264,8 +268,8 @@ bool HubFixture::Impl::Authorize(const Caller& caller, const RepoPath& repo, Nee
                                  const std::string& path, httplib::Response& res) const {
   if (!CheckToken(caller, res)) return false;
   auto meta = model->Meta(repo.type, repo.id);
-  bool member = caller.user && (caller.user->name == repo.org() ||
-                                caller.user->orgs.count(repo.org()) > 0);
+  bool member =
+      caller.user && (caller.user->name == repo.org() || caller.user->orgs.count(repo.org()) > 0);
   if (!meta || (meta->is_private && !member)) {
     std::string msg =
         "Repository Not Found for url: " + HubUrl() + "/api/" + repo.type + "s/" + repo.id +
@@ -388,14 +392,14 @@ void HubFixture::Impl::Install() {
         });
   }
   for (auto [server, name] : {std::pair{&hub, "hub"}, std::pair{&storage, "storage"}}) {
-    server->set_logger(
-        [this, name = std::string(name)](const httplib::Request& req, const httplib::Response& res) {
-          if (!IsRecorded(name, req)) return;
-          Record(name, req, res);
-          std::lock_guard<std::mutex> lock(mu);
-          --unrecorded;
-          recorded_cv.notify_all();
-        });
+    server->set_logger([this, name = std::string(name)](const httplib::Request& req,
+                                                        const httplib::Response& res) {
+      if (!IsRecorded(name, req)) return;
+      Record(name, req, res);
+      std::lock_guard<std::mutex> lock(mu);
+      --unrecorded;
+      recorded_cv.notify_all();
+    });
   }
   // httplib applies a request's Range to whatever body a handler sets, error documents and
   // redirects included (a 404 body would come back sliced, a 302 as 416). The Hub applies Range
@@ -414,8 +418,9 @@ void HubFixture::Impl::Install() {
     RouteStorageGet(q, r);
     content_only(q, r);
   });
-  storage.Put(".*", [this](const httplib::Request& q, httplib::Response& r,
-                           const httplib::ContentReader& reader) { RouteStoragePut(q, r, reader); });
+  storage.Put(".*",
+              [this](const httplib::Request& q, httplib::Response& r,
+                     const httplib::ContentReader& reader) { RouteStoragePut(q, r, reader); });
 }
 
 void HubFixture::Impl::Control(const httplib::Request& req, httplib::Response& res,
@@ -427,8 +432,11 @@ void HubFixture::Impl::Control(const httplib::Request& req, httplib::Response& r
     for (const auto& r : requests) {
       json h = json::array();
       for (const auto& [k, v] : r.headers) h.push_back({k, v});
-      list.push_back({{"server", r.server}, {"method", r.method}, {"target", r.target},
-                      {"headers", h}, {"status", r.status}});
+      list.push_back({{"server", r.server},
+                      {"method", r.method},
+                      {"target", r.target},
+                      {"headers", h},
+                      {"status", r.status}});
     }
     return SendJson(res, list);
   }
@@ -468,6 +476,24 @@ void HubFixture::Impl::Control(const httplib::Request& req, httplib::Response& r
     faults.push_back(std::move(f));
     return SendJson(res, {{"ok", true}});
   }
+  if (what == "tamper") {  // {"type","id","patch":{path:{...}},"extra":[...],"link","redirect"}
+    Tamper t;
+    for (const auto& [p, v] : body.value("patch", json::object()).items()) t.patch[p] = v.dump();
+    for (const auto& e : body.value("extra", json::array())) t.extra.push_back(e.dump());
+    t.link = body.value("link", "");
+    for (const auto& [p, v] : body.value("redirect", json::object()).items()) {
+      if (v.is_string()) t.redirect[p] = v.get<std::string>();
+    }
+    std::string type = body.value("type", "model"), id = body.value("id", "");
+    bool empty = t.patch.empty() && t.extra.empty() && t.link.empty() && t.redirect.empty();
+    std::lock_guard<std::mutex> lock(mu);
+    if (empty) {
+      tampers.erase(type + ":" + id);
+    } else {
+      tampers[type + ":" + id] = std::move(t);
+    }
+    return SendJson(res, {{"ok", true}});
+  }
   if (what == "repo") {  // {"type","id","private","gated","granted"}: create or update
     std::string type = body.value("type", "model"), id = body.value("id", "");
     Status s = model->CreateRepo(type, id, body.value("private", false));
@@ -491,14 +517,17 @@ void HubFixture::Impl::Control(const httplib::Request& req, httplib::Response& r
       files.push_back(std::move(sf));
     }
     auto seeded = SeedImpl(*this, body.value("type", "model"), body.value("id", ""), files,
-                       body.value("message", "seed"), body.value("branch", "main"));
+                           body.value("message", "seed"), body.value("branch", "main"));
     if (!seeded.ok()) return SendModelError(res, seeded.status());
     json out = {{"commit", *model->Resolve(body.value("type", "model"), body.value("id", ""),
                                            body.value("branch", "main"))},
                 {"files", json::array()}};
     for (const auto& f : *seeded) {
-      out["files"].push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256},
-                              {"oid", f.oid}, {"lfs", f.lfs}});
+      out["files"].push_back({{"path", f.path},
+                              {"size", f.size},
+                              {"sha256", f.sha256},
+                              {"oid", f.oid},
+                              {"lfs", f.lfs}});
     }
     return SendJson(res, out);
   }
@@ -507,8 +536,7 @@ void HubFixture::Impl::Control(const httplib::Request& req, httplib::Response& r
 
 // Seeding shares the Impl so the control endpoint can call it.
 Result<std::vector<SeededFile>> SeedImpl(HubFixture::Impl& impl, const std::string& type,
-                                         const std::string& id,
-                                         const std::vector<SeedFile>& files,
+                                         const std::string& id, const std::vector<SeedFile>& files,
                                          const std::string& message, const std::string& branch) {
   Status created = impl.model->CreateRepo(type, id, false);
   if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
@@ -575,8 +603,8 @@ Result<std::unique_ptr<HubFixture>> HubFixture::Start(FixtureOptions options) {
     } else {
       *bound = s.bind_to_port(host.c_str(), port) ? port : -1;
     }
-    if (*bound <= 0) return UnavailableError("cannot listen on " + host + ":" +
-                                             std::to_string(port));
+    if (*bound <= 0)
+      return UnavailableError("cannot listen on " + host + ":" + std::to_string(port));
     return Status();
   };
   DC_RETURN_IF_ERROR(bind(impl->hub, impl->options.hub_port, &impl->hub_port));
@@ -613,6 +641,22 @@ Result<std::vector<SeededFile>> HubFixture::Seed(const std::string& type, const 
                                                  const std::string& message,
                                                  const std::string& branch) {
   return SeedImpl(*impl_, type, id, files, message, branch);
+}
+
+void HubFixture::SetTamper(const std::string& type, const std::string& id, Tamper tamper) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (tamper.patch.empty() && tamper.extra.empty() && tamper.link.empty() &&
+      tamper.redirect.empty()) {
+    impl_->tampers.erase(type + ":" + id);
+  } else {
+    impl_->tampers[type + ":" + id] = std::move(tamper);
+  }
+}
+
+Tamper HubFixture::Impl::TamperFor(const RepoPath& repo) const {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = tampers.find(repo.type + ":" + repo.id);
+  return it == tampers.end() ? Tamper() : it->second;
 }
 
 void HubFixture::CorruptLfs(const std::string& sha256, int times) {

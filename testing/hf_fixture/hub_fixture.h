@@ -42,8 +42,8 @@ struct FixtureUser {
 struct FixtureOptions {
   std::string root;  // where repositories are stored
   std::string host = "127.0.0.1";
-  int hub_port = 0;      // 0: any free port
-  int storage_port = 0;  // 0: any free port
+  int hub_port = 0;                           // 0: any free port
+  int storage_port = 0;                       // 0: any free port
   std::map<std::string, FixtureUser> tokens;  // token -> user
   // Entries per tree page (the Hub chooses its own; small values exercise pagination).
   size_t tree_page_size = 1000;
@@ -59,7 +59,7 @@ struct FixtureOptions {
 struct RecordedRequest {
   std::string server;  // "hub" or "storage"
   std::string method;
-  std::string target;  // path and query, as sent
+  std::string target;                                        // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   int status = 0;
 };
@@ -70,7 +70,7 @@ struct Fault {
   std::string method;      // "" for any
   std::string path_regex;  // matched against the path (without query), ECMAScript syntax
   int status = 500;
-  int times = 1;  // -1: always
+  int times = 1;         // -1: always
   int retry_after = -1;  // seconds; -1: no header
   std::string error_code;
   std::string message = "injected fault";
@@ -79,11 +79,26 @@ struct Fault {
 // A file for Seed.
 struct SeedFile {
   std::string path;
-  std::string content;        // used unless random_size is set
-  uint64_t random_size = 0;   // > 0: deterministic pseudo-random content of this size
+  std::string content;       // used unless random_size is set
+  uint64_t random_size = 0;  // > 0: deterministic pseudo-random content of this size
   uint64_t seed = 1;
   // nullopt: LFS when the repo's .gitattributes says so or the file is >= 10 MiB, as the Hub.
   std::optional<bool> lfs{};
+};
+
+// A hostile Hub's answers for one repository (opt-in per repository; every other repository is
+// served faithfully). JSON is given as text so that this header needs no JSON library.
+struct Tamper {
+  // path -> JSON object merged into that file's tree and paths-info entries, e.g.
+  // {"oid": ""} or {"size": -5} or {"lfs": {"oid": "XYZ"}}.
+  std::map<std::string, std::string> patch;
+  // JSON entries appended to the tree listing (and to paths-info answers), e.g. a file "../x".
+  std::vector<std::string> extra;
+  // Pagination lies: "self" (every tree page links to itself) or "cycle" (the last page links
+  // back to the first).
+  std::string link;
+  // path -> the Location of a 302 that resolve answers for it (e.g. "file:///etc/passwd").
+  std::map<std::string, std::string> redirect;
 };
 
 struct SeededFile {
@@ -118,6 +133,8 @@ class HubFixture {
   // flipped (the middle one), as a broken CDN or disk would.
   void CorruptLfs(const std::string& sha256, int times);
   void AddFault(Fault fault);
+  // Replaces the hostile behaviour of repository (type, id); an empty Tamper removes it.
+  void SetTamper(const std::string& type, const std::string& id, Tamper tamper);
   void ClearFaults();
   std::vector<RecordedRequest> Requests() const;
   void ClearRequests();

@@ -84,6 +84,15 @@ std::vector<std::pair<std::string, std::string>> ParseForm(const std::string& bo
   return out;
 }
 
+// A tampered repository's entries: patches merged into the named files, extra entries added.
+void ApplyTamper(const Tamper& t, std::vector<json>& entries) {
+  for (auto& e : entries) {
+    auto it = t.patch.find(e.value("path", ""));
+    if (it != t.patch.end()) e.update(json::parse(it->second));
+  }
+  for (const auto& x : t.extra) entries.push_back(json::parse(x));
+}
+
 json LastCommitJson(const CommitRecord& c) {
   return {{"id", c.sha}, {"title", c.title}, {"date", c.date}};
 }
@@ -101,9 +110,12 @@ void HubFixture::Impl::RouteHubGet(const httplib::Request& req, httplib::Respons
       if (!c.user) return SendError(res, 401, "", "Invalid credentials in Authorization header");
       json orgs = json::array();
       for (const auto& o : c.user->orgs) orgs.push_back({{"name", o}});
-      return SendJson(res, {{"type", "user"}, {"name", c.user->name}, {"orgs", orgs},
-                            {"auth", {{"type", "access_token"},
-                                      {"accessToken", {{"role", c.user->write ? "write" : "read"}}}}}});
+      return SendJson(res, {{"type", "user"},
+                            {"name", c.user->name},
+                            {"orgs", orgs},
+                            {"auth",
+                             {{"type", "access_token"},
+                              {"accessToken", {{"role", c.user->write ? "write" : "read"}}}}}});
     }
     auto type = segs.size() >= 4 ? TypeFromPlural(segs[1]) : std::nullopt;
     if (!type) return SendError(res, 404, "", "Not Found");
@@ -211,6 +223,8 @@ void HubFixture::Impl::Tree(const httplib::Request& req, httplib::Response& res,
   std::sort(entries.begin(), entries.end(), [](const json& a, const json& b) {
     return a["path"].get<std::string>() < b["path"].get<std::string>();
   });
+  const Tamper tamper = TamperFor(repo);
+  ApplyTamper(tamper, entries);
   size_t start = 0;
   std::string cursor = QueryParam(req, "cursor");
   if (!cursor.empty()) {
@@ -224,11 +238,16 @@ void HubFixture::Impl::Tree(const httplib::Request& req, httplib::Response& res,
   size_t end = std::min(entries.size(), start + page);
   json out = json::array();
   for (size_t i = start; i < end; ++i) out.push_back(entries[i]);
-  if (end < entries.size()) {
-    std::string next = HubUrl() + raw_path + "?recursive=" + (recursive ? "true" : "false") +
-                       "&expand=" + (expand ? "true" : "false") + "&cursor=" +
-                       UrlEncodePath(crypto::Base64Encode("idx:" + std::to_string(end)));
+  std::string first = HubUrl() + raw_path + "?recursive=" + (recursive ? "true" : "false") +
+                      "&expand=" + (expand ? "true" : "false");
+  if (tamper.link == "self") {
+    res.set_header("Link", "<" + HubUrl() + req.target + ">; rel=\"next\"");
+  } else if (end < entries.size()) {
+    std::string next =
+        first + "&cursor=" + UrlEncodePath(crypto::Base64Encode("idx:" + std::to_string(end)));
     res.set_header("Link", "<" + next + ">; rel=\"next\"");
+  } else if (tamper.link == "cycle") {
+    res.set_header("Link", "<" + first + ">; rel=\"next\"");
   }
   SendJson(res, out);
 }
@@ -256,6 +275,7 @@ void HubFixture::Impl::PathsInfo(const httplib::Request& req, httplib::Response&
   }
   auto commit = model->Commit(repo.type, repo.id, *sha);
   auto tree_ids = model->TreeIds(*commit);
+  const Tamper tamper = TamperFor(repo);
   json out = json::array();
   for (std::string p : paths) {
     while (!p.empty() && p.back() == '/') p.pop_back();
@@ -265,6 +285,9 @@ void HubFixture::Impl::PathsInfo(const httplib::Request& req, httplib::Response&
         e["lastCommit"] = LastCommitJson(*commit);
         e["securityFileStatus"] = {{"status", "safe"}};
       }
+      if (auto patch = tamper.patch.find(p); patch != tamper.patch.end()) {
+        e.update(json::parse(patch->second));
+      }
       out.push_back(e);
     } else if (auto d = tree_ids.find(p); d != tree_ids.end() && !p.empty()) {
       json e = {{"type", "directory"}, {"oid", d->second}, {"size", 0}, {"path", p}};
@@ -272,6 +295,7 @@ void HubFixture::Impl::PathsInfo(const httplib::Request& req, httplib::Response&
       out.push_back(e);
     }
   }
+  for (const auto& x : tamper.extra) out.push_back(json::parse(x));
   SendJson(res, out);
 }
 
@@ -286,10 +310,16 @@ void HubFixture::Impl::Resolve(const httplib::Request& req, httplib::Response& r
   if (it == commit->files.end()) return SendError(res, 404, "EntryNotFound", "Entry not found");
   const FileRecord& f = it->second;
   res.set_header("X-Repo-Commit", *sha);
+  const Tamper tamper = TamperFor(repo);
+  if (auto to = tamper.redirect.find(path); to != tamper.redirect.end()) {
+    res.set_header("Location", to->second);
+    res.status = 302;
+    return;
+  }
   res.set_header("X-Request-Id", "fixture-" + std::to_string(next_id++));
   if (f.is_lfs() && !raw) {
-    std::string location = Sign(StorageUrl(), "GET",
-                                "/lfs/" + repo.type + "s/" + repo.id + "/" + f.lfs_sha256);
+    std::string location =
+        Sign(StorageUrl(), "GET", "/lfs/" + repo.type + "s/" + repo.id + "/" + f.lfs_sha256);
     res.set_header("X-Linked-Etag", "\"" + f.lfs_sha256 + "\"");
     res.set_header("X-Linked-Size", std::to_string(f.size));
     res.set_header("ETag", "\"" + f.oid + "\"");
@@ -306,8 +336,8 @@ void HubFixture::Impl::Resolve(const httplib::Request& req, httplib::Response& r
   }
   if (RangeNotSatisfiable(req, res, f.size)) return;
   ClampRanges(req, f.size);
-  ServeFile(res, model->ObjectPath(repo.type, repo.id, f.oid), f.size,
-            "application/octet-stream", std::nullopt);
+  ServeFile(res, model->ObjectPath(repo.type, repo.id, f.oid), f.size, "application/octet-stream",
+            std::nullopt);
 }
 
 void HubFixture::Impl::RouteStorageGet(const httplib::Request& req, httplib::Response& res) {

@@ -2,8 +2,6 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <thread>
 
@@ -18,16 +16,23 @@
 namespace datacube::cli {
 namespace {
 
-// --token-file: read at parse time, so the value never has to be on any command line.
+// --token-file: read at parse time, so the value never has to be on any command line. The file
+// must be a regular file; one trailing newline is dropped and any other control character is
+// refused (a CR or LF would smuggle a header into every request).
 void ReadTokenFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CLI::ValidationError("--token-file", "cannot read " + path);
-  std::string token((std::istreambuf_iterator<char>(in)), {});
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
-    token.pop_back();
-  }
-  if (token.empty()) throw CLI::ValidationError("--token-file", path + " is empty");
+  auto token = storage::hf::ReadTokenFile(path, "--token-file");
+  if (!token.ok())
+    throw CLI::ValidationError("--token-file", std::string(token.status().message()));
+  if (token->empty()) throw CLI::ValidationError("--token-file", path + " is empty");
+  RegisterSecretForRedaction(*token);
+  Globals().backend_options["token"] = *token;
+}
+
+// --token: the same rule, named after the flag.
+void SetToken(const std::string& token) {
   RegisterSecretForRedaction(token);
+  Status ok = storage::hf::CheckTokenText(token, "--token");
+  if (!ok.ok()) throw CLI::ValidationError("--token", std::string(ok.message()));
   Globals().backend_options["token"] = token;
 }
 
@@ -155,19 +160,15 @@ void AddHfFlags(CLI::App& app) {
     return [name](const std::string& v) { Globals().backend_options[name] = v; };
   };
   app.add_option_function<std::string>(
-         "--token",
-         [](const std::string& v) {
-           RegisterSecretForRedaction(v);
-           Globals().backend_options["token"] = v;
-         },
+         "--token", SetToken,
          "Hugging Face token (visible in the process list: prefer HF_TOKEN or --token-file)")
       ->type_name("TOKEN");
   app.add_option_function<std::string>("--token-file", ReadTokenFile,
-                                        "Hugging Face: file holding the token");
+                                       "Hugging Face: file holding the token");
   app.add_option_function<std::string>("--revision", set("revision"),
-                                        "Hugging Face: branch, tag, commit or refs/pr/N");
+                                       "Hugging Face: branch, tag, commit or refs/pr/N");
   app.add_option_function<std::string>("--repo-type", set("repo-type"),
-                                        "Hugging Face: model (default), dataset or space")
+                                       "Hugging Face: model (default), dataset or space")
       ->check(CLI::IsMember({"model", "dataset", "space"}));
 }
 

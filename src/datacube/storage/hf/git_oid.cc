@@ -52,12 +52,20 @@ std::string LfsPointer(std::string_view sha256_hex, uint64_t size) {
          "\nsize " + std::to_string(size) + "\n";
 }
 
-bool IsGitOid(std::string_view s) {
-  if (s.size() != 40) return false;
+namespace {
+
+bool IsLowerHex(std::string_view s, size_t size) {
+  if (s.size() != size) return false;
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
+
+}  // namespace
+
+bool IsGitOid(std::string_view s) { return IsLowerHex(s, 40); }
+
+bool IsLfsOid(std::string_view s) { return IsLowerHex(s, 64); }
 
 }  // namespace datacube::storage::hf

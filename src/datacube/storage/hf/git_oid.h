@@ -47,4 +47,7 @@ std::string LfsPointer(std::string_view sha256_hex, uint64_t size);
 // True when `s` is exactly 40 lower-case hex characters (a full commit or blob id).
 bool IsGitOid(std::string_view s);
 
+// True when `s` is exactly 64 lower-case hex characters (an LFS oid: the content's SHA-256).
+bool IsLfsOid(std::string_view s);
+
 }  // namespace datacube::storage::hf

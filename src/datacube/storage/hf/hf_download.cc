@@ -6,6 +6,7 @@
 
 #include "datacube/base/log.h"
 #include "datacube/storage/hf/cache_layout.h"
+#include "datacube/storage/hf/git_oid.h"
 #include "datacube/storage/hf/hf_store.h"
 #include "datacube/storage/hf/hf_transfer.h"
 #include "datacube/storage/local/local_store.h"
@@ -71,6 +72,26 @@ class BlobView final : public ObjectStore {
   std::map<std::string, TreeEntry> blobs_;  // constant after construction
 };
 
+// Blobs are named by etag, so the names must be what they claim: a 64-hex LFS SHA-256 or a
+// 40-hex git blob id (the listing checked that), and one name must not stand for two different
+// contents (two entries with one etag but different sizes or kinds).
+Status CheckBlobNames(const std::vector<TreeEntry>& files) {
+  std::map<std::string, const TreeEntry*> by_etag;
+  for (const auto& f : files) {
+    if (!(f.lfs ? IsLfsOid(f.etag()) : IsGitOid(f.etag()))) {
+      return FailedPreconditionError("refusing " + f.path + ": its oid is not a " +
+                                     (f.lfs ? "SHA-256" : "git blob id"));
+    }
+    auto [it, added] = by_etag.emplace(f.etag(), &f);
+    if (!added && it->second->size != f.size) {
+      return FailedPreconditionError("refusing the Hub's listing: " + it->second->path + " and " +
+                                     f.path + " claim the same content (" + f.etag() +
+                                     ") with different sizes");
+    }
+  }
+  return Status();
+}
+
 // Every file the request selects, from the pinned commit; requested files that do not exist are
 // an error naming them (before any byte moves).
 Result<std::vector<TreeEntry>> SelectFiles(HfStore& store, const DownloadRequest& request,
@@ -113,9 +134,7 @@ Result<DownloadReport> DownloadToCacheDir(const DownloadRequest& request,
     prefix.clear();
   }
   DC_ASSIGN_OR_RETURN(std::vector<TreeEntry> files, SelectFiles(*store, narrowed, prefix));
-  for (const auto& f : files) {
-    DC_RETURN_IF_ERROR(ValidateRelativeKey(f.path).WithContext("refusing a path from the Hub"));
-  }
+  DC_RETURN_IF_ERROR(CheckBlobNames(files));
 
   DownloadReport report;
   report.commit = store->commit();
@@ -137,7 +156,8 @@ Result<DownloadReport> DownloadToCacheDir(const DownloadRequest& request,
   engine::TransferOptions topts = request.transfer;
   topts.filter = PathFilter();  // already applied to repo paths
   topts.delete_extra = false;
-  DC_ASSIGN_OR_RETURN(engine::TransferReport blob_report, engine::RunTransfer(ends, topts, progress));
+  DC_ASSIGN_OR_RETURN(engine::TransferReport blob_report,
+                      engine::RunTransfer(ends, topts, progress));
 
   // Link every file whose blob is in place; report per repo path.
   std::map<std::string, const engine::FileResult*> by_blob;
@@ -150,7 +170,16 @@ Result<DownloadReport> DownloadToCacheDir(const DownloadRequest& request,
     engine::FileResult r;
     r.path = f.path;
     r.size = f.size;
-    if (it == by_blob.end()) continue;
+    if (it == by_blob.end()) {
+      // The engine did not copy (nor skip) this file's blob: the snapshot is incomplete.
+      if (topts.dry_run) continue;
+      r.action = engine::FileAction::kFailed;
+      r.status = FailedPreconditionError("the blob " + f.etag() + " of " + f.path +
+                                         " did not land in " + lo.root);
+      if (first_link_error.ok()) first_link_error = r.status;
+      report.transfer.files.push_back(std::move(r));
+      continue;
+    }
     r.action = it->second->action;
     r.sha256 = it->second->sha256;
     r.status = it->second->status;
@@ -165,7 +194,13 @@ Result<DownloadReport> DownloadToCacheDir(const DownloadRequest& request,
     report.transfer.files.push_back(std::move(r));
   }
   if (report.transfer.status.ok()) report.transfer.status = first_link_error;
-  // The ref last: a reader that follows refs/<revision> finds a complete snapshot.
+  if (report.transfer.status.ok() && blob_report.keys_refused > 0) {
+    report.transfer.status =
+        FailedPreconditionError(std::to_string(blob_report.keys_refused) +
+                                " blobs were refused; the snapshot is incomplete");
+  }
+  // The ref last, and only for a complete snapshot: a reader that follows refs/<revision> never
+  // finds a file missing or half-written.
   if (report.transfer.status.ok() && !topts.dry_run) {
     DC_RETURN_IF_ERROR(WriteRef(repo_dir, hub.revision, report.commit));
   }
@@ -229,8 +264,10 @@ Result<DownloadReport> DownloadLocation(const Location& src, const Location& dst
   } else if (dst.scheme == Scheme::kFile) {
     request.local_dir = dst.path.empty() ? "." : dst.path;
   } else {
-    return InvalidArgumentError("downloading from Hugging Face needs a local or pvc:// "
-                                "destination, not " + dst.ToString());
+    return InvalidArgumentError(
+        "downloading from Hugging Face needs a local or pvc:// "
+        "destination, not " +
+        dst.ToString());
   }
   return Download(request, progress);
 }

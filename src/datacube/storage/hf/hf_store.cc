@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "datacube/crypto/sha256.h"
@@ -54,6 +55,60 @@ Result<io::File> TempFile() {
   return io::File(fd, pattern);
 }
 
+// A URL from a server, for a message: no query (pre-signed signatures), control characters
+// escaped.
+std::string ShownUrl(std::string_view url) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : UrlForMessage(url)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Only http and https are followed: a redirect to file://, ftp:// or any other scheme would
+// make the transport read from somewhere the Hub has no business pointing at.
+bool IsHttpUrl(std::string_view url) {
+  auto starts = [&](std::string_view scheme) {
+    if (url.size() < scheme.size()) return false;
+    for (size_t i = 0; i < scheme.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
+    }
+    return true;
+  };
+  return starts("https://") || starts("http://");
+}
+
+// A listing in which one path is listed twice, or is both a file and a folder, cannot be laid
+// out on a file system without one file replacing another. `files` is sorted by path.
+Status CheckDistinctPaths(const std::vector<TreeEntry>& files) {
+  std::set<std::string_view> paths;
+  for (const auto& f : files) {
+    if (!paths.insert(f.path).second) {
+      return FailedPreconditionError("refusing the Hub's listing: \"" + f.path +
+                                     "\" is listed twice");
+    }
+  }
+  for (const auto& f : files) {
+    for (size_t slash = f.path.find('/'); slash != std::string::npos;
+         slash = f.path.find('/', slash + 1)) {
+      if (paths.count(std::string_view(f.path).substr(0, slash))) {
+        return FailedPreconditionError("refusing the Hub's listing: \"" + f.path.substr(0, slash) +
+                                       "\" is listed both as a file and as the folder of \"" +
+                                       f.path + "\"");
+      }
+    }
+  }
+  return Status();
+}
+
 }  // namespace
 
 ObjectInfo ObjectInfoFor(const TreeEntry& e) {
@@ -66,8 +121,8 @@ ObjectInfo ObjectInfoFor(const TreeEntry& e) {
 }
 
 Result<std::shared_ptr<HfStore>> HfStore::Open(HfStoreOptions options) {
-  auto transport = options.transport ? options.transport
-                                     : http::MakeCurlTransport(options.hub.transport);
+  auto transport =
+      options.transport ? options.transport : http::MakeCurlTransport(options.hub.transport);
   auto client = std::make_shared<HubClient>(options.hub, std::move(transport));
   std::shared_ptr<HfStore> store(new HfStore(std::move(options), std::move(client)));
   if (store->options_.pin_at_open) DC_RETURN_IF_ERROR(store->PinnedCommit().status());
@@ -99,6 +154,7 @@ void HfStore::AdvanceTo(const std::string& commit) {
   std::lock_guard<std::mutex> lock(mu_);
   commit_ = commit;
   listings_.clear();
+  stats_.clear();
   redirects_.clear();
 }
 
@@ -134,6 +190,7 @@ Result<std::shared_ptr<const std::vector<TreeEntry>>> HfStore::Files(const std::
   }));
   std::sort(files->begin(), files->end(),
             [](const TreeEntry& a, const TreeEntry& b) { return a.path < b.path; });
+  DC_RETURN_IF_ERROR(CheckDistinctPaths(*files));
   std::lock_guard<std::mutex> lock(mu_);
   listings_[dir] = files;
   return std::shared_ptr<const std::vector<TreeEntry>>(files);
@@ -146,6 +203,8 @@ std::optional<TreeEntry> HfStore::Known(std::string_view key) {
                                [](const TreeEntry& e, std::string_view k) { return e.path < k; });
     if (it != files->end() && it->path == key) return *it;
   }
+  auto it = stats_.find(key);
+  if (it != stats_.end()) return it->second;
   return std::nullopt;
 }
 
@@ -161,7 +220,12 @@ Result<ObjectInfo> HfStore::Stat(std::string_view key) {
   DC_ASSIGN_OR_RETURN(std::string commit, PinnedCommit());
   DC_ASSIGN_OR_RETURN(std::vector<TreeEntry> entries, client_->PathsInfo(commit, {k}));
   for (const auto& e : entries) {
-    if (e.path == k && !e.is_directory) return ObjectInfoFor(e);
+    if (e.path == k && !e.is_directory) {
+      // Remembered, so that a later Read can verify what it fetches against this entry.
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.emplace(k, e);
+      return ObjectInfoFor(e);
+    }
   }
   return missing();
 }
@@ -171,9 +235,8 @@ Result<ListPage> HfStore::List(const ListRequest& request) {
   // Objects and common prefixes merged in key order, then cut into pages by index.
   std::vector<std::pair<std::string, const TreeEntry*>> items;
   std::string last_prefix;
-  auto it = std::lower_bound(
-      files->begin(), files->end(), request.prefix,
-      [](const TreeEntry& e, const std::string& p) { return e.path < p; });
+  auto it = std::lower_bound(files->begin(), files->end(), request.prefix,
+                             [](const TreeEntry& e, const std::string& p) { return e.path < p; });
   for (; it != files->end() && it->path.compare(0, request.prefix.size(), request.prefix) == 0;
        ++it) {
     if (!request.recursive) {
@@ -209,6 +272,11 @@ Status HfStore::Read(std::string_view key, ByteRange range, io::ByteSink& sink,
                      const ReadOptions&) {
   std::string k(key);
   std::optional<TreeEntry> entry = Known(k);
+  if (!entry) {
+    // Every read is checked against the listing: learn the entry first.
+    DC_RETURN_IF_ERROR(Stat(k).status());
+    entry = Known(k);
+  }
   if (entry) {
     if (range.offset > entry->size || (range.offset == entry->size && entry->size > 0)) {
       return OutOfRangeError("reading " + UrlFor(k) + ": offset " + std::to_string(range.offset) +
@@ -247,8 +315,7 @@ Status HfStore::ReadOnce(const std::string& key, ByteRange range, io::ByteSink& 
   }
   // A whole regular file is checked against its git blob id as it streams.
   std::optional<GitCheckingSink> checking;
-  if (entry && !entry->lfs && range.offset == 0 && range.EndWithin(entry->size) == entry->size &&
-      IsGitOid(entry->oid)) {
+  if (entry && !entry->lfs && range.offset == 0 && range.EndWithin(entry->size) == entry->size) {
     checking.emplace(sink, entry->size);
   }
   io::ByteSink* out = checking ? static_cast<io::ByteSink*>(&*checking) : &sink;
@@ -283,6 +350,10 @@ Status HfStore::ReadOnce(const std::string& key, ByteRange range, io::ByteSink& 
         // A relative redirect: the repository was renamed; stay on the Hub (with the token).
         url = hub().endpoint + location;
         continue;
+      }
+      if (!IsHttpUrl(location)) {
+        return FailedPreconditionError("reading " + UrlFor(key) + ": refused redirect to " +
+                                       ShownUrl(location) + " (only http/https)");
       }
       url = location;
       std::lock_guard<std::mutex> lock(mu_);
@@ -350,8 +421,8 @@ Result<ObjectInfo> HfStore::Put(std::string_view key, io::ByteSource& data,
     DC_RETURN_IF_ERROR(
         spool.ReadAt(0, {reinterpret_cast<uint8_t*>(op.content.data()), size}).status());
   }
-  std::string message = options_.commit_message.empty() ? "Upload " + k + " with datacube"
-                                                        : options_.commit_message;
+  std::string message =
+      options_.commit_message.empty() ? "Upload " + k + " with datacube" : options_.commit_message;
   DC_ASSIGN_OR_RETURN(CommitResult done, client_->Commit(revision, message, "", "", {op}, false));
   AdvanceTo(done.commit_oid);
   ObjectInfo info;

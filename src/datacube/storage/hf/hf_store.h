@@ -90,8 +90,10 @@ class HfStore final : public ObjectStore {
   std::string commit_;  // guarded by mu_
   // Full recursive listings by directory ("" = root).
   std::map<std::string, std::shared_ptr<const std::vector<TreeEntry>>> listings_;  // mu_
+  // Entries learnt one by one through paths-info (Stat), for reads outside any listing.
+  std::map<std::string, TreeEntry, std::less<>> stats_;     // guarded by mu_
   std::map<std::string, Redirect, std::less<>> redirects_;  // guarded by mu_
-  std::mutex write_mu_;  // serialises commits from this store
+  std::mutex write_mu_;                                     // serialises commits from this store
 };
 
 // An ObjectInfo for a tree entry (etag = LFS SHA-256 or git blob id; sha256 for LFS files).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -49,6 +50,11 @@ StoreConfig ConfigWithEnv(std::map<std::string, std::string> env,
 }
 
 Location Hf(const std::string& text) { return *ParseLocation(text); }
+
+// A well-formed git blob id made of one hex digit (or a placeholder letter mapped to one).
+std::string Oid(char c) {
+  return std::string(40, "0123456789abcdef"[static_cast<unsigned char>(c) % 16]);
+}
 
 // ---- options and tokens ----
 
@@ -122,12 +128,11 @@ TEST(HubOptionsTest, EndpointRevisionAndRepoType) {
   EXPECT_EQ(o->repo.type, RepoType::kSpace);
   EXPECT_EQ(o->revision, "refs/pr/2");
 
-  auto conflict = HubOptionsFromConfig(Hf("hf://org/m@a"),
-                                       ConfigWithEnv({}, {{"revision", "b"}}));
+  auto conflict = HubOptionsFromConfig(Hf("hf://org/m@a"), ConfigWithEnv({}, {{"revision", "b"}}));
   EXPECT_EQ(conflict.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(conflict.status().message()).find("revision"), std::string::npos);
-  conflict = HubOptionsFromConfig(Hf("hf://datasets/org/m"),
-                                  ConfigWithEnv({}, {{"repo-type", "model"}}));
+  conflict =
+      HubOptionsFromConfig(Hf("hf://datasets/org/m"), ConfigWithEnv({}, {{"repo-type", "model"}}));
   EXPECT_EQ(conflict.status().code(), StatusCode::kInvalidArgument);
   auto bad = HubOptionsFromConfig(Hf("hf://org/m"), ConfigWithEnv({{"HF_ENDPOINT", "ftp://x"}}));
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
@@ -189,8 +194,8 @@ TEST(HubErrorsTest, GatedRepoSaysHowToRequestAccess) {
 }
 
 TEST(HubErrorsTest, NotFoundSaysWhichThing) {
-  auto repo = HubErrorToStatus(MakeResponse(404, "", {{"x-error-code", "RepoNotFound"}}),
-                               Ctx(true));
+  auto repo =
+      HubErrorToStatus(MakeResponse(404, "", {{"x-error-code", "RepoNotFound"}}), Ctx(true));
   EXPECT_EQ(repo.code(), StatusCode::kNotFound);
   EXPECT_NE(std::string(repo.message()).find("repository org/m not found"), std::string::npos);
   auto anon = HubErrorToStatus(MakeResponse(401, ""), Ctx(false));
@@ -221,9 +226,8 @@ TEST(HubErrorsTest, BadTokenThrottlingAndServerErrors) {
   EXPECT_EQ(limited.code(), StatusCode::kUnavailable);
   EXPECT_NE(std::string(limited.message()).find("retry after 7s"), std::string::npos);
 
-  auto server = HubErrorToStatus(MakeResponse(503, R"({"error":"maintenance"})",
-                                              {{"x-request-id", "Root=1-abc"}}),
-                                 Ctx(true));
+  auto server = HubErrorToStatus(
+      MakeResponse(503, R"({"error":"maintenance"})", {{"x-request-id", "Root=1-abc"}}), Ctx(true));
   EXPECT_EQ(server.code(), StatusCode::kUnavailable);
   std::string m(server.message());
   EXPECT_NE(m.find("maintenance"), std::string::npos);
@@ -372,34 +376,41 @@ TEST(HubClientTest, TreeFollowsLinkPages) {
   HubClient client(TestOptions(), mock);
   std::string first = TreeUrl(client.options(), "abc", "", true);
   EXPECT_EQ(first, "https://hub.test/api/models/org/m/tree/abc?recursive=true&expand=false");
-  mock->Respond("GET " + first,
-                MakeResponse(200, R"([{"type":"file","path":"a","size":1,"oid":"x"}])",
-                             {{"link", "<https://hub.test/next?cursor=2>; rel=\"next\""}}));
-  mock->Respond("GET https://hub.test/next?cursor=2",
-                MakeResponse(200, R"([{"type":"directory","path":"d","size":0,"oid":"y"},
-                  {"type":"file","path":"d/b","size":9,"oid":"z",
-                   "lfs":{"oid":")" + std::string(64, 'e') + R"(","size":9,"pointerSize":130}}])"));
+  mock->Respond(
+      "GET " + first,
+      MakeResponse(200, R"([{"type":"file","path":"a","size":1,"oid":")" + Oid('x') + R"("}])",
+                   {{"link", "<https://hub.test/next?cursor=2>; rel=\"next\""}}));
+  mock->Respond(
+      "GET https://hub.test/next?cursor=2",
+      MakeResponse(200, R"([{"type":"directory","path":"d","size":0,"oid":")" + Oid('y') + R"("},
+                  {"type":"file","path":"d/b","size":9,"oid":")" +
+                            Oid('z') + R"(",
+                   "lfs":{"oid":")" +
+                            std::string(64, 'e') + R"(","size":9,"pointerSize":130}}])"));
   std::vector<TreeEntry> got;
-  ASSERT_TRUE(client.ListTree("abc", "", true, [&](TreeEntry e) {
-    got.push_back(e);
-    return Status();
-  }).ok());
+  ASSERT_TRUE(client
+                  .ListTree("abc", "", true,
+                            [&](TreeEntry e) {
+                              got.push_back(e);
+                              return Status();
+                            })
+                  .ok());
   ASSERT_EQ(got.size(), 3u);
   EXPECT_TRUE(got[1].is_directory);
   ASSERT_TRUE(got[2].lfs.has_value());
   EXPECT_EQ(got[2].etag(), std::string(64, 'e'));
-  EXPECT_EQ(got[0].etag(), "x");
+  EXPECT_EQ(got[0].etag(), Oid('x'));
   EXPECT_EQ(EncodeRevision("refs/pr/1"), "refs%2Fpr%2F1");
   EXPECT_EQ(ResolveUrl(client.options(), "refs/pr/1", "dir/a b.json"),
             "https://hub.test/org/m/resolve/refs%2Fpr%2F1/dir/a%20b.json");
 }
 
 TEST(HubClientTest, CommitPayloadAndMultipartAnswer) {
-  std::string payload = BuildCommitPayload(
-      "Upload", "desc", std::string(40, 'p'),
-      {{CommitOperation::Kind::kFile, "a.txt", "hi", "", 0},
-       {CommitOperation::Kind::kLfsFile, "w.bin", "", std::string(64, 'f'), 5},
-       {CommitOperation::Kind::kDeletedFile, "old", "", "", 0}});
+  std::string payload =
+      BuildCommitPayload("Upload", "desc", std::string(40, 'p'),
+                         {{CommitOperation::Kind::kFile, "a.txt", "hi", "", 0},
+                          {CommitOperation::Kind::kLfsFile, "w.bin", "", std::string(64, 'f'), 5},
+                          {CommitOperation::Kind::kDeletedFile, "old", "", "", 0}});
   EXPECT_EQ(payload,
             R"({"key":"header","value":{"description":"desc","parentCommit":")" +
                 std::string(40, 'p') + R"(","summary":"Upload"}})" + "\n" +
@@ -411,13 +422,14 @@ TEST(HubClientTest, CommitPayloadAndMultipartAnswer) {
   auto mock = std::make_shared<http::MockHttpTransport>();
   HubClient client(TestOptions(), mock);
   std::string header = R"({"chunk_size":"4")";
-  for (int i = 1; i <= 10; ++i) header += ",\"" + std::to_string(i) + "\":\"https://s/p" + std::to_string(i) + "\"";
+  for (int i = 1; i <= 10; ++i)
+    header += ",\"" + std::to_string(i) + "\":\"https://s/p" + std::to_string(i) + "\"";
   header += "}";
   mock->Respond("POST https://hub.test/org/m.git/info/lfs/objects/batch",
                 MakeResponse(200, R"({"transfer":"multipart","objects":[{"oid":")" +
                                       std::string(64, 'f') + R"(","size":40,"actions":{"upload":
-                                      {"href":"https://hub.test/complete","header":)" + header +
-                                      R"(}}}]})"));
+                                      {"href":"https://hub.test/complete","header":)" +
+                                      header + R"(}}}]})"));
   auto answer = client.LfsBatchUpload("main", {{std::string(64, 'f'), 40}}, false);
   ASSERT_TRUE(answer.ok()) << answer.status().ToString();
   ASSERT_EQ(answer->size(), 1u);
@@ -440,13 +452,14 @@ struct MockRepo {
   MockRepo() {
     mock->Respond("GET https://hub.test/api/models/org/m/revision/main",
                   MakeResponse(200, R"({"sha":")" + commit + "\"}"));
-    mock->Respond("GET https://hub.test/api/models/org/m/tree/" + commit +
-                      "?recursive=true&expand=false",
-                  MakeResponse(200, R"([{"type":"file","path":"small.txt","size":5,"oid":")" +
-                                        GitBlobId("hello") +
-                                        R"("},{"type":"file","path":"big.bin","size":10,"oid":"o",
-                                        "lfs":{"oid":")" + lfs_sha +
-                                        R"(","size":10,"pointerSize":1}}])"));
+    mock->Respond(
+        "GET https://hub.test/api/models/org/m/tree/" + commit + "?recursive=true&expand=false",
+        MakeResponse(200, R"([{"type":"file","path":"small.txt","size":5,"oid":")" +
+                              GitBlobId("hello") +
+                              R"("},{"type":"file","path":"big.bin","size":10,"oid":")" +
+                              GitBlobId(LfsPointer(lfs_sha, 10)) + R"(",
+                                        "lfs":{"oid":")" +
+                              lfs_sha + R"(","size":10,"pointerSize":1}}])"));
     HfStoreOptions o;
     o.hub = TestOptions();
     o.transport = mock;
@@ -475,16 +488,17 @@ TEST(HfStoreMockTest, LfsRedirectFollowedWithoutTokenAndCached) {
   std::string url = "https://hub.test/org/m/resolve/" + repo.commit + "/big.bin";
   std::string cdn = "https://cdn.test/obj?X-Amz-Signature=abc";
   repo.mock->Respond("GET " + url, MakeResponse(302, "", {{"location", cdn}}));
-  repo.mock->SetHandler([](const http::HttpRequest& r, const std::string&) -> Result<http::HttpResponse> {
-    if (r.url.rfind("https://cdn.test/", 0) != 0) return MakeResponse(404);
-    std::string range;
-    for (const auto& [k, v] : r.headers) {
-      if (k == "range") range = v;
-    }
-    if (range == "bytes=0-4") return MakeResponse(206, "01234");
-    if (range == "bytes=5-9") return MakeResponse(206, "56789");
-    return MakeResponse(400);
-  });
+  repo.mock->SetHandler(
+      [](const http::HttpRequest& r, const std::string&) -> Result<http::HttpResponse> {
+        if (r.url.rfind("https://cdn.test/", 0) != 0) return MakeResponse(404);
+        std::string range;
+        for (const auto& [k, v] : r.headers) {
+          if (k == "range") range = v;
+        }
+        if (range == "bytes=0-4") return MakeResponse(206, "01234");
+        if (range == "bytes=5-9") return MakeResponse(206, "56789");
+        return MakeResponse(400);
+      });
   io::StringSink a, b;
   ASSERT_TRUE(repo.store->Read("big.bin", {0, 5}, a, {}).ok());
   ASSERT_TRUE(repo.store->Read("big.bin", {5, 5}, b, {}).ok());
@@ -522,6 +536,348 @@ TEST(HfStoreMockTest, ExpiredStorageUrlIsResolvedAgain) {
   Status s = repo.store->Read("big.bin", {5, 5}, b, {});
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(b.str(), "56789");
+}
+
+// ---- hostile listings ----
+
+std::string TreeFirstUrl() {
+  return "https://hub.test/api/models/org/m/tree/abc?recursive=true&expand=false";
+}
+
+std::string FileJson(const std::string& path, const std::string& extra = "") {
+  return R"({"type":"file","path":")" + path + R"(","size":3,"oid":")" + Oid('a') + "\"" + extra +
+         "}";
+}
+
+// Lists `answers` (one tree page) through the client; returns the status and what reached fn.
+Status ListOnce(const std::string& page, std::vector<std::string>* got = nullptr,
+                const std::string& dir = "") {
+  auto mock = std::make_shared<http::MockHttpTransport>();
+  HubClient client(TestOptions(), mock);
+  mock->Respond("GET " + TreeUrl(client.options(), "abc", dir, true), MakeResponse(200, page));
+  return client.ListTree("abc", dir, true, [&](TreeEntry e) {
+    if (got) got->push_back(e.path);
+    return Status();
+  });
+}
+
+void ExpectRefused(const Status& s, const std::string& names, const std::string& what) {
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << what << ": " << s.ToString();
+  EXPECT_NE(std::string(s.message()).find(names), std::string::npos)
+      << what << ": " << s.ToString();
+}
+
+TEST(HubListingTest, PaginationThatLoopsOrNeverEndsIsRefused) {
+  // A page that links to itself.
+  {
+    auto mock = std::make_shared<http::MockHttpTransport>();
+    HubClient client(TestOptions(), mock);
+    mock->Respond("GET " + TreeFirstUrl(),
+                  MakeResponse(200, "[" + FileJson("a") + "]",
+                               {{"link", "<" + TreeFirstUrl() + ">; rel=\"next\""}}));
+    int seen = 0;
+    Status s = client.ListTree("abc", "", true, [&](TreeEntry) {
+      ++seen;
+      return Status();
+    });
+    ExpectRefused(s, "links back to an earlier page", "self link");
+    EXPECT_EQ(mock->requests().size(), 1u);
+  }
+  // A cycle of two pages.
+  {
+    auto mock = std::make_shared<http::MockHttpTransport>();
+    HubClient client(TestOptions(), mock);
+    std::string second = "https://hub.test/api/models/org/m/tree/abc?cursor=2";
+    mock->Respond(
+        "GET " + TreeFirstUrl(),
+        MakeResponse(200, "[" + FileJson("a") + "]", {{"link", "<" + second + ">; rel=\"next\""}}));
+    mock->Respond("GET " + second,
+                  MakeResponse(200, "[" + FileJson("b") + "]",
+                               {{"link", "<" + TreeFirstUrl() + ">; rel=\"next\""}}));
+    ExpectRefused(client.ListTree("abc", "", true, [](TreeEntry) { return Status(); }),
+                  "links back to an earlier page", "cycle");
+    EXPECT_EQ(mock->requests().size(), 2u);
+  }
+  // New pages forever: bounded by the page limit.
+  {
+    auto mock = std::make_shared<http::MockHttpTransport>();
+    HubOptions o = TestOptions();
+    o.max_listing_pages = 50;
+    HubClient client(o, mock);
+    std::atomic<int> n{0};
+    mock->SetHandler(
+        [&](const http::HttpRequest&, const std::string&) -> Result<http::HttpResponse> {
+          int i = ++n;
+          return MakeResponse(200, "[" + FileJson("f" + std::to_string(i)) + "]",
+                              {{"link", "<https://hub.test/api/models/org/m/tree/abc?cursor=" +
+                                            std::to_string(i) + ">; rel=\"next\""}});
+        });
+    ExpectRefused(client.ListTree("abc", "", true, [](TreeEntry) { return Status(); }),
+                  "does not end (more than 50 pages)", "endless pages");
+    EXPECT_EQ(n.load(), 50);
+  }
+  // ... and by the entry limit.
+  {
+    auto mock = std::make_shared<http::MockHttpTransport>();
+    HubOptions o = TestOptions();
+    o.max_listing_entries = 3;
+    HubClient client(o, mock);
+    mock->Respond("GET " + TreeFirstUrl(),
+                  MakeResponse(200, "[" + FileJson("a") + "," + FileJson("b") + "," +
+                                        FileJson("c") + "," + FileJson("d") + "]"));
+    ExpectRefused(client.ListTree("abc", "", true, [](TreeEntry) { return Status(); }),
+                  "more than 3 entries", "endless entries");
+  }
+  // Empty pages that link on, and links to another host.
+  {
+    auto mock = std::make_shared<http::MockHttpTransport>();
+    HubClient client(TestOptions(), mock);
+    mock->Respond(
+        "GET " + TreeFirstUrl(),
+        MakeResponse(200, "[]", {{"link", "<https://hub.test/x?cursor=1>; rel=\"next\""}}));
+    ExpectRefused(client.ListTree("abc", "", true, [](TreeEntry) { return Status(); }),
+                  "is empty but links to another page", "empty page");
+    auto mock2 = std::make_shared<http::MockHttpTransport>();
+    HubClient client2(TestOptions(), mock2);
+    mock2->Respond("GET " + TreeFirstUrl(),
+                   MakeResponse(200, "[" + FileJson("a") + "]",
+                                {{"link", "<https://evil.test/x?cursor=1>; rel=\"next\""}}));
+    ExpectRefused(client2.ListTree("abc", "", true, [](TreeEntry) { return Status(); }),
+                  "links to another host (https://evil.test/x)", "foreign host");
+    EXPECT_EQ(mock2->requests().size(), 1u) << "the other host is never asked";
+  }
+}
+
+TEST(HubListingTest, MalformedSizesAreRefusedNamingTheFile) {
+  for (const auto& [size, why] : std::vector<std::pair<std::string, std::string>>{
+           {"-5", "negative"},
+           {"\"abc\"", "a string"},
+           {"\"12\"", "a numeric string"},
+           {"1.5", "fractional"},
+           {"18446744073709551616", "2^64"},
+           {"1e30", "huge"},
+           {"9007199254740993000", "beyond any real file"},
+           {"null", "null"}}) {
+    std::vector<std::string> got;
+    Status s = ListOnce(
+        R"([{"type":"file","path":"w.bin","size":)" + size + R"(,"oid":")" + Oid('a') + R"("}])",
+        &got);
+    ExpectRefused(s, "\"w.bin\" has a malformed size", why);
+    EXPECT_TRUE(got.empty()) << why;
+  }
+  ExpectRefused(ListOnce(R"([{"type":"file","path":"w.bin","oid":")" + Oid('a') + R"("}])"),
+                "\"w.bin\" has no \"size\"", "missing");
+  // The LFS object's size must be the file's.
+  ExpectRefused(ListOnce(R"([{"type":"file","path":"w.bin","size":3,"oid":")" + Oid('a') +
+                         R"(","lfs":{"oid":")" + std::string(64, 'e') + R"(","size":-1}}])"),
+                "\"w.bin\" has a malformed size", "lfs size");
+  ExpectRefused(ListOnce(R"([{"type":"file","path":"w.bin","size":3,"oid":")" + Oid('a') +
+                         R"(","lfs":{"oid":")" + std::string(64, 'e') + R"(","size":4}}])"),
+                "\"w.bin\" has size 3 but its LFS object 4", "lfs size mismatch");
+}
+
+TEST(HubListingTest, MalformedOidsAreRefusedNamingTheFile) {
+  for (const auto& [oid, why] : std::vector<std::pair<std::string, std::string>>{
+           {"\"\"", "empty"},
+           {"\"x\"", "not hex"},
+           {"\"" + std::string(40, 'A') + "\"", "upper case"},
+           {"\"" + std::string(39, 'a') + "\"", "short"},
+           {"\"" + std::string(64, 'a') + "\"", "a SHA-256 where a blob id belongs"},
+           {"7", "a number"}}) {
+    ExpectRefused(ListOnce(R"([{"type":"file","path":"c.json","size":3,"oid":)" + oid + "}]"),
+                  "\"c.json\" has the malformed git blob id", why);
+  }
+  ExpectRefused(ListOnce(R"([{"type":"file","path":"c.json","size":3}])"),
+                "\"c.json\" has the malformed git blob id", "missing");
+  for (const auto& [oid, why] : std::vector<std::pair<std::string, std::string>>{
+           {"\"\"", "empty"},
+           {"\"" + std::string(64, 'E') + "\"", "upper case"},
+           {"\"" + std::string(63, 'e') + "\"", "short"},
+           {"\"../../x\"", "a path"}}) {
+    ExpectRefused(ListOnce(R"([{"type":"file","path":"w.bin","size":3,"oid":")" + Oid('a') +
+                           R"(","lfs":{"oid":)" + oid + R"(,"size":3}}])"),
+                  "\"w.bin\" has the malformed LFS oid", why);
+  }
+}
+
+TEST(HubListingTest, PathsThatEscapeOrLieOutsideTheFolderAreRefused) {
+  for (const auto& [path, why] :
+       std::vector<std::pair<std::string, std::string>>{{"../evil", "\"..\" segment"},
+                                                        {"a/../../evil", "\"..\" segment"},
+                                                        {"/etc/passwd", "absolute"},
+                                                        {"a\\u0000b", "NUL"},
+                                                        {"log\\nFAKE line", "control character"},
+                                                        {"\\u001b[31mred", "control character"},
+                                                        {"a//b", "empty path segment"},
+                                                        {"a\\\\b", "backslash"},
+                                                        {"", "it is empty"}}) {
+    std::vector<std::string> got;
+    Status s = ListOnce("[" + FileJson("ok.txt") + "," + FileJson(path) + "]", &got);
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << why << ": " << s.ToString();
+    EXPECT_NE(std::string(s.message()).find("unsafe object key"), std::string::npos)
+        << s.ToString();
+    for (char c : std::string(s.message())) {
+      EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20) << "raw control character in " << why;
+    }
+    EXPECT_LE(got.size(), 1u);
+  }
+  // A directory entry is checked the same way.
+  ExpectRefused(ListOnce(R"([{"type":"directory","path":"..","oid":")" + Oid('a') + R"("}])"),
+                "unsafe object key", "directory");
+  ExpectRefused(ListOnce(R"([{"type":"symlink","path":"x","size":1,"oid":")" + Oid('a') + R"("}])"),
+                "\"x\" has the unknown type \"symlink\"", "type");
+  // Listing the folder "sub": everything must be below "sub/".
+  std::vector<std::string> got;
+  EXPECT_TRUE(ListOnce("[" + FileJson("sub/a") + "]", &got, "sub").ok());
+  for (const std::string outside : {"other/x", "sub", "subway/x"}) {
+    ExpectRefused(ListOnce("[" + FileJson("sub/a") + "," + FileJson(outside) + "]", nullptr, "sub"),
+                  "\"" + outside + "\" is not inside the folder \"sub\"", outside);
+  }
+}
+
+TEST(HubListingTest, PathsInfoAnswersOnlyForWhatWasAsked) {
+  auto mock = std::make_shared<http::MockHttpTransport>();
+  HubClient client(TestOptions(), mock);
+  std::string url = "https://hub.test/api/models/org/m/paths-info/abc";
+  mock->Respond("POST " + url,
+                MakeResponse(200, "[" + FileJson("a.txt") + "," + FileJson("b.txt") + "]"));
+  mock->Respond("POST " + url,
+                MakeResponse(200, R"([{"type":"file","path":"a.txt","size":-5,"oid":")" + Oid('a') +
+                                      R"("}])"));
+  auto r = client.PathsInfo("abc", {"a.txt"});
+  ExpectRefused(r.status(), "names \"b.txt\", which was not asked for", "unasked");
+  ExpectRefused(client.PathsInfo("abc", {"a.txt"}).status(), "\"a.txt\" has a malformed size",
+                "size");
+}
+
+TEST(HfStoreMockTest, AListingWithAPathTwiceOrAsFileAndFolderIsRefused) {
+  for (const auto& [page, names] : std::vector<std::pair<std::string, std::string>>{
+           {"[" + FileJson("a") + "," + FileJson("a", R"(,"x":1)") + "]", "\"a\" is listed twice"},
+           {"[" + FileJson("a") + "," + FileJson("a-b") + "," + FileJson("a/b") + "]",
+            "\"a\" is listed both as a file and as the folder of \"a/b\""}}) {
+    auto mock = std::make_shared<http::MockHttpTransport>();
+    std::string commit(40, 'c');
+    mock->Respond("GET https://hub.test/api/models/org/m/revision/main",
+                  MakeResponse(200, R"({"sha":")" + commit + "\"}"));
+    mock->Respond(
+        "GET https://hub.test/api/models/org/m/tree/" + commit + "?recursive=true&expand=false",
+        MakeResponse(200, page));
+    HfStoreOptions o;
+    o.hub = TestOptions();
+    o.transport = mock;
+    auto store = *HfStore::Open(o);
+    ExpectRefused(store->Files("").status(), names, names);
+  }
+}
+
+TEST(HfStoreMockTest, ARedirectToAnotherSchemeIsRefusedAndNeverFollowed) {
+  for (const std::string target :
+       {"file:///etc/passwd", "FILE:///etc/shadow", "ftp://cdn.test/x", "gopher://x/"}) {
+    auto mock = std::make_shared<http::MockHttpTransport>();
+    std::string commit(40, 'c');
+    std::string lfs_sha = crypto::Sha256Hex("0123456789");
+    mock->Respond("GET https://hub.test/api/models/org/m/revision/main",
+                  MakeResponse(200, R"({"sha":")" + commit + "\"}"));
+    mock->Respond(
+        "GET https://hub.test/api/models/org/m/tree/" + commit + "?recursive=true&expand=false",
+        MakeResponse(200, R"([{"type":"file","path":"big.bin","size":10,"oid":")" +
+                              GitBlobId(LfsPointer(lfs_sha, 10)) + R"(","lfs":{"oid":")" + lfs_sha +
+                              R"(","size":10}}])"));
+    mock->Respond("GET https://hub.test/org/m/resolve/" + commit + "/big.bin",
+                  MakeResponse(302, "", {{"location", target + "?sig=secret"}}));
+    HfStoreOptions o;
+    o.hub = TestOptions();
+    o.transport = mock;
+    auto store = *HfStore::Open(o);
+    ASSERT_TRUE(store->Files("").ok());
+    io::StringSink sink;
+    Status s = store->Read("big.bin", ByteRange::All(), sink, {});
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+    EXPECT_NE(std::string(s.message()).find("refused redirect to " + target + " (only http/https)"),
+              std::string::npos)
+        << s.ToString();
+    EXPECT_EQ(std::string(s.message()).find("secret"), std::string::npos);
+    EXPECT_TRUE(sink.str().empty());
+    for (const auto& r : mock->requests()) {
+      EXPECT_EQ(r.request.url.rfind("http", 0), 0u) << "sent " << r.request.url;
+    }
+  }
+}
+
+TEST(HfStoreMockTest, AFileReadWithoutAListingIsStillVerified) {
+  auto mock = std::make_shared<http::MockHttpTransport>();
+  std::string commit(40, 'c');
+  mock->Respond("GET https://hub.test/api/models/org/m/revision/main",
+                MakeResponse(200, R"({"sha":")" + commit + "\"}"));
+  mock->Respond("POST https://hub.test/api/models/org/m/paths-info/" + commit,
+                MakeResponse(200, R"([{"type":"file","path":"c.json","size":5,"oid":")" +
+                                      GitBlobId("hello") + R"("}])"));
+  mock->Respond("GET https://hub.test/org/m/resolve/" + commit + "/c.json",
+                MakeResponse(200, "jello"));
+  HfStoreOptions o;
+  o.hub = TestOptions();
+  o.transport = mock;
+  auto store = *HfStore::Open(o);
+  io::StringSink sink;
+  Status s = store->Read("c.json", ByteRange::All(), sink, {});
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+}
+
+// ---- credentials are single-line ----
+
+TEST(HubOptionsTest, TokensWithControlCharactersAreRefusedNamingTheSource) {
+  TempDir home;
+  const std::string secret = "hf_injected";
+  std::string current;
+  auto expect_refused = [&](const Result<Secret<std::string>>& t, const std::string& source) {
+    EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument)
+        << source << " " << ::testing::PrintToString(current);
+    std::string m(t.status().message());
+    EXPECT_NE(m.find(source), std::string::npos) << m;
+    EXPECT_NE(m.find("control character"), std::string::npos) << m;
+    EXPECT_EQ(m.find(secret), std::string::npos) << "the value must never be shown: " << m;
+  };
+  std::string source;
+  for (const std::string bad :
+       {secret + "\r\nX-Evil: 1", secret + "\n", "\n" + secret, secret + "\t",
+        secret + std::string(1, '\0') + "x", secret + "\x7f", secret + "\x1b[2J"}) {
+    current = bad;
+    expect_refused(FindToken(ConfigWithEnv({}, {{"token", bad}}), &source), "the token option");
+    expect_refused(FindToken(ConfigWithEnv({{"HF_TOKEN", bad}}), &source), "HF_TOKEN");
+    std::ofstream(home.path() + "/tok", std::ios::binary | std::ios::trunc) << bad << "\n";
+    expect_refused(FindToken(ConfigWithEnv({{"HF_TOKEN_PATH", home.path() + "/tok"}}), &source),
+                   "HF_TOKEN_PATH");
+    fs::create_directories(home.path() + "/hf");
+    std::ofstream(home.path() + "/hf/token", std::ios::binary | std::ios::trunc) << bad << "\n";
+    expect_refused(FindToken(ConfigWithEnv({{"HF_HOME", home.path() + "/hf"}}), &source),
+                   home.path() + "/hf/token");
+  }
+  // One trailing line ending of a file is dropped (echo, editors, CRLF); a second is refused.
+  for (const std::string ok :
+       {"hf_goodtoken\n", "hf_goodtoken\r\n", "hf_goodtoken", " hf_goodtoken \n"}) {
+    std::ofstream(home.path() + "/tok", std::ios::binary | std::ios::trunc) << ok;
+    auto t = FindToken(ConfigWithEnv({{"HF_TOKEN_PATH", home.path() + "/tok"}}), &source);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(t->reveal(), "hf_goodtoken");
+  }
+  std::ofstream(home.path() + "/tok", std::ios::binary | std::ios::trunc) << "hf_goodtoken\n\n";
+  EXPECT_EQ(
+      FindToken(ConfigWithEnv({{"HF_TOKEN_PATH", home.path() + "/tok"}}), &source).status().code(),
+      StatusCode::kInvalidArgument);
+  // A token file that is a directory or a FIFO is named as such (and the FIFO never blocks).
+  fs::create_directories(home.path() + "/dir");
+  auto dir = FindToken(ConfigWithEnv({{"HF_TOKEN_PATH", home.path() + "/dir"}}), &source);
+  EXPECT_NE(std::string(dir.status().message()).find("is not a regular file (a directory)"),
+            std::string::npos)
+      << dir.status().ToString();
+  ASSERT_EQ(::mkfifo((home.path() + "/fifo").c_str(), 0600), 0);
+  auto fifo = FindToken(ConfigWithEnv({{"HF_TOKEN_PATH", home.path() + "/fifo"}}), &source);
+  EXPECT_NE(std::string(fifo.status().message()).find("is not a regular file"), std::string::npos)
+      << fifo.status().ToString();
+  // The endpoint too goes into every request line.
+  auto ep = HubOptionsFromConfig(Hf("hf://org/m"),
+                                 ConfigWithEnv({{"HF_ENDPOINT", "https://hub.test\r\nX: 1"}}));
+  EXPECT_EQ(ep.status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

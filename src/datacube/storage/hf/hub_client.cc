@@ -1,14 +1,15 @@
 #include "datacube/storage/hf/hub_client.h"
 
 #include <algorithm>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 
 #include "datacube/base/cancel.h"
 #include "datacube/base/log.h"
 #include "datacube/crypto/sha256.h"
 #include "datacube/storage/hf/git_oid.h"
+#include "datacube/storage/object_store.h"
 
 namespace datacube::storage::hf {
 namespace {
@@ -28,7 +29,8 @@ uint64_t U64(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end()) return 0;
   if (it->is_number_unsigned()) return it->get<uint64_t>();
-  if (it->is_number_integer()) return static_cast<uint64_t>(std::max<int64_t>(0, it->get<int64_t>()));
+  if (it->is_number_integer())
+    return static_cast<uint64_t>(std::max<int64_t>(0, it->get<int64_t>()));
   if (it->is_string()) {
     try {
       return std::stoull(it->get<std::string>());
@@ -47,31 +49,89 @@ Result<json> ParseJson(const http::HttpResponse& r, const std::string& what) {
   return j;
 }
 
+// A listing the Hub should never send (malformed sizes or oids, paths that escape, pages that
+// loop). Not transient, so not retried, and not a checksum failure: the server's answer is wrong.
+Status BadListing(const std::string& what) {
+  return FailedPreconditionError("refusing the Hub's listing: " + what);
+}
+
+// A JSON value shown in a message: compact, control characters escaped by dump(), cut short.
+std::string Shown(const json& v) {
+  std::string s = v.dump(-1, ' ', true, json::error_handler_t::replace);
+  return s.size() > 40 ? s.substr(0, 40) + "..." : s;
+}
+
+// Sizes beyond this are lies (the Hub caps files far below it), and offset arithmetic on them
+// could overflow.
+constexpr uint64_t kMaxFileSize = uint64_t{1} << 50;  // 1 PiB
+
+// A byte count: a JSON unsigned integer, nothing else (no negative, fractional, string or
+// out-of-range value read as 0).
+Result<uint64_t> SizeField(const json& j, const char* key, const std::string& path) {
+  auto it = j.find(key);
+  if (it == j.end()) return BadListing("\"" + path + "\" has no \"" + key + "\"");
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > kMaxFileSize) {
+    return BadListing("\"" + path + "\" has a malformed " + key + " " + Shown(*it) +
+                      " (expected a byte count)");
+  }
+  return it->get<uint64_t>();
+}
+
 Result<TreeEntry> ParseEntry(const json& j) {
-  if (!j.is_object()) return UnavailableError("tree entry is not an object");
+  if (!j.is_object()) return BadListing("an entry is not a JSON object");
   TreeEntry e;
-  e.path = Str(j, "path");
+  auto path = j.find("path");
+  if (path == j.end() || !path->is_string()) return BadListing("an entry has no path");
+  e.path = path->get<std::string>();
+  // First, so that every later message names a path that is safe to print.
+  if (Status safe = ValidateRelativeKey(e.path); !safe.ok()) {
+    return BadListing(std::string(safe.message()));
+  }
   std::string type = Str(j, "type");
+  if (type != "file" && type != "directory") {
+    return BadListing("\"" + e.path + "\" has the unknown type " + Shown(j.value("type", json())));
+  }
   e.is_directory = type == "directory";
-  e.size = U64(j, "size");
   e.oid = Str(j, "oid");
   e.xet_hash = Str(j, "xetHash");
+  if (e.is_directory) return e;  // a directory's size and tree id are not used
+
+  DC_ASSIGN_OR_RETURN(e.size, SizeField(j, "size", e.path));
+  // The git blob id names the cache blob and verifies regular files: anything but 40 hex
+  // digits could alias another file's blob or skip the check.
+  if (!IsGitOid(e.oid)) {
+    return BadListing("\"" + e.path + "\" has the malformed git blob id " +
+                      Shown(j.value("oid", json())) + " (expected 40 lower-case hex digits)");
+  }
   auto lfs = j.find("lfs");
-  if (lfs != j.end() && lfs->is_object()) {
+  if (lfs != j.end() && !lfs->is_null()) {
+    if (!lfs->is_object()) return BadListing("\"" + e.path + "\" has a malformed \"lfs\"");
     LfsInfo info;
     // The tree API names the hash "oid"; the older siblings format "sha256".
     info.sha256 = Str(*lfs, "oid");
     if (info.sha256.empty()) info.sha256 = Str(*lfs, "sha256");
-    info.size = U64(*lfs, "size");
-    info.pointer_size = U64(*lfs, "pointerSize");
-    if (!crypto::IsSha256Hex(info.sha256)) {
-      return UnavailableError("entry " + e.path + " has a malformed LFS oid");
+    if (!IsLfsOid(info.sha256)) {
+      return BadListing("\"" + e.path + "\" has the malformed LFS oid " +
+                        Shown(lfs->value("oid", lfs->value("sha256", json()))) +
+                        " (expected 64 lower-case hex digits)");
+    }
+    DC_ASSIGN_OR_RETURN(info.size, SizeField(*lfs, "size", e.path));
+    if (info.size != e.size) {
+      return BadListing("\"" + e.path + "\" has size " + std::to_string(e.size) +
+                        " but its LFS object " + std::to_string(info.size));
+    }
+    if (lfs->contains("pointerSize")) {
+      DC_ASSIGN_OR_RETURN(info.pointer_size, SizeField(*lfs, "pointerSize", e.path));
     }
     e.lfs = info;
-    if (e.size == 0) e.size = info.size;
   }
-  if (e.path.empty()) return UnavailableError("tree entry without a path");
   return e;
+}
+
+// True when `path` lies below `dir` ("" = the whole repository).
+bool Beneath(const std::string& path, const std::string& dir) {
+  return dir.empty() || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
 }
 
 http::Headers JsonHeaders(const json& j) {
@@ -104,8 +164,8 @@ std::string EncodeRevision(std::string_view revision) {
 }
 
 std::string ResolveUrl(const HubOptions& o, std::string_view revision, std::string_view path) {
-  return o.endpoint + "/" + std::string(RepoTypeUrlPrefix(o.repo.type)) + o.repo.id +
-         "/resolve/" + EncodeRevision(revision) + "/" + PercentEncode(path, /*keep_slash=*/true);
+  return o.endpoint + "/" + std::string(RepoTypeUrlPrefix(o.repo.type)) + o.repo.id + "/resolve/" +
+         EncodeRevision(revision) + "/" + PercentEncode(path, /*keep_slash=*/true);
 }
 
 std::string TreeUrl(const HubOptions& o, std::string_view revision, std::string_view path,
@@ -126,9 +186,9 @@ std::string NextPageUrl(const http::HttpResponse& response) {
       size_t close = value.find('>', pos);
       if (close == std::string::npos) break;
       size_t next_link = value.find('<', close);
-      std::string_view params(value.data() + close + 1,
-                              (next_link == std::string::npos ? value.size() : next_link) -
-                                  close - 1);
+      std::string_view params(
+          value.data() + close + 1,
+          (next_link == std::string::npos ? value.size() : next_link) - close - 1);
       if (params.find("rel=\"next\"") != std::string_view::npos ||
           params.find("rel=next") != std::string_view::npos) {
         return value.substr(pos + 1, close - pos - 1);
@@ -242,28 +302,60 @@ Result<RepoInfo> HubClient::GetRepoInfo(const std::string& revision) {
 Status HubClient::ListTree(const std::string& revision, const std::string& path, bool recursive,
                            const std::function<Status(TreeEntry)>& fn) {
   std::string url = TreeUrl(options_, revision, path, recursive);
+  std::string dir = path;
+  while (!dir.empty() && dir.back() == '/') dir.pop_back();
   ErrorContext ctx = Context("listing", revision, path);
-  for (int page = 0; !url.empty(); ++page) {
-    if (page > 1'000'000) return InternalError("tree listing does not end");
+  // A server can make a listing endless: a page linking to itself or to an earlier page, empty
+  // pages linking on, or new entries forever. Every URL is followed once, and pages and
+  // entries are bounded.
+  std::set<std::string> seen;
+  size_t entries = 0;
+  for (size_t page = 1; !url.empty(); ++page) {
+    if (!seen.insert(url).second) {
+      return BadListing("page " + std::to_string(page) + " of " + options_.repo.Display() +
+                        " links back to an earlier page (" + UrlForMessage(url) + ")");
+    }
+    if (page > options_.max_listing_pages) {
+      return BadListing("the tree of " + options_.repo.Display() + " does not end (more than " +
+                        std::to_string(options_.max_listing_pages) + " pages)");
+    }
     http::HttpRequest req;
     req.url = url;
     req.headers = {{"accept", "application/json"}};
     auto r = Call(req, "", ctx);
     if (!r.ok()) {
       // A missing folder answers EntryNotFound: an empty listing, as for any prefix.
-      if (r.status().code() == StatusCode::kNotFound && !path.empty() &&
+      if (page == 1 && r.status().code() == StatusCode::kNotFound && !path.empty() &&
           std::string(r.status().message()).find("file \"") != std::string::npos) {
         return Status();
       }
       return r.status();
     }
     DC_ASSIGN_OR_RETURN(json j, ParseJson(*r, "tree of " + options_.repo.Display()));
-    if (!j.is_array()) return UnavailableError("tree listing is not a JSON array");
+    if (!j.is_array()) return BadListing("the tree page is not a JSON array");
     for (const auto& item : j) {
       DC_ASSIGN_OR_RETURN(TreeEntry e, ParseEntry(item));
+      if (!Beneath(e.path, dir)) {
+        return BadListing("\"" + e.path + "\" is not inside the folder \"" + dir +
+                          "\" that was listed");
+      }
+      if (++entries > options_.max_listing_entries) {
+        return BadListing("the tree of " + options_.repo.Display() + " does not end (more than " +
+                          std::to_string(options_.max_listing_entries) + " entries)");
+      }
       DC_RETURN_IF_ERROR(fn(std::move(e)));
     }
     url = NextPageUrl(*r);
+    if (url.empty()) break;
+    if (j.empty()) {
+      return BadListing("page " + std::to_string(page) + " of the tree of " +
+                        options_.repo.Display() + " is empty but links to another page");
+    }
+    if (!IsHubUrl(url)) {
+      return BadListing("page " + std::to_string(page) + " of the tree of " +
+                        options_.repo.Display() + " links to another host (" + UrlForMessage(url) +
+                        ")");
+    }
   }
   return Status();
 }
@@ -282,9 +374,14 @@ Result<std::vector<TreeEntry>> HubClient::PathsInfo(const std::string& revision,
     DC_ASSIGN_OR_RETURN(http::HttpResponse r,
                         Call(req, body.dump(), Context("reading file info of", revision)));
     DC_ASSIGN_OR_RETURN(json j, ParseJson(r, "paths-info of " + options_.repo.Display()));
-    if (!j.is_array()) return UnavailableError("paths-info answer is not a JSON array");
+    if (!j.is_array()) return BadListing("the paths-info answer is not a JSON array");
+    const std::set<std::string> asked(paths.begin() + start, paths.begin() + end);
     for (const auto& item : j) {
       DC_ASSIGN_OR_RETURN(TreeEntry e, ParseEntry(item));
+      if (!asked.count(e.path)) {
+        return BadListing("the paths-info answer names \"" + e.path +
+                          "\", which was not asked for");
+      }
       out.push_back(std::move(e));
     }
   }
@@ -305,8 +402,8 @@ Result<std::vector<PreuploadAnswer>> HubClient::Preupload(const std::string& rev
     }
     http::HttpRequest req;
     req.method = "POST";
-    req.url = ApiRepoUrl() + "/preupload/" + EncodeRevision(revision) +
-              (create_pr ? "?create_pr=1" : "");
+    req.url =
+        ApiRepoUrl() + "/preupload/" + EncodeRevision(revision) + (create_pr ? "?create_pr=1" : "");
     req.headers = {{"content-type", "application/json"}};
     DC_ASSIGN_OR_RETURN(http::HttpResponse r,
                         Call(req, body.dump(), Context("preparing an upload to", revision)));
@@ -451,7 +548,8 @@ Result<CommitResult> HubClient::Commit(const std::string& revision, const std::s
                                        bool create_pr) {
   http::HttpRequest req;
   req.method = "POST";
-  req.url = ApiRepoUrl() + "/commit/" + EncodeRevision(revision) + (create_pr ? "?create_pr=1" : "");
+  req.url =
+      ApiRepoUrl() + "/commit/" + EncodeRevision(revision) + (create_pr ? "?create_pr=1" : "");
   req.headers = {{"content-type", "application/x-ndjson"}};
   std::string payload = BuildCommitPayload(summary, description, parent_commit, operations);
   // A commit is not idempotent: when an answer is lost and the request is retried, the parent

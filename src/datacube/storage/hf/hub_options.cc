@@ -1,15 +1,29 @@
 #include "datacube/storage/hf/hub_options.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include "datacube/io/file.h"
 
 namespace datacube::storage::hf {
 namespace {
 
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+
+// Spaces only: every other character below 0x20 is refused in a token, not trimmed.
+std::string TrimSpaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return std::string(s);
 }
 
 std::string Trim(std::string_view s) {
@@ -57,27 +71,36 @@ Result<RepoType> ParseRepoType(std::string_view text) {
 
 std::string_view RepoTypeName(RepoType type) {
   switch (type) {
-    case RepoType::kModel: return "model";
-    case RepoType::kDataset: return "dataset";
-    case RepoType::kSpace: return "space";
+    case RepoType::kModel:
+      return "model";
+    case RepoType::kDataset:
+      return "dataset";
+    case RepoType::kSpace:
+      return "space";
   }
   return "model";
 }
 
 std::string_view RepoTypePlural(RepoType type) {
   switch (type) {
-    case RepoType::kModel: return "models";
-    case RepoType::kDataset: return "datasets";
-    case RepoType::kSpace: return "spaces";
+    case RepoType::kModel:
+      return "models";
+    case RepoType::kDataset:
+      return "datasets";
+    case RepoType::kSpace:
+      return "spaces";
   }
   return "models";
 }
 
 std::string_view RepoTypeUrlPrefix(RepoType type) {
   switch (type) {
-    case RepoType::kModel: return "";
-    case RepoType::kDataset: return "datasets/";
-    case RepoType::kSpace: return "spaces/";
+    case RepoType::kModel:
+      return "";
+    case RepoType::kDataset:
+      return "datasets/";
+    case RepoType::kSpace:
+      return "spaces/";
   }
   return "";
 }
@@ -106,40 +129,90 @@ Status ValidateRepoId(std::string_view id) {
   return Status();
 }
 
+Status CheckTokenText(std::string_view token, const std::string& source) {
+  for (char c : token) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      // The value is never shown: naming where it came from is enough to fix it.
+      return InvalidArgumentError("the Hugging Face token from " + source +
+                                  " contains a control character (CR, LF, TAB, ...); a token "
+                                  "is a single line of printable characters");
+    }
+  }
+  return Status();
+}
+
+Result<std::string> ReadTokenFile(const std::string& path, const std::string& source) {
+  // O_NONBLOCK: a FIFO without a writer must not hang the open; it is refused below anyway.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return ErrnoToStatus(errno, source + ": cannot read " + path);
+  io::File file(fd, path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoToStatus(errno, source + ": cannot read " + path);
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgumentError(source + ": " + path + " is not a regular file" +
+                                (S_ISDIR(st.st_mode) ? " (a directory)" : ""));
+  }
+  constexpr off_t kMaxTokenFile = 64 << 10;
+  if (st.st_size > kMaxTokenFile) {
+    return InvalidArgumentError(source + ": " + path + " is " + std::to_string(st.st_size) +
+                                " bytes, too large for a token file");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  DC_ASSIGN_OR_RETURN(size_t n,
+                      file.ReadAt(0, {reinterpret_cast<uint8_t*>(text.data()), text.size()}));
+  text.resize(n);
+  // One line ending, as `echo` (or an editor) leaves it; anything else is part of the value.
+  if (text.size() >= 2 && text.compare(text.size() - 2, 2, "\r\n") == 0) {
+    text.resize(text.size() - 2);
+  } else if (!text.empty() && text.back() == '\n') {
+    text.pop_back();
+  }
+  RegisterSecretForRedaction(text);
+  DC_RETURN_IF_ERROR(CheckTokenText(text, source + " (" + path + ")"));
+  return TrimSpaces(text);
+}
+
 Result<Secret<std::string>> FindToken(const StoreConfig& config, std::string* source) {
   source->clear();
-  if (std::string t = Trim(OptionOf(config, "token")); !t.empty()) {
-    *source = "the token option";
+  auto found = [&](std::string t, std::string from) -> Result<Secret<std::string>> {
     RegisterSecretForRedaction(t);
-    return Secret<std::string>(t);
+    DC_RETURN_IF_ERROR(CheckTokenText(t, from));
+    t = TrimSpaces(t);
+    if (!t.empty()) *source = std::move(from);
+    return Secret<std::string>(std::move(t));
+  };
+  if (std::string t = OptionOf(config, "token"); !TrimSpaces(t).empty()) {
+    return found(std::move(t), "the token option");
   }
-  if (std::string t = Trim(NonEmptyEnv(config, "HF_TOKEN")); !t.empty()) {
-    *source = "HF_TOKEN";
-    RegisterSecretForRedaction(t);
-    return Secret<std::string>(t);
+  if (std::string t = NonEmptyEnv(config, "HF_TOKEN"); !TrimSpaces(t).empty()) {
+    return found(std::move(t), "HF_TOKEN");
   }
   std::string path = NonEmptyEnv(config, "HF_TOKEN_PATH");
   bool explicit_path = !path.empty();
   if (!explicit_path) path = HfHome(config) + "/token";
-  std::ifstream in(path);
-  if (!in) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
     if (explicit_path) {
       return NotFoundError("HF_TOKEN_PATH names " + path + ", which cannot be read");
     }
     return Secret<std::string>();  // no token anywhere: anonymous access
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string t = Trim(buf.str());
+  DC_ASSIGN_OR_RETURN(std::string t,
+                      ReadTokenFile(path, explicit_path ? "HF_TOKEN_PATH" : "the token file"));
   if (t.empty()) return Secret<std::string>();
   *source = path;
-  RegisterSecretForRedaction(t);
   return Secret<std::string>(t);
 }
 
 Result<HubOptions> HubOptionsFromConfig(const Location& location, const StoreConfig& config) {
   HubOptions o;
   if (std::string ep = NonEmptyEnv(config, "HF_ENDPOINT"); !ep.empty()) o.endpoint = ep;
+  for (char c : o.endpoint) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return InvalidArgumentError("HF_ENDPOINT contains a space or control character");
+    }
+  }
   while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
   if (o.endpoint.rfind("http://", 0) != 0 && o.endpoint.rfind("https://", 0) != 0) {
     return InvalidArgumentError("HF_ENDPOINT: \"" + o.endpoint +
@@ -149,7 +222,7 @@ Result<HubOptions> HubOptionsFromConfig(const Location& location, const StoreCon
   o.repo.id = location.repo.empty() ? Trim(OptionOf(config, "repo")) : location.repo;
   DC_RETURN_IF_ERROR(ValidateRepoId(o.repo.id));
   DC_ASSIGN_OR_RETURN(o.repo.type, ParseRepoType(location.repo_type.empty() ? std::string("model")
-                                                                              : location.repo_type));
+                                                                            : location.repo_type));
   if (std::string t = Trim(OptionOf(config, "repo-type")); !t.empty()) {
     DC_ASSIGN_OR_RETURN(RepoType from_option, ParseRepoType(t));
     // The location parser reports "model" when no prefix was written, so only a non-model

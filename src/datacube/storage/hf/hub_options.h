@@ -62,6 +62,10 @@ struct HubOptions {
   RetryPolicy retry;
   // Longest Retry-After we honour by sleeping; a longer one fails the request as unavailable.
   std::chrono::seconds max_retry_after{120};
+  // Bounds on one tree listing: a server that never stops paginating is refused, not followed
+  // forever. The Hub pages 1,000 entries at a time.
+  size_t max_listing_pages = 100'000;
+  size_t max_listing_entries = 5'000'000;
 };
 
 // Builds HubOptions for `location` (scheme hf). Options read from `config`: token, revision,
@@ -75,6 +79,15 @@ Result<Location> LocationFromOptions(const StoreConfig& config);
 // Finds the token by the precedence above. An empty Secret (and empty source) when none is set;
 // an unreadable token file is an error naming the file.
 Result<Secret<std::string>> FindToken(const StoreConfig& config, std::string* source);
+
+// A token travels in an HTTP header, so it must be one line: kInvalidArgument naming `source`
+// (never the value) when it holds a control character (CR, LF, TAB, NUL, DEL, ...).
+Status CheckTokenText(std::string_view token, const std::string& source);
+
+// Reads a token file (--token-file, HF_TOKEN_PATH, $HF_HOME/token): a regular file of at most
+// 64 KiB; one trailing line ending is dropped, spaces around the token are trimmed, any other
+// control character is refused. Errors name `source` and `path`, never the content.
+Result<std::string> ReadTokenFile(const std::string& path, const std::string& source);
 
 // huggingface_hub's cache root: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, $HF_HOME/hub,
 // $XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub.

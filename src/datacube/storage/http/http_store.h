@@ -43,6 +43,11 @@ class HttpStore final : public ObjectStore {
 
  private:
   Status CheckKey(std::string_view key) const;
+  // Sends `req` and follows up to 10 redirects itself, refusing any to a scheme other than http
+  // and https (kFailedPrecondition "refused redirect to ...").
+  Result<http::HttpResponse> SendFollowing(http::HttpRequest req, io::ByteSink* sink) const;
+  // The absolute URL a Location header sends `from` to.
+  Result<std::string> RedirectTarget(const std::string& from, const std::string& location) const;
   // Maps a non-2xx answer to a Status naming the URL (and the server's error code, if any).
   Status ErrorFor(const http::HttpResponse& response, std::string_view action) const;
 
