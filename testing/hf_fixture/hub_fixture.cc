@@ -478,10 +478,13 @@ void HubFixture::Impl::Control(const httplib::Request& req, httplib::Response& r
   }
   if (what == "tamper") {  // {"type","id","patch":{path:{...}},"extra":[...],"link","redirect"}
     Tamper t;
-    for (const auto& [p, v] : body.value("patch", json::object()).items()) t.patch[p] = v.dump();
-    for (const auto& e : body.value("extra", json::array())) t.extra.push_back(e.dump());
+    const json patch = body.value("patch", json::object());
+    const json extra = body.value("extra", json::array());
+    const json redirect = body.value("redirect", json::object());
+    for (const auto& [p, v] : patch.items()) t.patch[p] = v.dump();
+    for (const auto& e : extra) t.extra.push_back(e.dump());
     t.link = body.value("link", "");
-    for (const auto& [p, v] : body.value("redirect", json::object()).items()) {
+    for (const auto& [p, v] : redirect.items()) {
       if (v.is_string()) t.redirect[p] = v.get<std::string>();
     }
     std::string type = body.value("type", "model"), id = body.value("id", "");

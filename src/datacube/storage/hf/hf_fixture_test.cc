@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "datacube/crypto/sha256.h"
@@ -137,8 +138,7 @@ std::vector<std::string> Keys(ObjectStore& store, const std::string& prefix, boo
     if (!page.ok()) break;
     for (const auto& o : page->objects) keys.push_back(o.key);
     if (prefixes) {
-      prefixes->insert(prefixes->end(), page->common_prefixes.begin(),
-                       page->common_prefixes.end());
+      prefixes->insert(prefixes->end(), page->common_prefixes.begin(), page->common_prefixes.end());
     }
     if (page->next_page_token.empty()) break;
     req.page_token = page->next_page_token;
@@ -166,7 +166,11 @@ std::string HeaderOf(const testing::hf::RecordedRequest& r, const std::string& n
 
 TEST(HfFixtureModelTest, TreeIdsAreGitsOwn) {
   std::map<std::string, std::string> files = {
-      {"a-b", "1"}, {"a/x.txt", "2"}, {"a/y/z.bin", "3"}, {"a0", "4"}, {"b c.txt", "5"},
+      {"a-b", "1"},
+      {"a/x.txt", "2"},
+      {"a/y/z.bin", "3"},
+      {"a0", "4"},
+      {"b c.txt", "5"},
       // No filter=lfs here: with git-lfs installed, `git add` would store a pointer instead.
       {".gitattributes", "*.txt text\n"}};
   std::map<std::string, testing::hf::FileRecord> records;
@@ -233,8 +237,8 @@ TEST(HfFixtureTest, ListStatReadAcrossPagesPinnedToOneCommit) {
 
 TEST(HfFixtureTest, TheTokenNeverReachesTheStorageHost) {
   std::string repo = Env::Get().NewRepo("token");
-  auto seeded = Env::Get().fixture().Seed("model", repo,
-                                          {{"w.bin", RandomBytes(200'000, 2), 0, 1, true}});
+  auto seeded =
+      Env::Get().fixture().Seed("model", repo, {{"w.bin", RandomBytes(200'000, 2), 0, 1, true}});
   ASSERT_TRUE(seeded.ok());
   Env::Get().fixture().ClearRequests();
   auto store = OpenStore(repo);
@@ -474,6 +478,152 @@ TEST(HfFixtureTest, DownloadIntoTheCacheIsFoundByTheLoader) {
   fs::remove_all(cache);
 }
 
+// ---- a hostile Hub: nothing lands ----
+
+// Every regular file below `dir` (empty when nothing was written).
+std::vector<std::string> FilesBelow(const std::string& dir) {
+  std::vector<std::string> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_directory()) out.push_back(e.path().string());
+  }
+  return out;
+}
+
+TEST(HfFixtureHostileTest, AHostileListingIsRefusedAndNothingLandsInEitherLayout) {
+  const std::string hex40(40, 'a');
+  struct Case {
+    std::string name;
+    std::string tamper;  // JSON: {"patch": ..., "extra": ..., "link": ...}
+    std::string names;   // what the error must say
+  };
+  const std::vector<Case> cases = {
+      {"empty oid", R"({"patch":{"config.json":{"oid":""}}})",
+       "\"config.json\" has the malformed git blob id \"\""},
+      {"two files, one non-hex oid",
+       R"({"patch":{"config.json":{"oid":"same"},"tokenizer/vocab.txt":{"oid":"same"}}})",
+       "has the malformed git blob id \"same\""},
+      {"upper-case LFS oid",
+       R"({"patch":{"model-00002.safetensors":{"lfs":{"oid":")" + std::string(64, 'A') +
+           R"(","size":700000}}}})",
+       "\"model-00002.safetensors\" has the malformed LFS oid"},
+      {"negative size", R"({"patch":{"config.json":{"size":-5}}})",
+       "\"config.json\" has a malformed size -5"},
+      {"size as text", R"({"patch":{"config.json":{"size":"abc"}}})",
+       "\"config.json\" has a malformed size \"abc\""},
+      {"size beyond 2^64", R"({"patch":{"config.json":{"size":100000000000000000000}}})",
+       "\"config.json\" has a malformed size"},
+      {"path with ..",
+       R"({"extra":[{"type":"file","path":"../escape.txt","size":1,"oid":")" + hex40 + R"("}]})",
+       "\"..\" segment"},
+      {"absolute path",
+       R"({"extra":[{"type":"file","path":"/tmp/evil","size":1,"oid":")" + hex40 + R"("}]})",
+       "absolute path"},
+      {"control characters",
+       R"({"extra":[{"type":"file","path":"a\u001b[2Jb","size":1,"oid":")" + hex40 + R"("}]})",
+       "control character"},
+      {"NUL", R"({"extra":[{"type":"file","path":"a\u0000b","size":1,"oid":")" + hex40 + R"("}]})",
+       "NUL"},
+      {"a page linking to itself", R"({"link":"self"})", "links back to an earlier page"},
+      {"the last page linking to the first", R"({"link":"cycle"})",
+       "links back to an earlier page"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Seeded s = SeedModel("hostile");
+    auto t = nlohmann::json::parse(c.tamper);
+    testing::hf::Tamper tamper;
+    const nlohmann::json patch = t.value("patch", nlohmann::json::object());
+    const nlohmann::json extra = t.value("extra", nlohmann::json::array());
+    for (const auto& [p, v] : patch.items()) tamper.patch[p] = v.dump();
+    for (const auto& e : extra) tamper.extra.push_back(e.dump());
+    tamper.link = t.value("link", "");
+    Env::Get().fixture().SetTamper("model", s.repo, tamper);
+    Env::Get().fixture().ClearRequests();
+
+    std::string out = MakeTempDir();
+    std::string cache = MakeTempDir();
+    for (bool to_cache : {false, true}) {
+      DownloadRequest r;
+      r.location = *ParseLocation("hf://" + s.repo);
+      r.config = Env::Get().Config();
+      (to_cache ? r.cache_dir : r.local_dir) = to_cache ? cache : out;
+      r.transfer = FastOptions();
+      auto report = Download(r, nullptr);
+      Status st = report.ok() ? report->transfer.status : report.status();
+      EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+      EXPECT_NE(std::string(st.message()).find(c.names), std::string::npos) << st.ToString();
+      for (char ch : std::string(st.message())) {
+        EXPECT_GE(static_cast<unsigned char>(ch), 0x20)
+            << "raw control character: " << st.ToString();
+      }
+    }
+    EXPECT_EQ(FilesBelow(out), std::vector<std::string>());
+    EXPECT_EQ(FilesBelow(cache), std::vector<std::string>()) << "no blob, link or ref";
+    EXPECT_FALSE(fs::exists("/tmp/evil"));
+    for (const auto& req : RequestsFor(s.repo)) {
+      EXPECT_EQ(req.target.find("/resolve/"), std::string::npos) << "fetched " << req.target;
+      EXPECT_NE(req.server, "storage") << "fetched " << req.target;
+    }
+    Env::Get().fixture().SetTamper("model", s.repo, {});
+    fs::remove_all(out);
+    fs::remove_all(cache);
+  }
+}
+
+TEST(HfFixtureHostileTest, ARefusedFileMeansTheRefIsNotWritten) {
+  Seeded s = SeedModel("noref");
+  std::string sha = crypto::Sha256Hex(s.files["model-00001.safetensors"]);
+  std::string cache = MakeTempDir();
+  DownloadRequest r;
+  r.location = *ParseLocation("hf://" + s.repo);
+  r.config = Env::Get().Config();
+  r.cache_dir = cache;
+  r.transfer = FastOptions();
+  Env::Get().fixture().CorruptLfs(sha, -1);
+  auto report = Download(r, nullptr);
+  Env::Get().fixture().CorruptLfs(sha, 0);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->transfer.status.code(), StatusCode::kDataLoss);
+  RepoRef ref{RepoType::kModel, s.repo};
+  std::string repo_dir = RepoCacheDir(cache, ref);
+  EXPECT_FALSE(fs::exists(repo_dir + "/refs")) << "refs/main must wait for a complete snapshot";
+  EXPECT_FALSE(fs::exists(repo_dir + "/blobs/" + sha));
+  EXPECT_FALSE(TryLoadFromCache(cache, ref, "config.json").has_value());
+  // Once every file lands, the ref is published.
+  auto again = Download(r, nullptr);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(again->transfer.status.ok()) << again->transfer.status.ToString();
+  EXPECT_EQ(ReadAll(repo_dir + "/refs/main"), again->commit);
+  fs::remove_all(cache);
+}
+
+TEST(HfFixtureHostileTest, ARedirectToFileIsRefusedAndNothingIsRead) {
+  Seeded s = SeedModel("redirect");
+  testing::hf::Tamper tamper;
+  tamper.redirect["config.json"] = "file:///etc/passwd";
+  tamper.redirect["model-00001.safetensors"] = "file:///etc/hostname";
+  Env::Get().fixture().SetTamper("model", s.repo, tamper);
+  std::string out = MakeTempDir();
+  DownloadRequest r;
+  r.location = *ParseLocation("hf://" + s.repo);
+  r.config = Env::Get().Config();
+  r.local_dir = out;
+  r.files = {"config.json", "model-00001.safetensors"};
+  r.transfer = FastOptions();
+  auto report = Download(r, nullptr);
+  Env::Get().fixture().SetTamper("model", s.repo, {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  Status st = report->transfer.status;
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(std::string(st.message()).find("refused redirect to file:///etc/"), std::string::npos)
+      << st.ToString();
+  EXPECT_NE(std::string(st.message()).find("(only http/https)"), std::string::npos);
+  EXPECT_EQ(report->transfer.files_failed, 2u);
+  EXPECT_EQ(FilesBelow(out), std::vector<std::string>());
+  fs::remove_all(out);
+}
+
 // ---- uploads ----
 
 UploadRequest UploadTo(const std::string& repo, const std::string& dir) {
@@ -492,8 +642,8 @@ TEST(HfFixtureTest, UploadRegularLfsAndMultipartThenSkipUnchanged) {
   std::map<std::string, std::string> files = {
       {"README.md", "# model\n"},
       {"empty.txt", ""},
-      {"sample.npy", RandomBytes(1000, 3)},          // LFS by .gitattributes
-      {"bin/small-binary", std::string("a\0b", 3)},  // LFS: binary sample
+      {"sample.npy", RandomBytes(1000, 3)},                    // LFS by .gitattributes
+      {"bin/small-binary", std::string("a\0b", 3)},            // LFS: binary sample
       {"weights/big.safetensors", RandomBytes(3'000'000, 4)},  // LFS multipart
   };
   for (const auto& [p, c] : files) WriteAll(dir + "/" + p, c);
@@ -551,8 +701,8 @@ TEST(HfFixtureTest, UploadRegularLfsAndMultipartThenSkipUnchanged) {
 TEST(HfFixtureTest, LargeFoldersBecomeSeveralCommitsAndPullRequestsLeaveMainAlone) {
   std::string repo = Env::Get().NewRepo("split");
   std::string dir = MakeTempDir();
-  for (int i = 0; i < 7; ++i) WriteAll(dir + "/f" + std::to_string(i) + ".txt", "file " +
-                                           std::to_string(i));
+  for (int i = 0; i < 7; ++i)
+    WriteAll(dir + "/f" + std::to_string(i) + ".txt", "file " + std::to_string(i));
   UploadRequest u = UploadTo(repo, dir);
   u.create_repo = true;
   u.max_commit_files = 3;
@@ -573,8 +723,8 @@ TEST(HfFixtureTest, LargeFoldersBecomeSeveralCommitsAndPullRequestsLeaveMainAlon
   io::StringSink on_main;
   ASSERT_TRUE(main_store->Read("f0.txt", ByteRange::All(), on_main, {}).ok());
   EXPECT_EQ(on_main.str(), "file 0");
-  auto hub = HubOptionsFromConfig(*ParseLocation("hf://" + repo + "@refs/pr/1"),
-                                  Env::Get().Config());
+  auto hub =
+      HubOptionsFromConfig(*ParseLocation("hf://" + repo + "@refs/pr/1"), Env::Get().Config());
   HfStoreOptions o;
   o.hub = *hub;
   auto pr_store = *HfStore::Open(o);
