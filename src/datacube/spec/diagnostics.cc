@@ -82,6 +82,8 @@ std::string Lower(std::string_view s) {
 
 std::string ClosestMatch(std::string_view word, std::span<const std::string_view> candidates) {
   std::string best;
+  // Edit distance is quadratic; no field name is this long, so no typo of one is either.
+  if (word.size() > 128) return best;
   size_t best_distance = std::max<size_t>(1, word.size() / 3) + 1;
   for (std::string_view c : candidates) {
     // "subpath" for "subPath" or "S3-URI" for "s3-uri" is a case slip: always suggest it.

@@ -146,6 +146,19 @@ TEST(HostileParsers, NameMatchersAreLinearWithCaps) {
   EXPECT_NE(Errors(r).find("spec.source.options[0].value"), std::string::npos);
 }
 
+TEST(HostileParsers, HugeUnknownKeysAreReportedQuickly) {
+  std::string text = Cube("");
+  // Explicit keys ("? key"): implicit ones are limited to 1024 characters by YAML itself.
+  for (int i = 0; i < 3; ++i) {
+    text += "? " + std::string(1 << 20, static_cast<char>('a' + i)) + "\n: 1\n";
+  }
+  auto start = Clock::now();
+  LoadResult r = Load(text);
+  EXPECT_LT(SecondsSince(start), 5.0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.diagnostics.errors().size(), 3u) << Errors(r).substr(0, 300);
+}
+
 TEST(HostileParsers, DeepFlowNestingIsRefusedBeforeYamlCppRecurses) {
   std::string text =
       "apiVersion: tensorstack.dev/v1beta1\nmetadata:\n  name: " + std::string(1 << 20, '[') + "\n";
