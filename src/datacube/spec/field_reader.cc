@@ -67,11 +67,16 @@ std::string ControlCharacterProblem(std::string_view text, TextRule rule) {
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     unsigned code = c;
+    bool control = c < 0x20 || c == 0x7f;
+    // C1 controls (CSI is U+009B) are C2 80..C2 9F in UTF-8; other bytes from 0x80 up belong to
+    // multi-byte characters ("ğ" is C4 9F) and are not controls.
     if (c == 0xc2 && i + 1 < text.size()) {
       unsigned char next = static_cast<unsigned char>(text[i + 1]);
-      code = next >= 0x80 && next <= 0x9f ? next : 0x20;  // C1 controls (CSI is U+009B)
+      if (next >= 0x80 && next <= 0x9f) {
+        code = next;
+        control = true;
+      }
     }
-    bool control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
     if (!control) continue;
     if (rule == TextRule::kMultiLine && (code == '\t' || code == '\n')) continue;
     char hex[16];

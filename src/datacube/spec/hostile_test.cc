@@ -15,6 +15,7 @@
 #include "datacube/io/small_file.h"
 #include "datacube/spec/cube_transfer.h"
 #include "datacube/spec/expand.h"
+#include "datacube/spec/field_reader.h"
 #include "datacube/spec/loader.h"
 #include "datacube/spec/resolve.h"
 #include "datacube/spec/runner.h"
@@ -412,6 +413,16 @@ TEST(HostileValidation, RawControlCharactersInTheFileAreRefusedWithTheirPosition
       << Errors(r);
 }
 
+TEST(HostileValidation, NonAsciiTextIsNotMistakenForControlCharacters) {
+  // "ğ" is C4 9F and "€" E2 82 AC: continuation bytes in 0x80..0x9F are not C1 controls.
+  std::string text = Cube("").replace(Cube("").find("  name: hostile\n"), 16,
+                                      "  name: hostile\n  labels: {a: b}\n  annotations: {note: "
+                                      "\"Doğru — 5 € ünïcødé\"}\n");
+  EXPECT_TRUE(Load(text).ok()) << Errors(Load(text));
+  EXPECT_EQ(ControlCharacterProblem("Doğru 5 € \u00a0", TextRule::kSingleLine), "");
+  EXPECT_NE(ControlCharacterProblem("a\u009bb", TextRule::kSingleLine), "");
+}
+
 TEST(HostileValidation, FreeTextMayHaveNewlinesAndTabs) {
   std::string text =
       Cube("").replace(Cube("").find("  name: hostile\n"), 16,
@@ -507,7 +518,7 @@ TEST_F(HostileRunTest, SpecErrorsFoundAtRunTimeExitTwoBeforeAnythingIsCreated) {
   EXPECT_FALSE(fs::exists(dir_ / "pvc" / "data"));  // the template's volume was not created
 }
 
-TEST_F(HostileRunTest, ExponentialExpansionEndsFailedNotPending) {
+TEST_F(HostileRunTest, UnreadableCubeEndsFailedNotPending) {
   LoadResult r = UnreadableCube(InvalidArgumentError("cube.yaml: too big"), "cube.yaml");
   RunOutcome out = RunCube(r, Options());
   EXPECT_EQ(out.exit_code, 2);
