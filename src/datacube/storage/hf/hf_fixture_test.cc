@@ -478,6 +478,34 @@ TEST(HfFixtureTest, DownloadIntoTheCacheIsFoundByTheLoader) {
   fs::remove_all(cache);
 }
 
+TEST(HfFixtureTest, ARegularFileLargerThanAPartIsVerifiedPartByPart) {
+  std::string repo = Env::Get().NewRepo("regular-parts");
+  std::string text = RandomBytes(600'000, 21);
+  ASSERT_TRUE(Env::Get().fixture().Seed("model", repo, {{"notes.bin", text, 0, 1, false}}).ok());
+  std::string out = MakeTempDir();
+  DownloadRequest r;
+  r.location = *ParseLocation("hf://" + repo);
+  r.config = Env::Get().Config();
+  r.local_dir = out;
+  r.transfer = FastOptions();  // 256 KiB parts: three of them
+  Env::Get().fixture().ClearRequests();
+  auto report = Download(r, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_TRUE(report->transfer.status.ok()) << report->transfer.status.ToString();
+  EXPECT_EQ(ReadAll(out + "/notes.bin"), text);
+  int whole_reads = 0;
+  for (const auto& req : RequestsFor(repo)) {
+    if (req.target.find("/resolve/") == std::string::npos ||
+        req.target.find("notes.bin") == std::string::npos) {
+      continue;
+    }
+    EXPECT_EQ(HeaderOf(req, "range"), "") << "each part is checked against the whole file's id";
+    ++whole_reads;
+  }
+  EXPECT_EQ(whole_reads, 3);
+  fs::remove_all(out);
+}
+
 // ---- a hostile Hub: nothing lands ----
 
 // Every regular file below `dir` (empty when nothing was written).

@@ -45,6 +45,31 @@ class GitCheckingSink final : public io::ByteSink {
   uint64_t seen_ = 0;
 };
 
+// A regular file up to this size is read whole when only a part is asked for, so the part can
+// be verified (above it, parts are fetched as ranges and not checked against the blob id).
+constexpr uint64_t kMaxWholeReadForPart = 64ull << 20;
+
+// Passes on only the bytes of [offset, offset + length) of the stream it is given.
+class SliceSink final : public io::ByteSink {
+ public:
+  SliceSink(io::ByteSink& inner, uint64_t offset, uint64_t length)
+      : inner_(inner), begin_(offset), end_(offset + length) {}
+  Status Write(std::span<const uint8_t> data) override {
+    uint64_t from = std::max(pos_, begin_);
+    uint64_t to = std::min(pos_ + data.size(), end_);
+    uint64_t start = pos_;
+    pos_ += data.size();
+    if (from >= to) return Status();
+    return inner_.Write(data.subspan(from - start, to - from));
+  }
+
+ private:
+  io::ByteSink& inner_;
+  const uint64_t begin_;
+  const uint64_t end_;
+  uint64_t pos_ = 0;
+};
+
 // An anonymous temporary file (unlinked at once, so nothing is left behind by a crash).
 Result<io::File> TempFile() {
   const char* dir = std::getenv("TMPDIR");
@@ -307,18 +332,27 @@ Status HfStore::ReadOnce(const std::string& key, ByteRange range, io::ByteSink& 
   bool cached = !url.empty();
   if (url.empty()) url = ResolveUrl(hub(), commit, key);
 
+  // A regular file is checked against its git blob id as it streams. The id covers the whole
+  // file, so a part of a small one is read whole and only the part passed on: every byte that
+  // lands was verified. (The Hub keeps regular files under 10 MiB; LFS files are verified by
+  // the engine against their SHA-256.)
+  const bool regular = entry && !entry->lfs;
+  const bool whole = range.offset == 0 && (!entry || range.EndWithin(entry->size) == entry->size);
+  const bool read_whole = regular && !whole && entry->size <= kMaxWholeReadForPart;
+  std::optional<SliceSink> slice;
+  if (read_whole) slice.emplace(sink, range.offset, range.EndWithin(entry->size) - range.offset);
+  std::optional<GitCheckingSink> checking;
+  if (regular && (whole || read_whole)) {
+    checking.emplace(slice ? static_cast<io::ByteSink&>(*slice) : sink, entry->size);
+  }
+  io::ByteSink* out = checking ? static_cast<io::ByteSink*>(&*checking) : &sink;
+
   http::Headers headers = {{"accept-encoding", "identity"}};
-  if (!range.is_all()) {
+  if (!range.is_all() && !read_whole) {
     std::string spec = "bytes=" + std::to_string(range.offset) + "-";
     if (range.length != ByteRange::kToEnd) spec += std::to_string(range.offset + range.length - 1);
     headers.emplace_back("range", spec);
   }
-  // A whole regular file is checked against its git blob id as it streams.
-  std::optional<GitCheckingSink> checking;
-  if (entry && !entry->lfs && range.offset == 0 && range.EndWithin(entry->size) == entry->size) {
-    checking.emplace(sink, entry->size);
-  }
-  io::ByteSink* out = checking ? static_cast<io::ByteSink*>(&*checking) : &sink;
 
   ErrorContext ctx = client_->Context("reading", hub().revision, key);
   for (int hop = 0; hop < kMaxHops; ++hop) {
