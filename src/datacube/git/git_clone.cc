@@ -33,8 +33,7 @@ struct Target {
 // Step 1. Returns true for a new repository.
 Result<bool> PrepareRepository(const GitSession& s, const std::string& dir) {
   const GitRunner& git = *s.git;
-  std::string top = internal::RepositoryTop(git, dir);
-  if (top.empty()) {
+  if (!internal::IsRepositoryTop(dir)) {
     std::error_code ec;
     if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
       return FailedPreconditionError(
@@ -42,15 +41,16 @@ Result<bool> PrepareRepository(const GitSession& s, const std::string& dir) {
           " exists, is not empty and is not a git repository; clone into an empty or new "
           "directory");
     }
-    DC_RETURN_IF_ERROR(git.Run(dir, {"init", "-q"}, "creating a repository in " + dir).status());
+    DC_RETURN_IF_ERROR(
+        git.Run("", {"init", "-q", "--", dir}, "creating a repository in " + dir).status());
     DC_RETURN_IF_ERROR(
         git.Run(dir, {"remote", "add", "origin", s.remote.url}, "configuring origin in " + dir)
             .status());
     return true;
   }
-  auto origin = git.Run(dir, {"config", "--get", "remote.origin.url"}, "reading origin", true);
-  std::string url = origin.ok() ? origin->stdout_data : "";
-  while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+  // Someone else may have prepared this clone: nothing in it may run a program (repo_guard.h).
+  DC_ASSIGN_OR_RETURN(internal::RepositoryConfig config, internal::CheckExistingRepository(s, dir));
+  std::string url = config.origin_url;
   if (url.empty()) {
     DC_RETURN_IF_ERROR(
         git.Run(dir, {"remote", "add", "origin", s.remote.url}, "configuring origin in " + dir)
@@ -214,11 +214,14 @@ Result<std::vector<LfsFile>> FetchAndVerifyLfs(const GitSession& s, const std::s
                                                const GitCommonOptions& o) {
   DC_ASSIGN_OR_RETURN(std::vector<LfsFile> files, ListLfsFiles(*s.git, dir, "HEAD"));
   if (files.empty()) return files;
-  DC_ASSIGN_OR_RETURN(std::string git_dir, internal::GitDirOf(*s.git, dir));
-  // Hooks and filter settings (no credentials) so that the user's own commits in this clone
-  // store large files in LFS too.
+  std::string git_dir = dir + "/.git";
+  // The filter settings (no credentials, no hooks: hooks never run under datacube, and a hook
+  // already in .git/hooks is not replaced) so that the user's own commits in this clone store
+  // large files in LFS too.
   DC_RETURN_IF_ERROR(
-      s.lfs_git->Run(dir, {"lfs", "install", "--local"}, "enabling git-lfs in " + dir).status());
+      s.lfs_git
+          ->Run(dir, {"lfs", "install", "--local", "--skip-repo"}, "enabling git-lfs in " + dir)
+          .status());
   int attempts = std::max(1, o.retry.max_attempts);
   Status last;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -265,13 +268,21 @@ Result<std::string> SeedRepoDir(const std::string& parent, const std::string& ur
   return base + "/" + remote.repo_name;
 }
 
-Result<GitCloneResult> CloneOrUpdate(const GitSourceOptions& o, const std::string& repo_dir) {
+Result<GitCloneResult> CloneOrUpdate(const GitSourceOptions& o, const std::string& dir) {
   if (o.depth < 0) return InvalidArgumentError("git: depth must be 0 (full) or positive");
-  if (repo_dir.empty()) return InvalidArgumentError("git: no directory to clone into");
+  if (dir.empty()) return InvalidArgumentError("git: no directory to clone into");
   std::error_code ec;
+  std::string repo_dir = std::filesystem::absolute(dir, ec).lexically_normal().string();
+  while (repo_dir.size() > 1 && repo_dir.back() == '/') repo_dir.pop_back();
+  struct stat st;
+  if (::lstat(repo_dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    return FailedPreconditionError(
+        repo_dir + (S_ISLNK(st.st_mode) ? " is a symbolic link" : " is not a directory") +
+        "; clone into a real directory");
+  }
   std::filesystem::create_directories(repo_dir, ec);
   if (ec) return ErrnoToStatus(ec.value(), "creating " + repo_dir);
-  DC_ASSIGN_OR_RETURN(GitSession s, internal::OpenSession(o, repo_dir));
+  DC_ASSIGN_OR_RETURN(GitSession s, internal::OpenSession(o));
 
   GitCloneResult result;
   result.repo_dir = repo_dir;

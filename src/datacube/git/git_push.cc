@@ -18,12 +18,8 @@ constexpr char kPushRemote[] = "datacube-push";
 Result<std::string> FindRepository(const internal::GitSession& s, const std::string& dir) {
   std::string seed = dir + "/" + s.remote.repo_name;
   std::error_code ec;
-  if (std::filesystem::is_directory(seed, ec) && !internal::RepositoryTop(*s.git, seed).empty()) {
-    return seed;
-  }
-  if (std::filesystem::is_directory(dir, ec) && !internal::RepositoryTop(*s.git, dir).empty()) {
-    return dir;
-  }
+  if (std::filesystem::is_directory(seed, ec) && internal::IsRepositoryTop(seed)) return seed;
+  if (std::filesystem::is_directory(dir, ec) && internal::IsRepositoryTop(dir)) return dir;
   return NotFoundError("no git repository to push: neither " + seed + " nor " + dir +
                        " is the top of a git work tree (the sink pushes the directory named "
                        "after the repository in the url, " +
@@ -32,12 +28,16 @@ Result<std::string> FindRepository(const internal::GitSession& s, const std::str
 
 }  // namespace
 
-Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::string& dir) {
+Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::string& from) {
   const GitSinkOptions& o = options;
-  if (dir.empty()) return InvalidArgumentError("git: no directory to push from");
-  DC_ASSIGN_OR_RETURN(internal::GitSession probe, internal::OpenSession(o, dir));
-  DC_ASSIGN_OR_RETURN(std::string repo, FindRepository(probe, dir));
-  DC_ASSIGN_OR_RETURN(internal::GitSession s, internal::OpenSession(o, repo));
+  if (from.empty()) return InvalidArgumentError("git: no directory to push from");
+  std::error_code ec;
+  std::string dir = std::filesystem::absolute(from, ec).lexically_normal().string();
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  DC_ASSIGN_OR_RETURN(internal::GitSession s, internal::OpenSession(o));
+  DC_ASSIGN_OR_RETURN(std::string repo, FindRepository(s, dir));
+  // The repository in the volume is someone else's work: nothing in it may run a program.
+  DC_RETURN_IF_ERROR(internal::CheckExistingRepository(s, repo).status());
 
   GitPushResult result;
   result.repo_dir = repo;

@@ -28,7 +28,25 @@ std::string_view StripPort(std::string_view host) {
   return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
 
+bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
 }  // namespace
+
+Status CheckCredentialText(std::string_view option, std::string_view value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (!IsControl(c)) continue;
+    std::string what = c == '\n' || c == '\r' ? "a line break"
+                       : c == 0               ? "a NUL byte"
+                       : c == '\t'            ? "a tab"
+                                              : "a control character";
+    return InvalidArgumentError(std::string(option) + ": contains " + what + " (at byte " +
+                                std::to_string(i + 1) +
+                                "); a credential must be a single line of printable characters "
+                                "(the value is not shown)");
+  }
+  return Status();
+}
 
 bool IsLoopbackHost(std::string_view host) {
   std::string_view h = StripPort(host);
@@ -41,6 +59,11 @@ Result<GitRemote> ParseGitRemote(std::string_view url, std::string_view token_op
   std::string_view rest = url;
   if (rest.substr(0, 4) == "git+") rest.remove_prefix(4);
   GitRemote remote;
+  for (unsigned char c : url) {
+    if (IsControl(c) || c == ' ') {
+      return Invalid("contains a space or control character; percent-encode it");
+    }
+  }
   size_t sep = rest.find("://");
   if (sep == std::string_view::npos) {
     return Invalid("\"" + Redact(url) +
@@ -88,16 +111,20 @@ Result<GitRemote> ParseGitRemote(std::string_view url, std::string_view token_op
   if (remote.repo_name.empty() || remote.repo_name == "." || remote.repo_name == "..") {
     return Invalid("\"" + remote.url + "\" does not end in a repository name");
   }
-  std::string token = !token_option.empty() ? std::string(token_option) : std::move(url_token);
-  // A Secret mounted from a file often ends with a newline; a line break inside would break the
-  // credential helper's "password=" line.
+  if (!remote.username.empty()) {
+    DC_RETURN_IF_ERROR(CheckCredentialText("git url: the user name", remote.username));
+  }
+  bool from_option = !token_option.empty();
+  // A Secret mounted from a file often ends with a newline (trimmed); any other control
+  // character (a line break inside would add lines to the credential helper's answer) is
+  // refused.
+  std::string token = from_option ? std::string(token_option) : std::move(url_token);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
     token.pop_back();
   }
   RegisterSecretForRedaction(token);
-  if (token.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) {
-    return Invalid("the token contains a line break or NUL character");
-  }
+  DC_RETURN_IF_ERROR(
+      CheckCredentialText(from_option ? "git option \"token\"" : "git url: the token", token));
   remote.token = Secret<std::string>(std::move(token));
   if (!remote.token.empty() && remote.scheme == "http" && !IsLoopbackHost(remote.host)) {
     return Invalid("refusing to send a token over plain http to " + remote.host + "; use https://");

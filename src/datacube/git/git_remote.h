@@ -35,9 +35,16 @@ struct GitRemote {
 // User information is removed from the URL: "TOKEN@host" makes TOKEN the token, "user:TOKEN@host"
 // sets both. A non-empty `token_option` wins over a token in the URL. Every token found is
 // registered for redaction before this returns. Errors (kInvalidArgument) never quote the
-// user information: ssh and scp-style addresses, query strings, a missing host or path, and a
-// token sent over plain http to a host that is not loopback.
+// user information: ssh and scp-style addresses, query strings, a missing host or path, control
+// characters or spaces anywhere in the URL, a token with a control character (CheckCredentialText;
+// a token given in the URL is checked after percent-decoding), and a token sent over plain http to
+// a host that is not loopback.
 Result<GitRemote> ParseGitRemote(std::string_view url, std::string_view token_option);
+
+// Refuses a credential (token, user name) holding a control character (below 0x20, or 0x7f): a
+// line break would add lines to the credential helper's answer or headers to a request. The
+// message names `option` and never quotes the value.
+Status CheckCredentialText(std::string_view option, std::string_view value);
 
 // True for 127.0.0.0/8, ::1 and "localhost" (with or without a port).
 bool IsLoopbackHost(std::string_view host);

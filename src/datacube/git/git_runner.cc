@@ -21,6 +21,18 @@ bool IsMeter(std::string_view line) {
          (line.find('(') != std::string_view::npos || line.find('|') != std::string_view::npos);
 }
 
+// `git [-C DIR --git-dir=DIR/.git --work-tree=DIR] ARGS`. The explicit directories keep git from
+// searching parent directories for a repository or following a "gitdir:" file.
+std::vector<std::string> Argv(const std::string& git, const std::string& dir,
+                              const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {git};
+  if (!dir.empty()) {
+    argv.insert(argv.end(), {"-C", dir, "--git-dir=" + dir + "/.git", "--work-tree=" + dir});
+  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
 }  // namespace
 
 Result<ProcessResult> GitRunner::RunOnce(const std::string& dir,
@@ -29,12 +41,7 @@ Result<ProcessResult> GitRunner::RunOnce(const std::string& dir,
                                          const std::string& stdin_data,
                                          const std::vector<std::string>& extra_env) const {
   ProcessOptions p;
-  p.argv = {options_.git};
-  if (!dir.empty()) {
-    p.argv.push_back("-C");
-    p.argv.push_back(dir);
-  }
-  p.argv.insert(p.argv.end(), args.begin(), args.end());
+  p.argv = Argv(options_.git, dir, args);
   p.env = options_.env;
   p.env.insert(p.env.end(), extra_env.begin(), extra_env.end());
   p.stdin_data = stdin_data;
@@ -62,8 +69,7 @@ Result<ProcessResult> GitRunner::Run(const std::string& dir, const std::vector<s
                                      const std::string& stdin_data) const {
   if (!allow_failure) return RunOnce(dir, args, action, false, stdin_data, {});
   ProcessOptions p;
-  p.argv = {options_.git, "-C", dir};
-  p.argv.insert(p.argv.end(), args.begin(), args.end());
+  p.argv = Argv(options_.git, dir, args);
   p.env = options_.env;
   p.stdin_data = stdin_data;
   p.stop = options_.stop;

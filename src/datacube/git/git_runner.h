@@ -41,7 +41,8 @@ class GitRunner {
  public:
   explicit GitRunner(GitRunnerOptions options) : options_(std::move(options)) {}
 
-  // Runs `git -C dir ARGS` once. `action` names the step in errors ("checking out main"). A
+  // Runs `git -C dir --git-dir=dir/.git --work-tree=dir ARGS` once (plain `git ARGS` when `dir`
+  // is empty). `action` names the step in errors ("checking out main"). A
   // non-zero exit is returned as a classified Status unless `allow_failure`, in which case the
   // ProcessResult is returned as is.
   Result<ProcessResult> Run(const std::string& dir, const std::vector<std::string>& args,

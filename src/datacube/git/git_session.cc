@@ -1,27 +1,37 @@
 #include "datacube/git/git_session.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 
 #include "datacube/base/cancel.h"
+#include "datacube/base/secret.h"
 #include "datacube/git/git_env.h"
 
 namespace datacube::git::internal {
 namespace {
 
-std::string RealPath(const std::string& path) {
-  char* p = ::realpath(path.c_str(), nullptr);
-  if (p == nullptr) return path;
-  std::string out(p);
-  std::free(p);
-  return out;
-}
-
 std::string Normalize(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   if (url.size() > 4 && url.compare(url.size() - 4, 4, ".git") == 0) url.resize(url.size() - 4);
   return url;
+}
+
+// The helper's answer, readable by this user only, in the 0700 scratch directory.
+Status WriteCredentialFile(const std::string& path, const GitRemote& remote) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoToStatus(errno, "creating a private credential file");
+  std::string user = remote.username.empty() ? std::string("git") : remote.username;
+  std::string text = "username=" + user + "\npassword=" + remote.token.reveal() + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int err = errno;
+  ::close(fd);
+  if (!ok) return ErrnoToStatus(err, "writing a private credential file");
+  return Status();
 }
 
 }  // namespace
@@ -38,11 +48,19 @@ ScratchDir::~ScratchDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-Result<GitSession> OpenSession(const GitCommonOptions& o, const std::string& repo_dir) {
+Result<GitSession> OpenSession(const GitCommonOptions& o) {
   if (o.url.empty()) return InvalidArgumentError("git: the url option is required");
   GitSession s;
   DC_ASSIGN_OR_RETURN(s.remote, ParseGitRemote(o.url, o.token));
-  if (!o.username.empty()) s.remote.username = o.username;
+  if (!o.username.empty()) {
+    DC_RETURN_IF_ERROR(CheckCredentialText("username", o.username));
+    s.remote.username = o.username;
+  }
+  if (!s.remote.token.empty()) {
+    // What goes over the wire is base64("user:token"); a server or proxy may echo it.
+    RegisterCredentialPairForRedaction(s.remote.username.empty() ? "git" : s.remote.username,
+                                       s.remote.token.reveal());
+  }
 
   s.scratch = std::make_shared<ScratchDir>();
   if (s.scratch->path().empty()) return ErrnoToStatus(errno, "creating a temporary directory");
@@ -50,10 +68,13 @@ Result<GitSession> OpenSession(const GitCommonOptions& o, const std::string& rep
   env.getenv = o.getenv;
   env.rejected_marker = s.scratch->path() + "/credentials-rejected";
   env.remote = &s.remote;
+  if (!s.remote.token.empty()) {
+    env.credential_file = s.scratch->path() + "/credentials";
+    DC_RETURN_IF_ERROR(WriteCredentialFile(env.credential_file, s.remote));
+  }
   env.stall_timeout = o.stall_timeout;
   env.ca_file = o.ca_file;
   env.lfs = o.lfs;
-  if (!repo_dir.empty()) env.extra_config.emplace_back("safe.directory", RealPath(repo_dir));
   std::vector<std::string> child_env = BuildGitEnv(env);
   std::string path = "/usr/local/bin:/usr/bin:/bin";
   for (const auto& e : child_env) {
@@ -85,16 +106,10 @@ Result<GitSession> OpenSession(const GitCommonOptions& o, const std::string& rep
   return s;
 }
 
-std::string RepositoryTop(const GitRunner& git, const std::string& dir) {
-  auto r = git.Run(dir, {"rev-parse", "--show-toplevel"}, "inspecting " + dir, true);
-  if (!r.ok() || !r->success()) return "";
-  std::string top = r->stdout_data;
-  while (!top.empty() && (top.back() == '\n' || top.back() == '\r')) top.pop_back();
-  return RealPath(top) == RealPath(dir) ? top : "";
-}
+bool IsRepositoryTop(const std::string& dir) { return HasGitEntry(dir); }
 
-Result<std::string> GitDirOf(const GitRunner& git, const std::string& dir) {
-  return git.Output(dir, {"rev-parse", "--absolute-git-dir"}, "inspecting " + dir);
+Result<RepositoryConfig> CheckExistingRepository(const GitSession& s, const std::string& dir) {
+  return CheckRepository(s.git->options().env, s.scratch->path(), dir);
 }
 
 bool SameRepository(const std::string& a, const std::string& b) {

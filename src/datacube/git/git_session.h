@@ -1,5 +1,5 @@
 // Internal: what CloneOrUpdate and PushRepository set up the same way (remote, environment,
-// runner) and the repository checks both need.
+// runner, private credential file) and the repository checks both need.
 #pragma once
 
 #include <memory>
@@ -8,11 +8,12 @@
 #include "datacube/git/git_remote.h"
 #include "datacube/git/git_runner.h"
 #include "datacube/git/git_transfer.h"
+#include "datacube/git/repo_guard.h"
 
 namespace datacube::git::internal {
 
-// A private directory for one operation (the credential helper's rejection marker), removed
-// with the session.
+// A private directory (0700) for one operation: the credential helper's answer (0600) and its
+// rejection marker. Removed, with the token, when the session ends.
 class ScratchDir {
  public:
   ScratchDir();
@@ -35,17 +36,19 @@ struct GitSession {
   bool lfs = false;
 };
 
-// Parses the URL, checks that git (and git-lfs when wanted) is installed, and builds the
-// runners. `repo_dir` is marked safe.directory for this operation only: a volume mounted in a
-// pod is often owned by another user id, which git would otherwise refuse.
-Result<GitSession> OpenSession(const GitCommonOptions& options, const std::string& repo_dir);
+// Parses the URL, checks that git (and git-lfs when wanted) is installed, writes the credential
+// file and builds the runners. Repository commands run with an explicit --git-dir and
+// --work-tree, so git never searches parent directories for a repository and never follows a
+// "gitdir:" file; the ownership check (safe.directory) does not apply to them, which is right
+// because nothing in a vetted repository can run a program, whoever owns it.
+Result<GitSession> OpenSession(const GitCommonOptions& options);
 
-// The repository's top level if `dir` is the top of a work tree; empty when `dir` is not inside a
-// repository or is a subdirectory of one.
-std::string RepositoryTop(const GitRunner& git, const std::string& dir);
+// True when `dir` is the top of a work tree: it holds a .git (CheckRepository decides whether it
+// is usable).
+bool IsRepositoryTop(const std::string& dir);
 
-// Absolute path of the .git directory of the repository at `dir`.
-Result<std::string> GitDirOf(const GitRunner& git, const std::string& dir);
+// CheckRepository (repo_guard.h) with the session's environment.
+Result<RepositoryConfig> CheckExistingRepository(const GitSession& s, const std::string& dir);
 
 // "https://host/o/r.git" and "https://host/o/r" name the same repository.
 bool SameRepository(const std::string& a, const std::string& b);

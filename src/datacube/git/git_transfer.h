@@ -4,9 +4,13 @@
 //
 // Both operations run the git CLI (and git-lfs) without a shell; see docs/git.md for why, and
 // for the guarantees:
-//   - the token never reaches argv, .git/config, the stored remote URL, logs, errors or results:
-//     it is stripped from the URL, registered for redaction, and handed to git by a credential
-//     helper that reads it from the child's environment;
+//   - the token never reaches argv, any environment, .git/config, the stored remote URL, logs,
+//     errors or results: it is stripped from the URL, registered for redaction (with its encoded
+//     forms), and handed to git by a credential helper that reads it from a private file;
+//   - nothing a repository found in the volume says can run a program: hooks, fsmonitor, ssh,
+//     pagers, editors and foreign filters are switched off on every command line, and a
+//     repository whose configuration holds anything else that could (url rewrites, includes,
+//     drivers, helpers...) is refused before git runs in it (repo_guard.h);
 //   - every LFS file of the checked-out commit is hashed and compared with its SHA-256 oid;
 //   - transient network failures are retried with backoff; a wrong token is not;
 //   - a stall (no progress for `stall_timeout`), the overall `timeout` or the stop token kill the
@@ -21,6 +25,7 @@
 #include <map>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "datacube/base/result.h"
@@ -30,7 +35,8 @@
 
 namespace datacube::git {
 
-// Settings both directions share.
+// Settings both directions share. The token and user name must be single lines of printable
+// characters (CheckCredentialText in git_remote.h).
 struct GitCommonOptions {
   // https://[TOKEN@]host/owner/repo.git, as in the DataCube `url` option. User information is
   // stripped (see git_remote.h).
@@ -66,7 +72,8 @@ struct GitSourceOptions : GitCommonOptions {
   // "master" that the remote lacks falls back to the remote's default branch (and says so in
   // GitCloneResult::message).
   std::string ref;
-  // Shallow clone with this many commits (option `depth`); 0 = full history.
+  // Shallow clone with this many commits (option `depth`, 1 to 2147483647); 0 = full history
+  // (the option left out).
   int depth = 0;
 };
 
@@ -127,10 +134,26 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
 // directory).
 Result<std::string> SeedRepoDir(const std::string& parent, const std::string& url);
 
+// Limits of the `timeout` and `stall-timeout` options (and the --git-timeout and
+// --git-stall-timeout flags): below a second a git command cannot even start; beyond a day a
+// limit means nothing.
+inline constexpr std::chrono::milliseconds kMinGitTimeout{1000};
+inline constexpr std::chrono::milliseconds kMaxGitTimeout{24LL * 3600 * 1000};
+
+// Parses a duration for a git time limit; errors (kInvalidArgument) start with `what` (the option
+// or flag name) and give the accepted range.
+Result<std::chrono::seconds> ParseGitTimeout(std::string_view what, std::string_view text);
+
+// Whether `value` is acceptable for the DataCube git option `name` (either direction): the
+// check GitSourceOptionsFromMap and GitSinkOptionsFromMap apply to every value, for
+// `validate-cube` to use on literal values. Unknown names are accepted here (the caller knows the
+// option table). Errors name the option and never quote a token.
+Status CheckGitOptionValue(std::string_view name, const std::string& value);
+
 // Builds options from DataCube options by name: url (required), token, ref, depth, lfs
-// ("true"/"false"), username, ca-file, stall-timeout and timeout (durations, e.g. "30s"),
-// retries. Unknown names are kInvalidArgument naming the option. `getenv` and `stop` are left
-// for the caller.
+// ("true"/"false"), username, ca-file, stall-timeout and timeout (durations from 1s to 24h,
+// e.g. "30s"), retries (1 to 100). Unknown names are kInvalidArgument naming the option. `getenv`
+// and `stop` are left for the caller.
 Result<GitSourceOptions> GitSourceOptionsFromMap(const std::map<std::string, std::string>& opts);
 // The same for the sink: url (required), token, branch, lfs, username, ca-file, stall-timeout,
 // timeout, retries.

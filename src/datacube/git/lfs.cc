@@ -20,7 +20,8 @@ struct FileHash {
 };
 
 Result<FileHash> HashFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // A symbolic link in the work tree is never followed out of it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return ErrnoToStatus(errno, "reading " + path);
   crypto::Sha256 sha;
   FileHash out;
@@ -72,6 +73,8 @@ Result<std::vector<Candidate>> SmallBlobs(const GitRunner& git, const std::strin
     if (tab == std::string_view::npos) continue;
     std::string_view meta = rec.substr(0, tab);
     if (meta.find(" blob ") == std::string_view::npos) continue;
+    // Regular files only: a symbolic link's blob is its target, never LFS content.
+    if (meta.substr(0, 7) != "100644 " && meta.substr(0, 7) != "100755 ") continue;
     size_t sp1 = meta.find(' '), sp2 = meta.find(' ', sp1 + 1), sp3 = meta.find(' ', sp2 + 1);
     if (sp3 == std::string_view::npos) continue;
     std::string blob(meta.substr(sp2 + 1, sp3 - sp2 - 1));
@@ -209,7 +212,8 @@ Status ResetLfsFile(const std::string& dir, const std::string& git_dir, const Lf
   // Replace the work-tree file with its pointer (write a sibling, then rename over it).
   std::string path = dir + "/" + file.path;
   std::string tmp = path + ".datacube-lfs-reset";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ::unlink(tmp.c_str());  // a leftover (or a planted link) is never written through
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoToStatus(errno, "writing " + tmp);
   std::string text = FormatLfsPointer(file.pointer);
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
