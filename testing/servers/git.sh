@@ -12,7 +12,8 @@
 # Ports: GIT_PORT_BASE (7510) = nginx HTTPS, +1 = the LFS server (loopback HTTP behind nginx).
 #
 # Basic auth accepts the throwaway token as password of any of the users "git", "x-access-token"
-# and as the user name with an empty password (the seed's https://TOKEN@host form).
+# and as the user name with an empty password (the seed's https://TOKEN@host form). A bare
+# repository holding a file named datacube-public-read can be fetched without credentials.
 #
 # git.env (KEY=value, exported to the tests by scripts/test.sh):
 #   DATACUBE_TEST_GIT_URL        https://127.0.0.1:PORT (repositories are at /<name>.git)
@@ -115,7 +116,14 @@ http {
     listen 127.0.0.1:$PORT ssl;
     ssl_certificate $D/tls/cert.pem;
     ssl_certificate_key $D/tls/key.pem;
-    auth_basic "datacube test git";
+    # Reads (never pushes) of a repository whose bare directory holds a file named
+    # datacube-public-read need no credentials, like a public repository on a Git host.
+    set \$git_realm "datacube test git";
+    set \$public_repo "";
+    if (\$uri ~ "^/(.+\\.git)/(info/refs|git-upload-pack)\$") { set \$public_repo \$1; }
+    if (-f "$D/repos/\${public_repo}/datacube-public-read") { set \$git_realm off; }
+    if (\$arg_service = "git-receive-pack") { set \$git_realm "datacube test git"; }
+    auth_basic \$git_realm;
     auth_basic_user_file $D/htpasswd;
     # LFS object transfers and verify calls authenticate with the per-object token of the batch
     # response.

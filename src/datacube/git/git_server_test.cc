@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "datacube/base/log.h"
+#include "datacube/base/secret.h"
 #include "datacube/crypto/sha256.h"
 #include "datacube/git/git_test_util.h"
 #include "datacube/git/git_transfer.h"
@@ -563,6 +564,312 @@ TEST_F(GitServerTest, UntrustedCertificateIsAClearError) {
   auto r = CloneOrUpdate(o, work_ + "/clone");
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
   EXPECT_NE(r.status().message().find("not trusted"), std::string::npos);
+}
+
+// --- A clone in the volume prepared by someone else -------------------------------------------
+
+// Polls /proc/*/environ of every process datacube's git children run as until stopped, and records
+// those holding a needle (the token or one of its encodings).
+class EnvironScanner {
+ public:
+  explicit EnvironScanner(std::vector<std::string> needles) : needles_(std::move(needles)) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        try {
+          std::error_code ec;
+          fs::directory_iterator it("/proc", ec), end;
+          for (; !ec && it != end; it.increment(ec)) {
+            std::string pid = it->path().filename();
+            if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+            if (pid == std::to_string(::getpid())) continue;  // the test itself knows the token
+            std::string env = ReadAll("/proc/" + pid + "/environ");
+            // Only what datacube started (and their children): the test's own processes know
+            // the token from DATACUBE_TEST_GIT_TOKEN.
+            if (env.find("GIT_CONFIG_GLOBAL=/dev/null") == std::string::npos) continue;
+            ++git_children_;
+            for (const auto& n : needles_) {
+              if (env.find(n) != std::string::npos) {
+                std::lock_guard<std::mutex> l(mu_);
+                hits_.push_back(pid + ": " + ReadAll("/proc/" + pid + "/cmdline"));
+              }
+            }
+          }
+        } catch (const std::exception&) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  ~EnvironScanner() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::vector<std::string> hits() {
+    std::lock_guard<std::mutex> l(mu_);
+    return hits_;
+  }
+  size_t git_children_seen() const { return git_children_; }
+
+ private:
+  std::vector<std::string> needles_;
+  std::atomic<bool> stop_{false};
+  std::atomic<size_t> git_children_{0};
+  std::mutex mu_;
+  std::vector<std::string> hits_;
+  std::thread thread_;
+};
+
+class HostileCloneTest : public GitServerTest {
+ protected:
+  void SetUp() override {
+    GitServerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    marks_ = work_ + "/marks";
+    fs::create_directories(marks_);
+    // Wrappers first in PATH record the environment of every git and git-lfs process datacube
+    // (or git itself) starts, then run the real program.
+    wrappers_ = work_ + "/wrappers";
+    fs::create_directories(wrappers_);
+    for (const char* prog : {"git", "git-lfs"}) {
+      std::string w = wrappers_ + "/" + prog;
+      std::ofstream(w) << "#!/bin/sh\nenv > \"" << marks_ << "/env-" << prog
+                       << ".$$\"\nexec /usr/bin/" << prog << " \"$@\"\n";
+      fs::permissions(w, fs::perms::owner_all);
+    }
+    dir_ = work_ + "/clone";
+    GitSourceOptions o = Options();
+    auto first = CloneOrUpdate(o, dir_);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+  }
+  GitSourceOptions Options() {
+    GitSourceOptions o = Source();
+    o.ref = "main";
+    auto base = o.getenv;
+    std::string path = wrappers_ + ":/usr/bin:/bin";
+    o.getenv = [base, path](const std::string& n) -> std::optional<std::string> {
+      if (n == "PATH") return path;
+      return base(n);
+    };
+    return o;
+  }
+  // A program that leaves a marker (and its environment) when anything runs it.
+  std::string Planted(const std::string& name) {
+    std::string p = work_ + "/planted-" + name;
+    std::ofstream(p) << "#!/bin/sh\ntouch \"" << marks_ << "/ran-" << name << "\"\nenv > \""
+                     << marks_ << "/ran-" << name << ".env\"\ncat\n";
+    fs::permissions(p, fs::perms::owner_all);
+    return p;
+  }
+  std::vector<std::string> Ran() {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(marks_)) {
+      std::string n = e.path().filename();
+      if (n.rfind("ran-", 0) == 0) out.push_back(n);
+    }
+    return out;
+  }
+  // Every recorded environment of a git or git-lfs child.
+  void ExpectNoTokenInRecordedEnvironments() {
+    size_t files = 0;
+    for (const auto& e : fs::directory_iterator(marks_)) {
+      std::string text = ReadAll(e.path());
+      ++files;
+      for (const auto& n : Needles()) {
+        EXPECT_EQ(text.find(n), std::string::npos) << e.path() << " holds the token";
+      }
+    }
+    EXPECT_GT(files, 3u);
+  }
+  std::vector<std::string> Needles() {
+    return {server_.token, Base64ForRedaction("git:" + server_.token),
+            Base64ForRedaction(server_.token)};
+  }
+  size_t Requests() { return testing::CountLogLines(server_.access_log, 0, "HTTP", name_); }
+  void SetConfig(const std::string& key, const std::string& value) {
+    Sh("git config --file '" + dir_ + "/.git/config' '" + key + "' '" + value + "'");
+  }
+
+  std::string marks_, wrappers_, dir_;
+};
+
+TEST_F(HostileCloneTest, PlantedHooksNeverRunOnFetchCheckoutAndPush) {
+  for (const char* hook : {"post-checkout", "post-merge", "pre-commit", "post-commit",
+                           "reference-transaction", "pre-push", "post-rewrite", "pre-auto-gc",
+                           "post-index-change", "fsmonitor-watchman", "push-to-checkout"}) {
+    std::string h = dir_ + "/.git/hooks/" + hook;
+    fs::remove(h);
+    fs::copy_file(Planted(hook), h);
+  }
+  std::string c3 = testing::CommitToBare(repo_.bare, "main", "v3");
+  EnvironScanner scanner(Needles());
+  auto update = CloneOrUpdate(Options(), dir_);
+  ASSERT_TRUE(update.ok()) << update.status().ToString();
+  EXPECT_EQ(update->commit, c3);
+  EXPECT_EQ(ReadAll(dir_ + "/README"), "v3\n");
+  EXPECT_EQ(ReadAll(dir_ + "/weights.bin"), repo_.weights);
+  Sh("cd '" + dir_ + "' && git -c core.hooksPath=/dev/null commit -q --allow-empty -m mine");
+  GitSinkOptions sink;
+  static_cast<GitCommonOptions&>(sink) = Options();
+  auto push = PushRepository(sink, dir_);
+  ASSERT_TRUE(push.ok()) << push.status().ToString();
+  scanner.Stop();
+  EXPECT_EQ(Ran(), std::vector<std::string>{});
+  EXPECT_EQ(scanner.hits(), std::vector<std::string>{});
+  EXPECT_GT(scanner.git_children_seen(), 0u);
+  ExpectNoTokenInRecordedEnvironments();
+  // git-lfs installed no hooks of its own over the planted ones either.
+  EXPECT_NE(ReadAll(dir_ + "/.git/hooks/pre-push").find("ran-pre-push"), std::string::npos);
+}
+
+struct PlantedConfig {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> config;  // "%P" = the planted program
+  std::string attributes;                                   // .git/info/attributes
+};
+
+TEST_F(HostileCloneTest, ConfigThatCouldRunAProgramIsRefusedBeforeGitRuns) {
+  std::string url = server_.url + "/" + name_ + ".git";
+  std::string include = work_ + "/included.config";
+  std::string hooks = work_ + "/evil-hooks";
+  fs::create_directories(hooks);
+  fs::copy_file(Planted("hookspath"), hooks + "/post-checkout");
+  std::vector<PlantedConfig> cases = {
+      {"hookspath", {{"core.hooksPath", hooks}}, ""},
+      {"fsmonitor", {{"core.fsmonitor", "%P"}}, ""},
+      {"sshcommand", {{"core.sshCommand", "%P"}}, ""},
+      {"filter-process",
+       {{"filter.evil.process", "%P"}, {"filter.evil.required", "true"}},
+       "* filter=evil\n"},
+      {"filter-smudge",
+       {{"filter.evil.smudge", "%P"}, {"filter.evil.clean", "%P"}},
+       "* filter=evil\n"},
+      {"insteadof", {{"url.ext::%P #.insteadOf", url}}, ""},
+      {"include", {{"include.path", include}}, ""},
+      {"textconv", {{"diff.evil.textconv", "%P"}}, "* diff=evil\n"},
+      {"credential", {{"credential.helper", "!%P"}}, ""},
+      {"lfs-transfer",
+       {{"lfs.customtransfer.evil.path", "%P"}, {"lfs.standalonetransferagent", "evil"}},
+       ""},
+  };
+  std::ofstream(include) << "[core]\n\tfsmonitor = " << Planted("include") << "\n";
+  std::string before = ReadAll(dir_ + "/README");
+  std::string config_before = ReadAll(dir_ + "/.git/config");
+  testing::CommitToBare(repo_.bare, "main", "v3");
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string program = Planted(c.name);
+    std::string first_key;
+    for (auto [k, v] : c.config) {
+      for (std::string* s : {&k, &v}) {
+        if (size_t at = s->find("%P"); at != std::string::npos) s->replace(at, 2, program);
+      }
+      if (first_key.empty()) first_key = k;
+      SetConfig(k, v);
+    }
+    std::ofstream(dir_ + "/.git/info/attributes") << c.attributes;
+    size_t requests = Requests();
+    EnvironScanner scanner(Needles());
+    auto r = CloneOrUpdate(Options(), dir_);
+    GitSinkOptions sink;
+    static_cast<GitCommonOptions&>(sink) = Options();
+    auto p = PushRepository(sink, dir_);
+    scanner.Stop();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+    std::string msg(r.status().message());
+    EXPECT_NE(msg.find(dir_ + "/.git/config"), std::string::npos) << msg;
+    std::string section = first_key.substr(0, first_key.find('.'));
+    for (auto& ch : section) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    EXPECT_NE(msg.find(section + "."), std::string::npos) << msg;
+    EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition) << p.status().ToString();
+    EXPECT_EQ(Ran(), std::vector<std::string>{});
+    EXPECT_EQ(scanner.hits(), std::vector<std::string>{});
+    ::usleep(100'000);  // nginx writes its access log line after the response
+    EXPECT_EQ(Requests(), requests) << "a request reached the server";
+    EXPECT_EQ(ReadAll(dir_ + "/README"), before);  // nothing was checked out
+    std::ofstream(dir_ + "/.git/config", std::ios::trunc) << config_before;
+    fs::remove(dir_ + "/.git/info/attributes");
+  }
+  // Cleaned up, the same clone updates again.
+  auto r = CloneOrUpdate(Options(), dir_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ReadAll(dir_ + "/README"), "v3\n");
+  EXPECT_EQ(Ran(), std::vector<std::string>{});
+  ExpectNoTokenInRecordedEnvironments();
+}
+
+TEST_F(HostileCloneTest, ALinkedGitDirectoryIsRefused) {
+  fs::rename(dir_ + "/.git", work_ + "/elsewhere.git");
+  std::ofstream(dir_ + "/.git") << "gitdir: " << work_ << "/elsewhere.git\n";
+  size_t requests = Requests();
+  auto r = CloneOrUpdate(Options(), dir_);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("not a directory"), std::string::npos);
+  fs::remove(dir_ + "/.git");
+  fs::create_directory_symlink(work_ + "/elsewhere.git", dir_ + "/.git");
+  r = CloneOrUpdate(Options(), dir_);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("symbolic link"), std::string::npos);
+  ::usleep(100'000);
+  EXPECT_EQ(Requests(), requests);
+}
+
+TEST_F(HostileCloneTest, ATokenWithALineBreakIsRefusedBeforeAnythingIsSent) {
+  size_t requests = Requests();
+  for (const std::string& bad : {server_.token + "\r\nX-Injected: 1", std::string("a\rb-token"),
+                                 std::string("tab\ttoken"), std::string("nul\0tok", 7)}) {
+    GitSourceOptions o = Options();
+    o.token = bad;
+    auto r = CloneOrUpdate(o, work_ + "/new");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    std::string msg(r.status().message());
+    EXPECT_NE(msg.find("token"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find(server_.token), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("Injected"), std::string::npos) << msg;
+  }
+  // In the URL, percent-encoded.
+  GitSourceOptions o = Options();
+  o.token.clear();
+  o.url = "https://tok%0D%0AX-Injected:%201@" + server_.host + "/" + name_ + ".git";
+  auto r = CloneOrUpdate(o, work_ + "/new");
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+  ::usleep(100'000);
+  EXPECT_EQ(Requests(), requests);
+  EXPECT_FALSE(fs::exists(work_ + "/new/.git"));
+}
+
+TEST_F(HostileCloneTest, ServerEchoOfTheBasicCredentialsIsRedactedInTheLog) {
+  // A pre-receive hook on the server prints what a hostile server could echo back: the
+  // Authorization value (base64 of user:token). Each "remote:" line is logged at debug level.
+  std::string hook = repo_.bare + "/hooks/pre-receive";
+  std::string basic = Base64ForRedaction("git:" + server_.token);
+  std::ofstream(hook) << "#!/bin/sh\necho 'Authorization: Basic " << basic << "'\necho '"
+                      << Base64ForRedaction("{\"t\":\"" + server_.token + "\"}") << "'\nexit 0\n";
+  fs::permissions(hook, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec |
+                            fs::perms::group_read | fs::perms::others_read);
+  Sh("cd '" + dir_ + "' && git commit -q --allow-empty -m echo");
+  std::string log_path = work_ + "/log.txt";
+  int saved = ::dup(2);
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(fd, 2);
+  ::close(fd);
+  LogConfig old = GetLogConfig();
+  SetLogConfig({LogLevel::kDebug, LogFormat::kText});
+  GitSinkOptions sink;
+  static_cast<GitCommonOptions&>(sink) = Options();
+  auto p = PushRepository(sink, dir_);
+  SetLogConfig(old);
+  ::dup2(saved, 2);
+  ::close(saved);
+  fs::remove(hook);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  std::string log = ReadAll(log_path);
+  EXPECT_NE(log.find("Authorization: Basic ***"), std::string::npos) << log;
+  EXPECT_EQ(log.find(basic), std::string::npos) << log;
+  EXPECT_EQ(log.find(server_.token), std::string::npos);
+  EXPECT_EQ(log.find(Base64ForRedaction(server_.token).substr(0, 12)), std::string::npos);
 }
 
 }  // namespace
