@@ -1,11 +1,17 @@
 // cp to and from git+https:// locations (git_copy.h).
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
 
 #include "datacube/base/log.h"
 #include "datacube/base/secret.h"
 #include "datacube/base/units.h"
 #include "datacube/cli/git_copy.h"
 #include "datacube/engine/manifest.h"
+#include "datacube/git/git_remote.h"
 #include "datacube/git/git_transfer.h"
 
 namespace datacube::cli {
@@ -22,6 +28,8 @@ struct GitFlags {
   std::string timeout;
 };
 
+constexpr off_t kMaxTokenFile = 64 << 10;
+
 GitFlags& Flags() {
   static GitFlags flags;
   return flags;
@@ -31,20 +39,38 @@ std::string RemoteUrl(const Location& loc) {
   return std::string(loc.tls ? "https://" : "http://") + loc.authority + "/" + loc.repo;
 }
 
+// The token, from --git-token-file or DATACUBE_GIT_TOKEN. Only a final line break is dropped;
+// any other control character is refused naming where the token came from.
 Result<std::string> ReadToken() {
   const auto& f = Flags();
   std::string token;
+  std::string source;
   if (!f.token_file.empty()) {
-    std::ifstream in(f.token_file, std::ios::binary);
-    if (!in) return NotFoundError("--git-token-file: cannot read " + f.token_file);
-    token.assign(std::istreambuf_iterator<char>(in), {});
+    source = "--git-token-file " + f.token_file;
+    struct stat st;
+    int fd = ::open(f.token_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return ErrnoToStatus(errno, "--git-token-file: cannot read " + f.token_file);
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxTokenFile) {
+      ::close(fd);
+      return InvalidArgumentError("--git-token-file: " + f.token_file +
+                                  " is not a regular file of at most 64 KiB");
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && token.size() <= kMaxTokenFile) {
+      token.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     if (token.empty())
       return InvalidArgumentError("--git-token-file: " + f.token_file + " is empty");
   } else if (const char* env = std::getenv("DATACUBE_GIT_TOKEN")) {
+    source = "DATACUBE_GIT_TOKEN";
     token = env;
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   }
   RegisterSecretForRedaction(token);
+  DC_RETURN_IF_ERROR(git::CheckCredentialText(source, token));
   return token;
 }
 
@@ -54,21 +80,19 @@ Status FillCommon(const Location& remote, const TransferFlags& flags, std::stop_
   const auto& f = Flags();
   o->url = RemoteUrl(remote);
   DC_ASSIGN_OR_RETURN(o->token, ReadToken());
+  if (!f.username.empty())
+    DC_RETURN_IF_ERROR(git::CheckCredentialText("--git-username", f.username));
   o->username = f.username;
   o->ca_file = f.ca_file;
   o->lfs = !f.no_lfs;
   o->retry.max_attempts = flags.retries;
   o->stop = stop;
   if (!f.stall_timeout.empty()) {
-    auto d = ParseDuration(f.stall_timeout);
-    if (!d.ok()) return d.status().WithContext("--git-stall-timeout");
-    o->stall_timeout =
-        std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(*d));
+    DC_ASSIGN_OR_RETURN(o->stall_timeout,
+                        git::ParseGitTimeout("--git-stall-timeout", f.stall_timeout));
   }
   if (!f.timeout.empty()) {
-    auto d = ParseDuration(f.timeout);
-    if (!d.ok()) return d.status().WithContext("--git-timeout");
-    o->timeout = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    DC_ASSIGN_OR_RETURN(o->timeout, git::ParseGitTimeout("--git-timeout", f.timeout));
   }
   return Status();
 }
@@ -129,7 +153,7 @@ int Push(const Location& src, const Location& dst, const TransferFlags& flags,
 void AddGitFlags(CLI::App& app) {
   auto& f = Flags();
   app.add_option("--depth", f.depth, "git: shallow clone with this many commits (default: full)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(1, INT_MAX));
   app.add_flag("--no-lfs", f.no_lfs, "git: do not fetch or push Git LFS files");
   app.add_option("--git-token-file", f.token_file,
                  "git: file holding the access token (default: env DATACUBE_GIT_TOKEN)");
@@ -138,8 +162,10 @@ void AddGitFlags(CLI::App& app) {
   app.add_option("--git-username", f.username, "git: user name sent with the token (default git)");
   app.add_option("--git-ca-file", f.ca_file, "git: CA bundle (PEM) for the server certificate");
   app.add_option("--git-stall-timeout", f.stall_timeout,
-                 "git: give up on a command with no progress for this long (default 5m)");
-  app.add_option("--git-timeout", f.timeout, "git: limit for each git command (default none)");
+                 "git: give up on a command with no progress for this long (1s to 24h, "
+                 "default 5m)");
+  app.add_option("--git-timeout", f.timeout,
+                 "git: limit for each git command (1s to 24h, default none)");
 }
 
 int RunGitCopy(const Location& src, const Location& dst, const TransferFlags& flags,

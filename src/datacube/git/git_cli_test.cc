@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "datacube/base/secret.h"
 #include "datacube/git/git_test_util.h"
 #include "testing/test_util/test_util.h"
 
@@ -167,6 +168,209 @@ TEST_F(GitCliTest, SeedManifestsRunThroughDatacubeRun) {
   EXPECT_EQ(Sh("git -C '" + repo_.bare + "' rev-parse main"),
             Sh("git -C '" + repo + "' rev-parse HEAD"));
   EXPECT_EQ(ReadAll(work_ + "/status2.yaml").find(server_.token), std::string::npos);
+}
+
+// A clone left in the PVC by someone else, updated and pushed by `datacube run` with the token
+// from a Secret: planted hooks never run, planted configuration that could run a program is
+// refused before git talks to the server, and no git child's environment holds the token.
+class HostileCubeTest : public GitCliTest {
+ protected:
+  void SetUp() override {
+    GitCliTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    marks_ = work_ + "/marks";
+    wrappers_ = work_ + "/wrappers";
+    fs::create_directories(marks_);
+    fs::create_directories(wrappers_);
+    for (const char* prog : {"git", "git-lfs"}) {
+      std::string w = wrappers_ + "/" + prog;
+      std::ofstream(w) << "#!/bin/sh\nenv > \"" << marks_ << "/env-" << prog
+                       << ".$$\"\nexec /usr/bin/" << prog << " \"$@\"\n";
+      fs::permissions(w, fs::perms::owner_all);
+    }
+    std::string secrets = work_ + "/secrets/github-token";
+    fs::create_directories(secrets);
+    std::ofstream(secrets + "/token") << server_.token << "\n";
+    pvc_root_ = work_ + "/pvcs";
+    fs::create_directories(pvc_root_ + "/datacube-pvc");
+    repo_dir_ = pvc_root_ + "/datacube-pvc/dev/git/" + name_;
+    std::string url = "https://$(TOKEN)@" + server_.host + "/" + name_ + ".git";
+    std::string token_option =
+        "    - name: token\n      valueFrom:\n        secretKeyRef:\n"
+        "          name: github-token\n          key: token\n";
+    std::ofstream(work_ + "/download.yaml")
+        << "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: dl\n"
+           "spec:\n  source:\n    type: git\n    options:\n"
+        << token_option << "    - name: url\n      value: " << url
+        << "\n    - name: ref\n      value: main\n"
+           "  sink:\n    type: pvc\n    pvc:\n      name: datacube-pvc\n      subPath: dev/git\n";
+    std::ofstream(work_ + "/upload.yaml")
+        << "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: up\n"
+           "spec:\n  source:\n    type: pvc\n    pvc:\n      name: datacube-pvc\n"
+           "      subPath: dev/git/\n  sink:\n    type: git\n    options:\n"
+        << token_option << "    - name: url\n      value: " << url << "\n";
+    auto first = Run("download.yaml");
+    ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+  }
+  CommandResult Run(const std::string& cube) {
+    CommandOptions o;
+    o.env["PATH"] = wrappers_ + ":/usr/bin:/bin";
+    o.env["GIT_SSL_CAINFO"] = server_.ca;
+    o.timeout = std::chrono::minutes(2);
+    CommandResult r = RunCommand(
+        {datacube::testing::DatacubeBin(), "run", "-f", work_ + "/" + cube, "--secrets-dir",
+         work_ + "/secrets", "--pvc-root", pvc_root_, "--status-file", work_ + "/status.yaml"},
+        o);
+    for (const auto& text : {r.out, r.err, ReadAll(work_ + "/status.yaml")}) {
+      EXPECT_EQ(text.find(server_.token), std::string::npos) << text;
+    }
+    return r;
+  }
+  std::string Planted(const std::string& name) {
+    std::string p = work_ + "/planted-" + name;
+    std::ofstream(p) << "#!/bin/sh\ntouch \"" << marks_ << "/ran-" << name << "\"\nenv > \""
+                     << marks_ << "/ran-" << name << ".env\"\ncat\n";
+    fs::permissions(p, fs::perms::owner_all);
+    return p;
+  }
+  std::vector<std::string> Ran() {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(marks_)) {
+      std::string n = e.path().filename();
+      if (n.rfind("ran-", 0) == 0) out.push_back(n);
+    }
+    return out;
+  }
+  void ExpectNoTokenInAnyChildEnvironment() {
+    size_t files = 0;
+    std::string basic = Base64ForRedaction("git:" + server_.token);
+    for (const auto& e : fs::directory_iterator(marks_)) {
+      std::string text = ReadAll(e.path());
+      ++files;
+      EXPECT_EQ(text.find(server_.token), std::string::npos) << e.path();
+      EXPECT_EQ(text.find(basic), std::string::npos) << e.path();
+    }
+    EXPECT_GT(files, 3u);  // the wrappers did record the git and git-lfs children
+  }
+  size_t Requests() { return testing::CountLogLines(server_.access_log, 0, "HTTP", name_); }
+
+  std::string marks_, wrappers_, pvc_root_, repo_dir_;
+};
+
+TEST_F(HostileCubeTest, PlantedHooksNeverRunAndNoChildSeesTheToken) {
+  for (const char* hook : {"post-checkout", "post-merge", "reference-transaction", "pre-push",
+                           "post-index-change", "pre-auto-gc", "post-rewrite"}) {
+    fs::copy_file(Planted(hook), repo_dir_ + "/.git/hooks/" + hook,
+                  fs::copy_options::overwrite_existing);
+  }
+  testing::CommitToBare(repo_.bare, "main", "v3");
+  auto update = Run("download.yaml");
+  ASSERT_EQ(update.exit_code, 0) << update.err << update.out;
+  EXPECT_EQ(ReadAll(repo_dir_ + "/README"), "v3\n");
+  EXPECT_EQ(ReadAll(repo_dir_ + "/weights.bin"), repo_.weights);
+  Sh("cd '" + repo_dir_ + "' && git -c core.hooksPath=/dev/null commit -q --allow-empty -m up");
+  auto push = Run("upload.yaml");
+  ASSERT_EQ(push.exit_code, 0) << push.err << push.out;
+  EXPECT_EQ(Sh("git -C '" + repo_.bare + "' rev-parse main"),
+            Sh("git -C '" + repo_dir_ + "' rev-parse HEAD"));
+  EXPECT_EQ(Ran(), std::vector<std::string>{});
+  ExpectNoTokenInAnyChildEnvironment();
+}
+
+TEST_F(HostileCubeTest, PlantedConfigIsRefusedBeforeAnythingIsSent) {
+  std::string url = server_.url + "/" + name_ + ".git";
+  std::string hooks = work_ + "/evil-hooks";
+  fs::create_directories(hooks);
+  fs::copy_file(Planted("hookspath"), hooks + "/post-checkout");
+  struct Case {
+    std::string name, key, value, attributes;
+  };
+  std::vector<Case> cases = {
+      {"hookspath", "core.hooksPath", hooks, ""},
+      {"fsmonitor", "core.fsmonitor", "%P", ""},
+      {"sshcommand", "core.sshCommand", "%P", ""},
+      {"filter-process", "filter.evil.process", "%P", "* filter=evil\n"},
+      {"filter-smudge", "filter.evil.smudge", "%P %f", "* filter=evil\n"},
+      {"filter-clean", "filter.evil.clean", "%P %f", "* filter=evil\n"},
+      {"insteadof", "url.ext::%P #.insteadOf", url, ""},
+  };
+  std::string config = ReadAll(repo_dir_ + "/.git/config");
+  std::string readme = ReadAll(repo_dir_ + "/README");
+  testing::CommitToBare(repo_.bare, "main", "v3");
+  for (auto c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string program = Planted(c.name);
+    for (std::string* s : {&c.key, &c.value}) {
+      if (size_t at = s->find("%P"); at != std::string::npos) s->replace(at, 2, program);
+    }
+    Sh("git config --file '" + repo_dir_ + "/.git/config' '" + c.key + "' '" + c.value + "'");
+    std::ofstream(repo_dir_ + "/.git/info/attributes") << c.attributes;
+    size_t requests = Requests();
+    for (const char* cube : {"download.yaml", "upload.yaml"}) {
+      auto r = Run(cube);
+      EXPECT_EQ(r.exit_code, 1) << cube << r.err << r.out;
+      std::string status = ReadAll(work_ + "/status.yaml");
+      EXPECT_NE(status.find("Failed"), std::string::npos) << status;
+      std::string section = c.key.substr(0, c.key.find('.'));
+      for (auto& ch : section) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      EXPECT_NE((r.err + status).find(section + "."), std::string::npos) << r.err << status;
+    }
+    EXPECT_EQ(Ran(), std::vector<std::string>{});
+    ::usleep(100'000);  // nginx writes its access log line after the response
+    EXPECT_EQ(Requests(), requests) << "a request reached the server";
+    EXPECT_EQ(ReadAll(repo_dir_ + "/README"), readme);
+    std::ofstream(repo_dir_ + "/.git/config", std::ios::trunc) << config;
+    fs::remove(repo_dir_ + "/.git/info/attributes");
+  }
+  auto clean = Run("download.yaml");
+  ASSERT_EQ(clean.exit_code, 0) << clean.err << clean.out;
+  EXPECT_EQ(ReadAll(repo_dir_ + "/README"), "v3\n");
+  EXPECT_EQ(Ran(), std::vector<std::string>{});
+  ExpectNoTokenInAnyChildEnvironment();
+}
+
+TEST_F(GitCliTest, NonsenseGitNumbersAreRefusedByValidateAndRun) {
+  std::string pvc_root = work_ + "/pvcs";
+  fs::create_directories(pvc_root + "/datacube-pvc");
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"depth", "-1"},
+                                                        {"depth", "0"},
+                                                        {"depth", "1x"},
+                                                        {"timeout", "1ms"},
+                                                        {"stall-timeout", "100000000h"},
+                                                        {"retries", "3abc"}}) {
+    SCOPED_TRACE(name + "=" + value);
+    std::ofstream(work_ + "/cube.yaml")
+        << "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: n\n"
+           "spec:\n  source:\n    type: git\n    options:\n    - name: url\n      value: "
+        << server_.url << "/" << name_ << ".git\n    - name: " << name << "\n      value: \""
+        << value << "\"\n  sink:\n    type: pvc\n    pvc:\n      name: datacube-pvc\n";
+    auto v = Datacube({"validate-cube", "-f", work_ + "/cube.yaml"}, "");
+    EXPECT_EQ(v.exit_code, 2) << v.out << v.err;
+    EXPECT_NE((v.out + v.err).find("\"" + name + "\""), std::string::npos) << v.out << v.err;
+    auto r = Datacube({"run", "-f", work_ + "/cube.yaml", "--pvc-root", pvc_root}, "");
+    EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find(name), std::string::npos) << r.out << r.err;
+    EXPECT_FALSE(fs::exists(pvc_root + "/datacube-pvc/" + name_));
+  }
+}
+
+TEST_F(GitCliTest, TokenWithALineBreakIsRefusedWithoutPrintingIt) {
+  std::ofstream(work_ + "/token") << server_.token << "\r\nX-Injected: yes\n";
+  size_t requests = testing::CountLogLines(server_.access_log, 0, "HTTP", name_);
+  auto r = Datacube({"cp", RepoUrl(), work_ + "/clone", "--git-token-file", work_ + "/token"}, "");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--git-token-file"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Injected"), std::string::npos) << r.err;
+  auto e = Datacube({"cp", RepoUrl(), work_ + "/clone"}, "tok\nX-Injected: yes");
+  EXPECT_EQ(e.exit_code, 2) << e.err;
+  EXPECT_NE(e.err.find("DATACUBE_GIT_TOKEN"), std::string::npos) << e.err;
+  auto t = Datacube({"cp", RepoUrl(), work_ + "/clone", "--git-timeout", "1ms"}, server_.token);
+  EXPECT_EQ(t.exit_code, 2) << t.err;
+  EXPECT_NE(t.err.find("--git-timeout"), std::string::npos) << t.err;
+  ::usleep(100'000);
+  EXPECT_EQ(testing::CountLogLines(server_.access_log, 0, "HTTP", name_), requests);
+  EXPECT_FALSE(fs::exists(work_ + "/clone/.git"));
 }
 
 }  // namespace
