@@ -294,18 +294,11 @@ TEST_F(SpecRunTest, SeedGitExamplesRunUnchanged) {
   std::map<std::string, std::string> env = {
       {"HTTPS_PROXY", proxy.url()}, {"GIT_SSL_NO_VERIFY", "1"}, {"HOME", dir_ / "home-plain"}};
   fs::create_directories(dir_ / "home-plain");
-  // 01 and 02 carry no token, and the local server authenticates everything: the credential
-  // comes from the user's git configuration, as it would for a private mirror.
-  std::string home_auth = dir_ / "home-auth";
-  fs::create_directories(home_auth);
-  CommandOptions with_token;
-  with_token.env = {{"T", git->token}};
-  auto b64 = RunCommand({"sh", "-c", "printf 'git:%s' \"$T\" | base64 -w0"}, with_token);
-  WriteFile(
-      home_auth + "/.gitconfig",
-      "[http \"https://github.com/\"]\n\textraHeader = Authorization: Basic " + b64.out + "\n");
+  // 01 and 02 carry no token: owner/repo is public (the test server lets anyone read a
+  // repository flagged datacube-public-read). datacube ignores the user's git configuration, so
+  // credentials there (a helper, an extraHeader) are never used.
+  WriteFile(git->repos + "/owner/repo.git/datacube-public-read", "");
   std::map<std::string, std::string> env_auth = env;
-  env_auth["HOME"] = home_auth;
 
   std::string p1 = PvcRoot("git1");
   fs::create_directories(p1 + "/datacube-pvc");
@@ -585,8 +578,9 @@ TEST_F(SpecRunTest, StatusFileShowsProgressAndSigtermEndsWithInterrupted) {
   fs::create_directories(local);
   WriteRandomFile(local + "/w.bin", 4 << 20, 31);
   Upload(local, "s3://bucket/" + prefix_ + "/watch/");
-  std::string cube = S3Cube("watch", "watch", true,
-                            "  executor:\n    options:\n      extraArgs: [--bwlimit, 512K, --part-size, 256K]\n");
+  std::string cube =
+      S3Cube("watch", "watch", true,
+             "  executor:\n    options:\n      extraArgs: [--bwlimit, 512K, --part-size, 256K]\n");
   std::string status_file = dir_ / "watch-status.yaml";
   int pid = SpawnCommand({DatacubeBin(), "run", "-f", cube, "--pvc-root", PvcRoot("watch"),
                           "--secrets-dir", dir_ / "secrets", "--status-file", status_file,
