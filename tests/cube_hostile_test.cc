@@ -303,6 +303,15 @@ TEST_F(CubeHostileTest, ManifestPathsAreReadCappedAndReplacedOnlyWhenRegular) {
   EXPECT_EQ(cp.exit_code, 2) << cp.err;
   EXPECT_NE(cp.err.find("--manifest-out " + out_fifo + " is a FIFO"), std::string::npos) << cp.err;
   EXPECT_FALSE(fs::exists(dir_ / "copy/a.txt"));  // refused before anything moved
+  // The Hugging Face commands take the same flag, refused before any request.
+  CommandOptions no_hub;
+  no_hub.env = {{"HF_ENDPOINT", "http://127.0.0.1:1"}};
+  auto hf = Datacube({"--progress", "none", "hf", "download", "org/name", "--local-dir",
+                      dir_ / "hf", "--manifest-out", out_fifo},
+                     no_hub);
+  EXPECT_EQ(hf.exit_code, 2) << hf.err;
+  EXPECT_NE(hf.err.find("--manifest-out " + out_fifo + " is a FIFO"), std::string::npos) << hf.err;
+  EXPECT_FALSE(fs::exists(dir_ / "hf"));
   struct stat st;
   ASSERT_EQ(::lstat(out_fifo.c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));

@@ -94,6 +94,9 @@ void AddTransferFlags(CLI::App& cmd, TransferFlags& f) {
 }
 
 Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
+  if (!f.manifest_out.empty()) {  // refused before anything moves, not after
+    DC_RETURN_IF_ERROR(io::CheckReplaceableFile(f.manifest_out, "--manifest-out"));
+  }
   engine::TransferOptions o;
   if (!f.jobs.empty()) {
     try {
@@ -164,10 +167,6 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   if (!dst.ok()) return ReportError(dst.status().WithContext("destination"));
   auto options = MakeTransferOptions(flags);
   if (!options.ok()) return ReportError(options.status());
-  if (!flags.manifest_out.empty()) {  // refused before anything moves, not after
-    Status target = io::CheckReplaceableFile(flags.manifest_out, "--manifest-out");
-    if (!target.ok()) return ReportError(target);
-  }
   options->delete_extra = delete_extra;
   auto mode = ParseProgressMode(Globals().progress);
   if (!mode.ok()) return ReportError(mode.status());
