@@ -20,11 +20,6 @@
 namespace datacube::spec {
 namespace {
 
-// Durations of git commands: at least a second (below that "1ms" used to round to "no limit"),
-// at most a day.
-constexpr std::chrono::milliseconds kMinGitTimeout{1000};
-constexpr std::chrono::milliseconds kMaxGitTimeout{24 * 3600 * 1000};
-
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -43,7 +38,8 @@ std::string CheckGitOption(bool is_sink, const std::string& name, const std::str
   if (name == "timeout" || name == "stall-timeout") {
     auto d = ParseDuration(v);
     if (!d.ok()) return std::string(d.status().message());
-    if (*d < kMinGitTimeout || *d > kMaxGitTimeout) {
+    // The git module's range: below a second "1ms" used to round to "no limit".
+    if (*d < git::kMinGitTimeout || *d > git::kMaxGitTimeout) {
       return "\"" + v + "\" must be between 1s and 24h";
     }
   }
