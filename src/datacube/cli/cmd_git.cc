@@ -102,6 +102,14 @@ Result<std::string> LocalPath(const Location& loc) {
   return storage::PvcLocalPath(loc, MakeStoreConfig());
 }
 
+// The PVC's own directory for a pvc:// location (the repository must stay beneath it); empty
+// for a local path.
+std::string VolumeRoot(const Location& loc, const std::string& path) {
+  if (loc.scheme == Scheme::kFile) return "";
+  if (loc.path.empty()) return path;
+  return path.substr(0, path.size() - loc.path.size() - 1);
+}
+
 int Clone(const Location& src, const Location& dst, const TransferFlags& flags,
           std::stop_token stop) {
   git::GitSourceOptions o;
@@ -111,6 +119,7 @@ int Clone(const Location& src, const Location& dst, const TransferFlags& flags,
   o.depth = Flags().depth;
   auto dir = LocalPath(dst);
   if (!dir.ok()) return ReportError(dir.status());
+  o.volume_root = VolumeRoot(dst, *dir);
   if (flags.dry_run) {
     std::printf("clone %s%s into %s\n", o.url.c_str(), o.ref.empty() ? "" : ("@" + o.ref).c_str(),
                 dir->c_str());
@@ -136,6 +145,7 @@ int Push(const Location& src, const Location& dst, const TransferFlags& flags,
   o.branch = !Flags().branch.empty() ? Flags().branch : dst.revision;
   auto dir = LocalPath(src);
   if (!dir.ok()) return ReportError(dir.status());
+  o.volume_root = VolumeRoot(src, *dir);
   if (flags.dry_run) {
     std::printf("push %s from %s to %s\n",
                 o.branch.empty() ? "the current branch" : o.branch.c_str(), dir->c_str(),

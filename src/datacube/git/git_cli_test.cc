@@ -373,5 +373,53 @@ TEST_F(GitCliTest, TokenWithALineBreakIsRefusedWithoutPrintingIt) {
   EXPECT_FALSE(fs::exists(work_ + "/clone/.git"));
 }
 
+// A symbolic link planted in the volume, at any depth of the path, never takes a clone or a
+// push's source outside it.
+TEST_F(GitCliTest, SymlinksInThePvcNeverTakeTheRepositoryOutside) {
+  std::string pvc_root = work_ + "/pvcs";
+  std::string vol = pvc_root + "/vol";
+  std::string outside = work_ + "/outside";
+  fs::create_directories(vol + "/a/b");
+  fs::create_directories(outside);
+  fs::create_directory_symlink(outside, vol + "/link");
+  fs::create_directory_symlink(outside, vol + "/a/link");
+  fs::create_directory_symlink(outside, vol + "/a/b/link");
+  for (const std::string& path : {"link/repo", "a/link/repo", "a/b/link/repo", "a/link"}) {
+    SCOPED_TRACE(path);
+    auto r = Datacube({"--pvc-root", pvc_root, "cp", RepoUrl() + "@main", "pvc://vol/" + path},
+                      server_.token);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("is a symbolic link"), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::is_empty(outside));
+  }
+  // A cube whose subPath goes through the link.
+  std::string secrets = work_ + "/secrets/github-token";
+  fs::create_directories(secrets);
+  std::ofstream(secrets + "/token") << server_.token;
+  std::ofstream(work_ + "/cube.yaml")
+      << "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: l\n"
+         "spec:\n  source:\n    type: git\n    options:\n    - name: token\n      valueFrom:\n"
+         "        secretKeyRef:\n          name: github-token\n          key: token\n"
+         "    - name: url\n      value: "
+      << server_.url << "/" << name_ << ".git\n"
+      << "  sink:\n    type: pvc\n    pvc:\n      name: vol\n      subPath: a/b/link\n";
+  auto cube = Datacube({"run", "-f", work_ + "/cube.yaml", "--secrets-dir", work_ + "/secrets",
+                        "--pvc-root", pvc_root},
+                       "");
+  EXPECT_NE(cube.exit_code, 0) << cube.out << cube.err;
+  EXPECT_NE((cube.out + cube.err).find("is a symbolic link"), std::string::npos) << cube.err;
+  EXPECT_TRUE(fs::is_empty(outside));
+
+  // The push side: a repository outside the volume, reached through a link, is not pushed.
+  ASSERT_EQ(Datacube({"cp", RepoUrl() + "@main", outside + "/repo"}, server_.token).exit_code, 0);
+  Sh("cd '" + outside + "/repo' && git commit -q --allow-empty -m outside");
+  std::string before = Sh("git -C '" + repo_.bare + "' rev-parse main");
+  auto p =
+      Datacube({"--pvc-root", pvc_root, "cp", "pvc://vol/link/repo", RepoUrl()}, server_.token);
+  EXPECT_EQ(p.exit_code, 1) << p.err;
+  EXPECT_NE(p.err.find("is a symbolic link"), std::string::npos) << p.err;
+  EXPECT_EQ(Sh("git -C '" + repo_.bare + "' rev-parse main"), before);
+}
+
 }  // namespace
 }  // namespace datacube::git

@@ -280,8 +280,7 @@ Result<GitCloneResult> CloneOrUpdate(const GitSourceOptions& o, const std::strin
         repo_dir + (S_ISLNK(st.st_mode) ? " is a symbolic link" : " is not a directory") +
         "; clone into a real directory");
   }
-  std::filesystem::create_directories(repo_dir, ec);
-  if (ec) return ErrnoToStatus(ec.value(), "creating " + repo_dir);
+  DC_RETURN_IF_ERROR(internal::CheckBeneathVolume(o.volume_root, repo_dir, true));
   DC_ASSIGN_OR_RETURN(GitSession s, internal::OpenSession(o));
 
   GitCloneResult result;

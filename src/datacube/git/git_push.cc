@@ -35,7 +35,9 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
   std::string dir = std::filesystem::absolute(from, ec).lexically_normal().string();
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   DC_ASSIGN_OR_RETURN(internal::GitSession s, internal::OpenSession(o));
+  DC_RETURN_IF_ERROR(internal::CheckBeneathVolume(o.volume_root, dir, false));
   DC_ASSIGN_OR_RETURN(std::string repo, FindRepository(s, dir));
+  DC_RETURN_IF_ERROR(internal::CheckBeneathVolume(o.volume_root, repo, false));
   // The repository in the volume is someone else's work: nothing in it may run a program.
   DC_RETURN_IF_ERROR(internal::CheckExistingRepository(s, repo).status());
 

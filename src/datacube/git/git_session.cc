@@ -106,6 +106,48 @@ Result<GitSession> OpenSession(const GitCommonOptions& o) {
   return s;
 }
 
+Status CheckBeneathVolume(const std::string& volume_root, const std::string& dir, bool create) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (volume_root.empty()) {
+    if (create) fs::create_directories(dir, ec);
+    return ec ? ErrnoToStatus(ec.value(), "creating " + dir) : Status();
+  }
+  std::string root = fs::absolute(volume_root, ec).lexically_normal().string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::string target = fs::absolute(dir, ec).lexically_normal().string();
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  if (target != root && target.compare(0, root.size() + 1, root + "/") != 0) {
+    return InvalidArgumentError(dir + " is not inside the volume " + volume_root);
+  }
+  std::string path = root;
+  std::string rest = target.substr(root.size());
+  while (true) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno != ENOENT || !create || path == root) {
+        return ErrnoToStatus(errno, "inspecting " + path);
+      }
+      if (::mkdir(path.c_str(), 0777) != 0 && errno != EEXIST) {
+        return ErrnoToStatus(errno, "creating " + path);
+      }
+      if (::lstat(path.c_str(), &st) != 0) return ErrnoToStatus(errno, "inspecting " + path);
+    }
+    if (S_ISLNK(st.st_mode)) {
+      return FailedPreconditionError(
+          path + " is a symbolic link; the repository must stay inside the volume " + root +
+          " (links are not followed)");
+    }
+    if (!S_ISDIR(st.st_mode)) return FailedPreconditionError(path + " is not a directory");
+    while (!rest.empty() && rest.front() == '/') rest.erase(0, 1);
+    if (rest.empty()) return Status();
+    size_t slash = rest.find('/');
+    std::string part = rest.substr(0, slash);
+    rest = slash == std::string::npos ? "" : rest.substr(slash);
+    path += "/" + part;
+  }
+}
+
 bool IsRepositoryTop(const std::string& dir) { return HasGitEntry(dir); }
 
 Result<RepositoryConfig> CheckExistingRepository(const GitSession& s, const std::string& dir) {

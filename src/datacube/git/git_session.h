@@ -43,6 +43,11 @@ struct GitSession {
 // because nothing in a vetted repository can run a program, whoever owns it.
 Result<GitSession> OpenSession(const GitCommonOptions& options);
 
+// Checks that every directory from `volume_root` (when not empty) down to `dir` is a real
+// directory, not a symbolic link; with `create`, missing ones are made (mkdir, one level at a
+// time). `dir` must lie beneath `volume_root`. Errors name the offending path.
+Status CheckBeneathVolume(const std::string& volume_root, const std::string& dir, bool create);
+
 // True when `dir` is the top of a work tree: it holds a .git (CheckRepository decides whether it
 // is usable).
 bool IsRepositoryTop(const std::string& dir);

@@ -63,6 +63,11 @@ struct GitCommonOptions {
   EnvLookup getenv;
   // Cancels the transfer; unset = CurrentStopToken().
   std::stop_token stop;
+  // The volume (a PVC's directory) the repository directory lies in, or empty. Every directory
+  // between it and the repository must be a real directory: a symbolic link planted in the
+  // volume would otherwise take the clone (or the push's source) outside it. The directories are
+  // created one by one beneath it, never through a link.
+  std::string volume_root;
   // Test hook: called with the pid of every git child started.
   std::function<void(pid_t)> on_child_start;
 };

@@ -66,6 +66,10 @@ GitAttemptOutcome RunGitAttempt(const CubeTransfer& t, std::stop_token stop) {
     out.status = pvc_dir.status();
     return out;
   }
+  // The PVC's own directory: the repository may not leave it through a symbolic link.
+  const Location& pvc = t.pvc_is_sink ? t.sink : t.source;
+  std::string volume_root =
+      pvc.path.empty() ? *pvc_dir : pvc_dir->substr(0, pvc_dir->size() - pvc.path.size() - 1);
   std::map<std::string, std::string> options = GitOptions(t, is_sink);
   auto repo_dir = git::SeedRepoDir(*pvc_dir, options["url"]);
   if (!repo_dir.ok()) {
@@ -81,6 +85,7 @@ GitAttemptOutcome RunGitAttempt(const CubeTransfer& t, std::stop_token stop) {
     }
     o->getenv = t.config.getenv;
     o->stop = stop;
+    o->volume_root = volume_root;
     auto r = git::CloneOrUpdate(*o, *repo_dir);
     if (!r.ok()) {
       out.status = r.status();
@@ -96,6 +101,7 @@ GitAttemptOutcome RunGitAttempt(const CubeTransfer& t, std::stop_token stop) {
     }
     o->getenv = t.config.getenv;
     o->stop = stop;
+    o->volume_root = volume_root;
     auto r = git::PushRepository(*o, *pvc_dir);
     if (!r.ok()) {
       out.status = r.status();
