@@ -212,5 +212,67 @@ TEST_F(S3FaultTest, UploadRefusedByTheServerIsAborted) {
       << "multipart upload left behind";
 }
 
+// Objects written by other tools carry no x-amz-meta-sha256: the digests RGW offers instead
+// (a single-part ETag's MD5, rclone's md5chksum on its multipart uploads) catch a flipped byte,
+// and the same objects copied cleanly count as verified.
+TEST_F(S3FaultTest, FlippedByteInForeignObjectsIsCaughtByTheDigestsTheyOffer) {
+  WriteRandomFile(tmp_ / "small.bin", 300 * 1024, 21);
+  const std::string big_sha = WriteRandomFile(tmp_ / "big.bin", 6 * kMiB + 5, 22);
+  ASSERT_EQ(clients()
+                .Aws({"s3", "cp", "--only-show-errors", tmp_ / "small.bin", Url("foreign/aws.bin")})
+                .exit_code,
+            0);
+  // rclone in 5 MiB chunks: a multipart ETag, with the MD5 in x-amz-meta-md5chksum.
+  auto rc =
+      clients().Rclone({"copyto", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M",
+                        tmp_ / "big.bin", "rgw:" + bucket_ + "/" + prefix_ + "foreign/rclone.bin"});
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  auto head = HeadObject(prefix_ + "foreign/rclone.bin");
+  ASSERT_NE(head.value("ETag", "").find("-"), std::string::npos) << head.dump();
+  ASSERT_TRUE(head["Metadata"].contains("md5chksum")) << head.dump();
+  ASSERT_FALSE(HeadObject(prefix_ + "foreign/aws.bin")["Metadata"].contains("sha256"));
+
+  for (const std::string name : {"aws.bin", "rclone.bin"}) {
+    // Every GET of the object body gets a flipped byte (at 100: inside the first range).
+    StartProxy({"--match", "GET /" + bucket_ + "/" + prefix_ + "foreign/" + name, "--corrupt-first",
+                "1000", "--corrupt-offset", "100"});
+    const std::string out = tmp_ / ("out-" + name);
+    ::mkdir(out.c_str(), 0755);
+    auto bad = ViaProxy({"cp", "--retries", "2", Url("foreign/" + name), out + "/"});
+    EXPECT_EQ(bad.exit_code, 1) << name << ": " << bad.err;
+    EXPECT_NE(bad.err.find("checksum mismatch"), std::string::npos) << name << ": " << bad.err;
+    EXPECT_NE(bad.err.find(name == "aws.bin" ? "ETag says MD5" : "x-amz-meta-md5chksum says MD5"),
+              std::string::npos)
+        << bad.err;
+    EXPECT_GT(Count("corrupt"), 0) << LogText();
+    EXPECT_TRUE(ListFilesRecursive(out).empty()) << name << ": something landed";
+    // Without the fault the same copy verifies.
+    auto good = clients().Datacube({"cp", Url("foreign/" + name), out + "/"});
+    EXPECT_EQ(good.exit_code, 0) << name << ": " << good.err;
+    EXPECT_EQ(good.err.find("unverified"), std::string::npos) << good.err;
+  }
+  EXPECT_EQ(Sha256OfFile(tmp_ / "out-rclone.bin/rclone.bin"), big_sha);
+}
+
+// A multipart upload that records no checksum at all (the AWS CLI's) is copied, counted as
+// unverified, and refused with --require-checksum.
+TEST_F(S3FaultTest, ObjectsWithoutAnyDigestAreCountedAndRefusedOnRequest) {
+  WriteRandomFile(tmp_ / "mp.bin", 9 * kMiB, 23);
+  auto up =
+      clients().Aws({"s3", "cp", "--only-show-errors", tmp_ / "mp.bin", Url("nodigest/mp.bin")});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  auto head = HeadObject(prefix_ + "nodigest/mp.bin");
+  ASSERT_NE(head.value("ETag", "").find("-"), std::string::npos) << head.dump();
+  const std::string out = tmp_ / "out";
+  ::mkdir(out.c_str(), 0755);
+  auto refused = clients().Datacube({"cp", "--require-checksum", Url("nodigest/"), out});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("offers no checksum"), std::string::npos) << refused.err;
+  EXPECT_TRUE(ListFilesRecursive(out).empty());
+  auto counted = clients().Datacube({"cp", Url("nodigest/"), out});
+  EXPECT_EQ(counted.exit_code, 0) << counted.err;
+  EXPECT_NE(counted.err.find("1 unverified"), std::string::npos) << counted.err;
+}
+
 }  // namespace
 }  // namespace datacube::testing

@@ -5,6 +5,15 @@
 #include "datacube/cli/common.h"
 
 namespace datacube::cli {
+namespace {
+
+void AddVerifyFlags(CLI::App& cmd, TransferFlags& flags) {
+  cmd.add_flag("--require-checksum", flags.require_checksum,
+               "Fail files from a network source that offers no checksum to verify them against "
+               "(S3: x-amz-meta-sha256, a single-part ETag, x-amz-checksum-*, md5chksum)");
+}
+
+}  // namespace
 
 void RegisterCopyCommands(CLI::App& app) {
   struct CpArgs {
@@ -21,6 +30,7 @@ void RegisterCopyCommands(CLI::App& app) {
   cmd->add_option("SRC", cp->src, "Source location (path, pvc://, s3://, hf://, ...)")->required();
   cmd->add_option("DST", cp->dst, "Destination location")->required();
   AddTransferFlags(*cmd, cp->flags);
+  AddVerifyFlags(*cmd, cp->flags);
   cmd->callback([cp] { SetExitCode(RunCopyCommand(cp->src, cp->dst, cp->flags, false)); });
 
   struct SyncArgs {
@@ -37,6 +47,7 @@ void RegisterCopyCommands(CLI::App& app) {
   scmd->add_option("DST", sync->dst, "Destination directory or prefix")->required();
   scmd->add_flag("--delete", sync->del, "Delete destination files that are not in the source");
   AddTransferFlags(*scmd, sync->flags);
+  AddVerifyFlags(*scmd, sync->flags);
   scmd->callback(
       [sync] { SetExitCode(RunCopyCommand(sync->src, sync->dst, sync->flags, sync->del)); });
 }

@@ -129,6 +129,7 @@ Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
   o.dry_run = f.dry_run;
   o.strict_keys = f.strict;
   o.resume = !f.no_resume;
+  o.require_checksum = f.require_checksum;
   o.retry.max_attempts = f.retries;
   for (const auto& p : f.include) DC_RETURN_IF_ERROR(o.filter.AddInclude(p).WithContext("--include"));
   for (const auto& p : f.exclude) DC_RETURN_IF_ERROR(o.filter.AddExclude(p).WithContext("--exclude"));

@@ -63,6 +63,7 @@ struct TransferFlags {
   int retries = 5;
   bool strict = false;
   bool no_resume = false;
+  bool require_checksum = false;  // cp and sync (cmd_copy.cc)
 };
 void AddTransferFlags(CLI::App& cmd, TransferFlags& flags);
 Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& flags);

@@ -29,6 +29,8 @@ struct MultipartState {
   Status error;                                            // guarded by mu: first failure
   std::atomic<bool> failed{false};
   crypto::Sha256 hasher;  // used only by the thread holding `hashing`
+  // The source's other digests, fed in order with `hasher`; null when there are none.
+  std::unique_ptr<DigestVerifier> verifier;
 };
 
 namespace {
@@ -95,6 +97,7 @@ Executor::Executor(const TransferEndpoints& ends, const TransferOptions& options
       part_size_(buffer_size),
       dst_caps_(ends.dst.store->capabilities()),
       small_file_slots_(SmallFileSlots(ends, jobs)),
+      src_remote_(ends.src.store->capabilities().remote),
       // Half again as many buffers as workers: finished parts wait for in-order hashing.
       buffers_(buffer_size, jobs + std::max<size_t>(2, jobs / 2)),
       small_buffers_(std::min(kSmallFileBuffer, buffer_size), small_file_slots_),
@@ -183,13 +186,16 @@ void Executor::ReportBytes(CopyJob& job, uint64_t n) {
   if (progress_) progress_->OnBytes(n);
 }
 
-Status Executor::ReadRange(CopyJob& job, uint64_t offset, uint64_t length,
-                           std::span<uint8_t> out, std::string* whole_sha256) {
+Status Executor::ReadRange(CopyJob& job, uint64_t offset, uint64_t length, std::span<uint8_t> out,
+                           std::string* whole_sha256,
+                           std::vector<storage::OfferedDigest>* offered) {
   storage::ReadOptions ropts;
   ropts.if_match = job.item.src.etag;
   ropts.whole_sha256 = whole_sha256;
+  ropts.offered = offered;
   std::string url = ends_.src.store->UrlFor(job.src_key);
   return Retry(job, [&]() -> Status {
+    if (offered) offered->clear();
     uint64_t reported = 0;
     ThrottledSpanSink sink(out.subspan(0, length), limiter_, [&](uint64_t n) {
       reported += n;
@@ -216,6 +222,22 @@ Status Executor::ReadRange(CopyJob& job, uint64_t offset, uint64_t length,
     }
     return Status();
   });
+}
+
+Status Executor::NoteVerification(CopyJob& job, const VerifyPlan& plan) {
+  job.verified = !plan.empty() || job.item.src.size == 0;  // no bytes, nothing to corrupt
+  if (job.verified || !src_remote_ || !options_.require_checksum) return Status();
+  return FailedPreconditionError(ends_.src.store->UrlFor(job.src_key) +
+                                 " offers no checksum to verify the download against "
+                                 "(--require-checksum, option require-checksum); not copied");
+}
+
+// "checksum mismatch for URL: source says SHA-256 X, received Y", naming where X came from.
+static Status Sha256Mismatch(const std::string& url, const VerifyPlan& plan,
+                             const std::string& got) {
+  const std::string who = plan.sha256_origin == "the source" ? "source" : plan.sha256_origin;
+  return DataLossError("checksum mismatch for " + url + ": " + who + " says SHA-256 " +
+                       plan.sha256 + ", received " + got);
 }
 
 Status Executor::EnsureSourceSha(CopyJob& job, io::PooledBuffer& buffer) {
@@ -251,6 +273,7 @@ void Executor::DispatchServerSideCopy(const std::shared_ptr<CopyJob>& job) {
                           " reports SHA-256 " + sha + ", the source says " + expected);
       } else {
         if (sha.empty()) sha = expected;
+        job->verified = true;  // the bytes never left the service
         LogDebug("server-side copy: " + ends_.dst.store->UrlFor(job->dst_key));
         ReportBytes(*job, job->item.src.size);
       }
@@ -277,14 +300,21 @@ Status Executor::CopySmall(CopyJob& job, io::PooledBuffer& buffer, std::string* 
   // The source store may have hashed these very bytes already (S3 does, to check them against
   // the recorded SHA-256): hashing twice would cost a second pass over every small file.
   std::string read_sha;
-  DC_RETURN_IF_ERROR(ReadRange(job, 0, size, data, &read_sha));
+  std::vector<storage::OfferedDigest> offered;
+  DC_RETURN_IF_ERROR(ReadRange(job, 0, size, data, &read_sha, &offered));
   *sha = read_sha.size() == 64 ? read_sha
                                : crypto::HexEncode(crypto::Sha256Of(std::string_view(
                                      reinterpret_cast<const char*>(data.data()), data.size())));
-  if (!job.item.src.sha256.empty() && job.item.src.sha256 != *sha) {
-    return DataLossError("checksum mismatch for " + ends_.src.store->UrlFor(job.src_key) +
-                         ": source says SHA-256 " + job.item.src.sha256 + ", received " + *sha);
+  // Checked before the Put: a file that fails here leaves nothing at the destination.
+  const std::string url = ends_.src.store->UrlFor(job.src_key);
+  const VerifyPlan plan = PlanVerification(job.item.src, offered);
+  if (!plan.sha256.empty() && plan.sha256 != *sha) return Sha256Mismatch(url, plan, *sha);
+  if (!plan.others.empty()) {
+    DigestVerifier verifier(plan.others);
+    verifier.Update(data);
+    DC_RETURN_IF_ERROR(verifier.Finish(url));
   }
+  DC_RETURN_IF_ERROR(NoteVerification(job, plan));
   storage::WriteOptions wopts;
   wopts.size = size;
   wopts.sha256 = *sha;
@@ -315,12 +345,16 @@ void Executor::DispatchStreamed(const std::shared_ptr<CopyJob>& job, io::PooledB
 }
 
 Status Executor::CopyStreamed(CopyJob& job, io::PooledBuffer& buffer, std::string* sha) {
+  // What the source offers, decided before EnsureSourceSha puts our own hash in its place.
+  const VerifyPlan plan = PlanVerification(job.item.src);
+  DC_RETURN_IF_ERROR(NoteVerification(job, plan));
+  DigestVerifier verifier(plan.others);
   DC_RETURN_IF_ERROR(EnsureSourceSha(job, buffer));
   // Pulls the source through the buffer one range at a time, hashing as it goes.
   class RangeSource final : public io::ByteSource {
    public:
-    RangeSource(Executor& ex, CopyJob& job, std::span<uint8_t> buffer)
-        : ex_(ex), job_(job), buffer_(buffer) {}
+    RangeSource(Executor& ex, CopyJob& job, std::span<uint8_t> buffer, DigestVerifier& verifier)
+        : ex_(ex), job_(job), buffer_(buffer), verifier_(verifier) {}
     Result<size_t> Read(std::span<uint8_t> out) override {
       if (pos_ == avail_) {
         uint64_t left = job_.item.src.size - offset_;
@@ -328,6 +362,7 @@ Status Executor::CopyStreamed(CopyJob& job, io::PooledBuffer& buffer, std::strin
         uint64_t n = std::min<uint64_t>(left, buffer_.size());
         DC_RETURN_IF_ERROR(ex_.ReadRange(job_, offset_, n, buffer_));
         hasher_.Update(buffer_.subspan(0, n));
+        verifier_.Update(buffer_.subspan(0, n));
         offset_ += n;
         pos_ = 0;
         avail_ = n;
@@ -343,10 +378,11 @@ Status Executor::CopyStreamed(CopyJob& job, io::PooledBuffer& buffer, std::strin
     Executor& ex_;
     CopyJob& job_;
     std::span<uint8_t> buffer_;
+    DigestVerifier& verifier_;
     uint64_t offset_ = 0;
     size_t pos_ = 0, avail_ = 0;
     crypto::Sha256 hasher_;
-  } source(*this, job, buffer.span());
+  } source(*this, job, buffer.span(), verifier);
   storage::WriteOptions wopts;
   wopts.size = job.item.src.size;
   wopts.sha256 = job.item.src.sha256;
@@ -361,7 +397,7 @@ Status Executor::CopyStreamed(CopyJob& job, io::PooledBuffer& buffer, std::strin
     return DataLossError("destination " + ends_.dst.store->UrlFor(job.dst_key) +
                          " reports SHA-256 " + info.sha256 + " after writing " + *sha);
   }
-  return Status();
+  return verifier.Finish(ends_.src.store->UrlFor(job.src_key));
 }
 
 // ---- Large files: parts in parallel, hashed in order, resumable. ----
@@ -373,6 +409,11 @@ void Executor::DispatchMultipart(const std::shared_ptr<CopyJob>& job) {
   uint64_t part_size = part_size_;
   state->part_size = part_size;
   state->part_count = PartCount(state->size, part_size);
+
+  // What the source offers, decided before EnsureSourceSha puts our own hash in its place.
+  const VerifyPlan plan = PlanVerification(job->item.src);
+  if (Status s = NoteVerification(*job, plan); !s.ok()) return FinishJob(job, s, "", 0);
+  if (!plan.others.empty()) state->verifier = std::make_unique<DigestVerifier>(plan.others);
 
   if (dst_caps_.wants_sha256_before_write && job->item.src.sha256.empty()) {
     auto buffer = buffers_.Acquire(options_.stop);
@@ -478,6 +519,7 @@ void Executor::DepositForHashing(const std::shared_ptr<MultipartState>& state, u
     state->ready.erase(it);
     lock.unlock();
     state->hasher.Update(entry.first.span().subspan(0, entry.second));
+    if (state->verifier) state->verifier->Update(entry.first.span().subspan(0, entry.second));
     entry.first = io::PooledBuffer();  // back to the pool
     lock.lock();
     ++state->next_to_hash;
@@ -533,6 +575,13 @@ void Executor::FinalizeMultipart(const std::shared_ptr<MultipartState>& state) {
                                    job.item.src.sha256 + ", received " + sha),
                      "", state->size);
   }
+  if (state->verifier) {
+    Status v = state->verifier->Finish(ends_.src.store->UrlFor(job.src_key));
+    if (!v.ok()) {
+      state->upload->Abort().IgnoreError();
+      return FinishJob(state->job, v, "", state->size);
+    }
+  }
   std::vector<storage::PartInfo> parts;
   {
     std::lock_guard<std::mutex> lock(state->mu);
@@ -576,6 +625,7 @@ void Executor::FinishJob(const std::shared_ptr<CopyJob>& job, Status status,
   r.sha256 = sha;
   r.action = status.ok() ? FileAction::kCopied : FileAction::kFailed;
   r.status = status;
+  r.unverified = status.ok() && src_remote_ && !job->verified;
   if (progress_) {
     FileEvent e{r.path, r.action, r.size, r.sha256,
                 status.ok() ? job->item.reason : std::string(status.message())};

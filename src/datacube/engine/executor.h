@@ -20,6 +20,7 @@
 #include "datacube/engine/rate_limiter.h"
 #include "datacube/engine/thread_pool.h"
 #include "datacube/engine/transfer.h"
+#include "datacube/engine/verify.h"
 #include "datacube/io/buffer_pool.h"
 
 namespace datacube::engine {
@@ -34,6 +35,8 @@ struct CopyJob {
   bool fresh = false;
   // Bytes reported to progress for this attempt, retracted if the attempt fails.
   std::atomic<uint64_t> bytes_reported{0};
+  // The bytes were checked against a digest the source offers (set by the attempt's thread).
+  bool verified = false;
 };
 
 struct MultipartState;
@@ -74,8 +77,13 @@ class Executor {
   // Reads [offset, offset+length) of the job's source into `out` with retries, throttled by
   // --bwlimit, and checks the length.
   // whole_sha256: see storage::ReadOptions (filled when the source store hashed a whole read).
+  // offered: see storage::ReadOptions (the digests a whole-object read brought).
   Status ReadRange(CopyJob& job, uint64_t offset, uint64_t length, std::span<uint8_t> out,
-                   std::string* whole_sha256 = nullptr);
+                   std::string* whole_sha256 = nullptr,
+                   std::vector<storage::OfferedDigest>* offered = nullptr);
+  // Records whether `plan` verifies the job's bytes; with --require-checksum, a network source
+  // that offers nothing fails the file here, before anything is written.
+  Status NoteVerification(CopyJob& job, const VerifyPlan& plan);
   // Hashes the whole source first (for stores that need the SHA-256 when an upload starts).
   Status EnsureSourceSha(CopyJob& job, io::PooledBuffer& buffer);
   Status Retry(CopyJob& job, const std::function<Status()>& op);
@@ -93,6 +101,8 @@ class Executor {
   const storage::Capabilities dst_caps_;
   // How many small files may be in flight at once with small buffers; 0: they use `buffers_`.
   const size_t small_file_slots_;
+  // Bytes from a network source are verified against what it offers, or counted unverified.
+  const bool src_remote_;
 
   io::BufferPool buffers_;
   // Files of at most kSmallFileBuffer bytes, when either store is remote: more requests in

@@ -63,13 +63,35 @@ bool IsStoreRoot(const Location& loc) {
   }
 }
 
+// `key` quoted for a message, control characters as \xNN (a key from a listing is untrusted).
+std::string Quoted(std::string_view key) {
+  std::string out = "\"";
+  for (char ch : key) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f || ch == '"' || ch == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
 // Lists every object below `prefix`, keyed by path relative to it.
 Status ListRelative(storage::ObjectStore& store, const std::string& prefix,
                     const std::function<Status(std::string rel, storage::ObjectInfo&)>& fn) {
   storage::ListRequest req;
   req.prefix = prefix;
   return storage::ListAll(store, req, [&](const storage::ObjectInfo& obj) -> Status {
-    if (obj.key.size() <= prefix.size()) return Status();  // the prefix's own marker object
+    // A listing is untrusted: a key outside the prefix is refused, never re-mapped by cutting
+    // its first characters off.
+    if (obj.key.compare(0, prefix.size(), prefix) != 0) {
+      return InternalError("malformed listing from " + store.UrlFor(prefix) + ": key " +
+                           Quoted(obj.key) + " is outside the requested prefix");
+    }
+    if (obj.key.size() == prefix.size()) return Status();  // the prefix's own marker object
     std::string rel = obj.key.substr(prefix.size());
     if (rel.back() == '/') return Status();  // "directory marker" objects
     storage::ObjectInfo copy = obj;
@@ -208,6 +230,9 @@ std::string TransferReport::Summary() const {
                     "), skipped " + std::to_string(files_skipped) + ", deleted " +
                     std::to_string(files_deleted) + ", failed " + std::to_string(files_failed);
   if (keys_refused) out += ", refused " + std::to_string(keys_refused) + " unsafe keys";
+  if (files_unverified) {
+    out += ", " + std::to_string(files_unverified) + " unverified (the source offered no checksum)";
+  }
   out += " in " + FormatDuration(elapsed) + " (" + rate + ")";
   return out;
 }
@@ -421,6 +446,7 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
       if (r.status.ok()) {
         ++report.files_copied;
         report.bytes_copied += r.size;
+        if (r.unverified) ++report.files_unverified;
       } else {
         ++report.files_failed;
         if (report.status.ok()) report.status = r.status.WithContext(r.path);

@@ -46,6 +46,9 @@ struct TransferOptions {
   RetryPolicy retry;
   // Aggregate rate limit in bytes per second; 0 = unlimited.
   uint64_t bwlimit = 0;
+  // Fail every file from a network source that offers no checksum to verify it against
+  // (otherwise such files are copied and counted as unverified).
+  bool require_checksum = false;
   std::stop_token stop;
 };
 
@@ -74,6 +77,8 @@ struct FileResult {
   uint64_t size = 0;
   std::string sha256;
   Status status;
+  // Copied from a network source that offered no checksum to check the bytes against.
+  bool unverified = false;
 };
 
 struct TransferReport {
@@ -82,6 +87,7 @@ struct TransferReport {
   uint64_t files_deleted = 0;
   uint64_t files_failed = 0;
   uint64_t keys_refused = 0;  // unsafe keys skipped
+  uint64_t files_unverified = 0;  // copied, but the source offered no checksum
   uint64_t bytes_copied = 0;
   std::chrono::milliseconds elapsed{0};
   // One entry per file considered, sorted by path.

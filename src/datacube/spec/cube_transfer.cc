@@ -190,6 +190,7 @@ Result<CubeTransfer> PlanCubeTransfer(const DataCube& cube, const ResolvedCube& 
     if (!files.empty()) DC_RETURN_IF_ERROR(AddFileFilters(files, t.options));
   }
   t.options.delete_extra = cube.executor.options.sync;
+  t.options.require_checksum = Option(resolved, "require-checksum") == "true";
   return t;
 }
 

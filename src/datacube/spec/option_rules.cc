@@ -40,7 +40,7 @@ constexpr std::array<OptionRule, 7> kHuggingFaceRules = {{
     {"commit-message", false, true, false, false, false, "commit message of the upload"},
 }};
 
-constexpr std::array<OptionRule, 10> kS3Rules = {{
+constexpr std::array<OptionRule, 11> kS3Rules = {{
     {"s3-endpoint", true, true, true, false, false, "endpoint URL, e.g. https://s3.example.com"},
     {"s3-access-key-id", true, true, true, false, true, "access key id"},
     {"s3-secret-access-key", true, true, true, false, true, "secret access key"},
@@ -56,6 +56,8 @@ constexpr std::array<OptionRule, 10> kS3Rules = {{
     {"s3-ca-bundle", true, true, false, false, false, "extension: PEM CA bundle for the endpoint"},
     {"s3-upload-checksum", false, true, false, false, false,
      "extension: auto or sha256 (checksum stored with uploads)"},
+    {"require-checksum", true, false, false, false, false,
+     "extension: \"true\" fails objects that offer no checksum to verify the download against"},
 }};
 
 }  // namespace

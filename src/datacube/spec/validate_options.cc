@@ -78,7 +78,7 @@ std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
     return Problem(storage::s3::ResolveEndpoint(settings).status());
   } else if (name == "s3-addressing") {
     if (!has_ref) return Problem(storage::s3::ParseAddressing(v, name).status(), name + ": ");
-  } else if (name == "s3-no-check-bucket") {
+  } else if (name == "s3-no-check-bucket" || name == "require-checksum") {
     // Stricter than the backend (which also takes yes/no/1/0): the seed documents these two.
     if (v != "true" && v != "false") return "must be \"true\" or \"false\", got \"" + v + "\"";
   } else if (name == "s3-upload-checksum") {

@@ -63,6 +63,21 @@ struct Capabilities {
   bool remote = false;
 };
 
+// A digest of an object's content that its store offers besides ObjectInfo::sha256 (S3: the MD5
+// in a single-part ETag, x-amz-checksum-crc32c and the other flexible checksums, rclone's
+// x-amz-meta-md5chksum). The engine computes the same digest over the bytes it receives and
+// fails the file when they differ.
+struct OfferedDigest {
+  std::string algorithm;  // "md5", "sha1", "sha256", "crc32", "crc32c" or "crc64nvme"
+  std::string value;      // the raw digest (CRCs big-endian)
+  std::string origin;     // where it came from, for messages: "ETag", "x-amz-checksum-crc32c"
+  // Composite (an S3 multipart checksum "...-N"): `value` is the digest of the part digests
+  // concatenated, over `part_count` parts of `part_size` bytes (the last one shorter). Zero for
+  // a digest of the whole content.
+  uint64_t part_size = 0;
+  uint32_t part_count = 0;
+};
+
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
@@ -75,6 +90,8 @@ struct ObjectInfo {
   std::string sha256;
   // User metadata (S3 x-amz-meta-*, Azure x-ms-meta-*), lower-case names.
   std::map<std::string, std::string> metadata;
+  // Other digests the store offers for the content (see OfferedDigest); a SHA-256 is in `sha256`.
+  std::vector<OfferedDigest> digests;
 };
 
 struct ListRequest {
@@ -106,6 +123,10 @@ struct ReadOptions {
   // read covered the whole object; the caller then need not hash the same bytes again. Left
   // untouched otherwise.
   std::string* whole_sha256 = nullptr;
+  // When set, a store that learns while reading the whole object what digests it offers (S3 sends
+  // them with the GET) leaves them here, its SHA-256 included as algorithm "sha256", for the
+  // caller to check the bytes against. Left untouched otherwise.
+  std::vector<OfferedDigest>* offered = nullptr;
 };
 
 struct WriteOptions {

@@ -51,6 +51,34 @@ bool S3Client::CorrectRegion(const std::string& region) {
   return true;
 }
 
+namespace {
+
+// Every header value sent is one line: a CR or LF from anywhere (an ETag or metadata a server
+// sent, a content type) would otherwise start a header of its own. The value is never shown.
+bool HasControl(std::string_view s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+Status CheckHeaders(const http::Headers& headers, const std::string& url) {
+  for (const auto& [name, value] : headers) {
+    if (HasControl(name)) {
+      return InternalError("refusing to send a header whose name holds a control character to " +
+                           url);
+    }
+    if (HasControl(value)) {
+      return InternalError("refusing to send header \"" + name + "\" to " + url +
+                           ": its value holds a control character (such as CR or LF)");
+    }
+  }
+  return Status();
+}
+
+}  // namespace
+
 Result<http::HttpResponse> S3Client::SendOnce(const Call& call) {
   for (int round = 0;; ++round) {
     S3Endpoint e = endpoint();
@@ -87,6 +115,7 @@ Result<http::HttpResponse> S3Client::SendOnce(const Call& call) {
 }
 
 Result<http::HttpResponse> S3Client::Send(const Call& call) {
+  DC_RETURN_IF_ERROR(CheckHeaders(call.request.headers, UrlFor(call.request.key)));
   const bool retry = call.retry && call.stream == nullptr && call.sink == nullptr;
   if (!retry) return SendOnce(call);
   Result<http::HttpResponse> last = UnknownError("not sent");

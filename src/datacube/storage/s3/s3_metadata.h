@@ -23,6 +23,8 @@ inline constexpr char kMetaSha256[] = "sha256";
 inline constexpr char kMetaMtime[] = "mtime";
 inline constexpr char kMetaResume[] = "datacube-resume";
 inline constexpr std::string_view kMetaHeaderPrefix = "x-amz-meta-";
+// rclone's base64 MD5 of the whole object, set where the ETag is no MD5 (multipart uploads).
+inline constexpr char kMetaRcloneMd5[] = "md5chksum";
 
 // Base64 of the 32 raw bytes of a hex SHA-256 (the x-amz-checksum-sha256 form); empty when
 // `hex` is not a SHA-256.
@@ -38,8 +40,12 @@ std::optional<int64_t> ParseHttpDate(std::string_view text);
 
 // Object information from the headers of a HEAD (or GET) response: size (Content-Range total
 // on a 206, else Content-Length), ETag without quotes, mtime (x-amz-meta-mtime, else
-// Last-Modified), user metadata, and sha256 from x-amz-meta-sha256 or a full-object
-// x-amz-checksum-sha256 (a composite multipart checksum "...-N" is not a content hash).
-ObjectInfo ObjectInfoFromHeaders(std::string key, const http::HttpResponse& response);
+// Last-Modified), user metadata, sha256 from a full-object x-amz-checksum-sha256 (computed by
+// the server) or x-amz-meta-sha256, and in `digests` every other digest offered: the MD5 of a
+// single-part ETag (not for SSE-KMS or SSE-C objects, whose ETag is something else), the other
+// x-amz-checksum-* (composite ones "...-N" with their part count; the part size is for the
+// caller to learn), rclone's x-amz-meta-md5chksum, GCS's x-goog-hash. A malformed size or
+// checksum is kInternal naming the header.
+Result<ObjectInfo> ObjectInfoFromHeaders(std::string key, const http::HttpResponse& response);
 
 }  // namespace datacube::storage::s3

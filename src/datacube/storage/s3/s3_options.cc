@@ -41,6 +41,29 @@ Picked FirstOf(std::initializer_list<std::pair<std::string, std::string>> candid
   return {};
 }
 
+// Credentials, endpoints and regions go into HTTP headers: a CR or LF in one would start a
+// header of its own at the server. Refused at load, naming where the value came from and never
+// showing it.
+Status CheckSingleLine(std::string_view value, const std::string& where) {
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidArgumentError(where +
+                                  " contains a control character (such as CR or LF); it must be "
+                                  "a single line of printable characters");
+    }
+  }
+  return Status();
+}
+
+// Checks the three parts of a credential set, each under its own name.
+Status CheckCredentials(const AwsCredentials& c, const std::string& id_name,
+                        const std::string& secret_name, const std::string& token_name) {
+  DC_RETURN_IF_ERROR(CheckSingleLine(c.access_key_id, id_name));
+  DC_RETURN_IF_ERROR(CheckSingleLine(c.secret_access_key.reveal(), secret_name));
+  return CheckSingleLine(c.session_token.reveal(), token_name);
+}
+
 Result<AwsCredentials> PickCredentials(const StoreConfig& config, const AwsProfile& profile,
                                        const std::string& url, std::string* source) {
   AwsCredentials c;
@@ -56,6 +79,9 @@ Result<AwsCredentials> PickCredentials(const StoreConfig& config, const AwsProfi
     c.secret_access_key = Secret<>(opt_secret);
     c.session_token = Secret<>(Opt(config, kOptSessionToken));
     *source = std::string("options ") + kOptAccessKeyId + "/" + kOptSecretAccessKey;
+    DC_RETURN_IF_ERROR(CheckCredentials(c, std::string("option ") + kOptAccessKeyId,
+                                        std::string("option ") + kOptSecretAccessKey,
+                                        std::string("option ") + kOptSessionToken));
     return c;
   }
   const std::string env_id = EnvOf(config, "AWS_ACCESS_KEY_ID").value_or("");
@@ -65,6 +91,9 @@ Result<AwsCredentials> PickCredentials(const StoreConfig& config, const AwsProfi
     c.secret_access_key = Secret<>(env_secret);
     c.session_token = Secret<>(EnvOf(config, "AWS_SESSION_TOKEN").value_or(""));
     *source = "environment (AWS_ACCESS_KEY_ID)";
+    DC_RETURN_IF_ERROR(CheckCredentials(c, "environment variable AWS_ACCESS_KEY_ID",
+                                        "environment variable AWS_SECRET_ACCESS_KEY",
+                                        "environment variable AWS_SESSION_TOKEN"));
     return c;
   }
   const std::string p_id = profile.Get("aws_access_key_id");
@@ -74,6 +103,9 @@ Result<AwsCredentials> PickCredentials(const StoreConfig& config, const AwsProfi
     c.secret_access_key = Secret<>(p_secret);
     c.session_token = Secret<>(profile.Get("aws_session_token"));
     *source = "AWS profile \"" + profile.name + "\"";
+    const std::string in = " of AWS profile \"" + profile.name + "\"";
+    DC_RETURN_IF_ERROR(CheckCredentials(c, "aws_access_key_id" + in, "aws_secret_access_key" + in,
+                                        "aws_session_token" + in));
     return c;
   }
   std::string where = "options " + std::string(kOptAccessKeyId) + "/" + kOptSecretAccessKey +
@@ -108,34 +140,38 @@ Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
   EndpointSettings es;
   es.scheme = location.scheme;
   es.bucket = o.bucket;
+  const std::string of_profile = " of AWS profile \"" + profile.name + "\"";
+  Picked endpoint;
   switch (location.scheme) {
     case Scheme::kCoreWeave:
-      es.endpoint = FirstOf({{Opt(config, kOptCwEndpoint), ""},
-                             {env("DATACUBE_CW_ENDPOINT"), ""},
-                             {Opt(config, kOptEndpoint), ""}})
-                        .value;
+      endpoint = FirstOf({{Opt(config, kOptCwEndpoint), std::string("option ") + kOptCwEndpoint},
+                          {env("DATACUBE_CW_ENDPOINT"), "DATACUBE_CW_ENDPOINT"},
+                          {Opt(config, kOptEndpoint), std::string("option ") + kOptEndpoint}});
       break;
     case Scheme::kGcs:
-      es.endpoint = Opt(config, kOptEndpoint);
+      endpoint = {Opt(config, kOptEndpoint), std::string("option ") + kOptEndpoint};
       break;
     default:
-      es.endpoint = FirstOf({{Opt(config, kOptEndpoint), ""},
-                             {env("AWS_ENDPOINT_URL_S3"), ""},
-                             {env("AWS_ENDPOINT_URL"), ""},
-                             {profile.Get("s3.endpoint_url"), ""},
-                             {profile.Get("endpoint_url"), ""}})
-                        .value;
+      endpoint = FirstOf({{Opt(config, kOptEndpoint), std::string("option ") + kOptEndpoint},
+                          {env("AWS_ENDPOINT_URL_S3"), "AWS_ENDPOINT_URL_S3"},
+                          {env("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"},
+                          {profile.Get("s3.endpoint_url"), "s3.endpoint_url" + of_profile},
+                          {profile.Get("endpoint_url"), "endpoint_url" + of_profile}});
       break;
   }
+  DC_RETURN_IF_ERROR(CheckSingleLine(endpoint.value, endpoint.source));
+  es.endpoint = endpoint.value;
+  Picked region;
   if (location.scheme == Scheme::kGcs) {
-    es.region = Opt(config, kOptRegion);
+    region = {Opt(config, kOptRegion), std::string("option ") + kOptRegion};
   } else {
-    es.region = FirstOf({{Opt(config, kOptRegion), ""},
-                         {env("AWS_REGION"), ""},
-                         {env("AWS_DEFAULT_REGION"), ""},
-                         {profile.Get("region"), ""}})
-                    .value;
+    region = FirstOf({{Opt(config, kOptRegion), std::string("option ") + kOptRegion},
+                      {env("AWS_REGION"), "AWS_REGION"},
+                      {env("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION"},
+                      {profile.Get("region"), "region" + of_profile}});
   }
+  DC_RETURN_IF_ERROR(CheckSingleLine(region.value, region.source));
+  es.region = region.value;
   Picked addressing = FirstOf({{Opt(config, kOptAddressing), kOptAddressing},
                                {profile.Get("s3.addressing_style"),
                                 "s3.addressing_style of AWS profile \"" + profile.name + "\""}});

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "datacube/base/secret.h"
 #include "testing/test_util/test_util.h"
 
@@ -182,6 +184,68 @@ TEST_F(S3OptionsTest, BadValuesNameTheOption) {
   config_.options[kOptUploadChecksum] = "crc32";
   EXPECT_NE(std::string(Resolve("s3://bkt").status().message()).find(kOptUploadChecksum),
             std::string::npos);
+}
+
+// A CR or LF in a credential would become a header of its own at the server: refused at load,
+// from every source, naming where it came from and never showing the value.
+TEST_F(S3OptionsTest, CredentialsWithControlCharactersAreRefusedNamingTheirSource) {
+  const std::string evil = "AKID\r\nX-Injected: yes";
+  const std::string evil_secret = "secretPart\nX-Injected: yes";
+  struct Case {
+    std::string what;
+    std::function<void()> set;
+    std::string named;
+  };
+  std::vector<Case> cases = {
+      {"option id",
+       [&] {
+         config_.options = {{kOptAccessKeyId, evil}, {kOptSecretAccessKey, "s"}};
+       },
+       "option s3-access-key-id"},
+      {"option secret",
+       [&] {
+         config_.options = {{kOptAccessKeyId, "AKID"}, {kOptSecretAccessKey, evil_secret}};
+       },
+       "option s3-secret-access-key"},
+      {"option token",
+       [&] {
+         config_.options = {{kOptAccessKeyId, "AKID"},
+                            {kOptSecretAccessKey, "s"},
+                            {kOptSessionToken, evil_secret}};
+       },
+       "option s3-session-token"},
+      {"env id", [&] { env_["AWS_ACCESS_KEY_ID"] = evil; }, "AWS_ACCESS_KEY_ID"},
+      {"env secret", [&] { env_["AWS_SECRET_ACCESS_KEY"] = evil_secret; }, "AWS_SECRET_ACCESS_KEY"},
+      {"env token", [&] { env_["AWS_SESSION_TOKEN"] = "tok\x01"; }, "AWS_SESSION_TOKEN"},
+      {"profile secret",
+       [&] {
+         env_.erase("AWS_ACCESS_KEY_ID");
+         env_.erase("AWS_SECRET_ACCESS_KEY");
+         WriteAwsFiles("[default]\naws_access_key_id = AKID\naws_secret_access_key = ab\x1b[2Jcd\n",
+                       "");
+       },
+       "aws_secret_access_key of AWS profile \"default\""},
+      {"endpoint",
+       [&] {
+         config_.options = {{kOptEndpoint, "http://127.0.0.1:1\r\nHost: evil"}};
+       },
+       "option s3-endpoint"},
+      {"endpoint env", [&] { env_["AWS_ENDPOINT_URL"] = "http://h\n"; }, "AWS_ENDPOINT_URL"},
+      {"region", [&] { env_["AWS_REGION"] = "us-east-1\r\nX: y"; }, "AWS_REGION"},
+  };
+  for (const auto& c : cases) {
+    SetUp();
+    config_.options.clear();
+    c.set();
+    auto o = Resolve("s3://bucket/p");
+    EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument) << c.what;
+    const std::string msg(o.status().message());
+    EXPECT_NE(msg.find(c.named), std::string::npos) << c.what << ": " << msg;
+    EXPECT_NE(msg.find("control character"), std::string::npos) << c.what << ": " << msg;
+    EXPECT_EQ(msg.find("X-Injected"), std::string::npos) << c.what << ": value shown: " << msg;
+    EXPECT_EQ(msg.find("secretPart"), std::string::npos) << c.what << ": value shown: " << msg;
+    env_.clear();
+  }
 }
 
 }  // namespace

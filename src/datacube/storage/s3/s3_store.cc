@@ -10,6 +10,7 @@
 #include "datacube/crypto/hmac.h"
 #include "datacube/crypto/sha256.h"
 #include "datacube/storage/s3/s3_client.h"
+#include "datacube/storage/s3/s3_listing.h"
 #include "datacube/storage/s3/s3_metadata.h"
 #include "datacube/storage/s3/s3_xml.h"
 #include "datacube/storage/s3/validate.h"
@@ -117,7 +118,57 @@ struct Shared {
 
   Result<ObjectInfo> Head(const std::string& key);
   Status DeleteObject(const std::string& key);
+  // Composite checksums cover parts: learns their size (HEAD ?partNumber= of the first and the
+  // last part) where no SHA-256 makes them unnecessary, and drops what cannot be checked.
+  Status LearnPartSizes(const std::string& key, ObjectInfo& info);
+  Result<uint64_t> PartSize(const std::string& key, uint32_t number);
 };
+
+Result<uint64_t> Shared::PartSize(const std::string& key, uint32_t number) {
+  S3Client::Call head = MakeCall("HEAD", key, "reading");
+  head.request.query = {{"partNumber", std::to_string(number)}};
+  DC_ASSIGN_OR_RETURN(http::HttpResponse resp, client.Send(head));
+  http::HttpResponse plain = resp;
+  plain.headers.erase(std::remove_if(plain.headers.begin(), plain.headers.end(),
+                                     [](const auto& h) { return h.first == "content-range"; }),
+                      plain.headers.end());
+  auto info = ObjectInfoFromHeaders(key, plain);
+  if (!info.ok())
+    return info.status().WithContext("reading part " + std::to_string(number) + " of " +
+                                     client.UrlFor(key));
+  return info->size;
+}
+
+Status Shared::LearnPartSizes(const std::string& key, ObjectInfo& info) {
+  const bool any = std::any_of(info.digests.begin(), info.digests.end(),
+                               [](const OfferedDigest& d) { return d.part_count > 0; });
+  if (!any || !info.sha256.empty()) return Status();
+  uint32_t count = 0;
+  for (const auto& d : info.digests) count = std::max(count, d.part_count);
+  uint64_t part_size = info.size;
+  bool usable = true;
+  if (count > 1) {
+    DC_ASSIGN_OR_RETURN(uint64_t first, PartSize(key, 1));
+    DC_ASSIGN_OR_RETURN(uint64_t last, PartSize(key, count));
+    // Every client uploads equal parts but the last; anything else cannot be split here.
+    usable = first > 0 && last > 0 && last <= first && first <= info.size &&
+             (info.size - last) % first == 0 && (info.size - last) / first == count - 1;
+    part_size = first;
+  }
+  for (auto it = info.digests.begin(); it != info.digests.end();) {
+    if (it->part_count == 0) {
+      ++it;
+    } else if (usable && it->part_count == count) {
+      it->part_size = part_size;
+      ++it;
+    } else {
+      LogDebug("cannot check the composite " + it->origin + " of " + client.UrlFor(key) +
+               ": its parts are not of equal size");
+      it = info.digests.erase(it);
+    }
+  }
+  return Status();
+}
 
 Result<ObjectInfo> Shared::Head(const std::string& key) {
   S3Client::Call head = MakeCall("HEAD", key, "reading");
@@ -125,7 +176,12 @@ Result<ObjectInfo> Shared::Head(const std::string& key) {
   // Refusals are looked at here: a HEAD error has no body to say why.
   head.ok_statuses = {400, 403};
   DC_ASSIGN_OR_RETURN(http::HttpResponse resp, client.Send(head));
-  if (resp.ok()) return ObjectInfoFromHeaders(key, resp);
+  if (resp.ok()) {
+    auto info = ObjectInfoFromHeaders(key, resp);
+    if (!info.ok()) return info.status().WithContext("reading " + client.UrlFor(key));
+    DC_RETURN_IF_ERROR(LearnPartSizes(key, *info));
+    return info;
+  }
   // A one-byte GET of the same key brings the server's reason (SignatureDoesNotMatch,
   // AccessDenied, ...) in its error document.
   S3Client::Call get = MakeCall("GET", key, "reading");
@@ -330,13 +386,22 @@ class S3Store final : public ObjectStore {
         {"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", std::to_string(max_keys)}};
     if (!request.prefix.empty()) c.request.query.emplace_back("prefix", request.prefix);
     if (!request.recursive) c.request.query.emplace_back("delimiter", "/");
-    if (!request.page_token.empty()) {
-      c.request.query.emplace_back("continuation-token", request.page_token);
+    ListCursor cursor = DecodeListCursor(request.page_token);
+    if (!cursor.server_token.empty()) {
+      c.request.query.emplace_back("continuation-token", cursor.server_token);
     }
     auto resp = shared_->client.Send(c);
     if (!resp.ok()) return resp.status();
+    // A listing the server got wrong is no checksum mismatch and no reason to retry.
+    auto malformed = [&](const Status& s) {
+      return InternalError("malformed listing from " + UrlFor(request.prefix) + ": " +
+                           std::string(s.message()));
+    };
     auto parsed = ParseListObjectsV2(resp->body);
-    if (!parsed.ok()) return parsed.status().WithContext("listing " + UrlFor(request.prefix));
+    if (!parsed.ok()) return malformed(parsed.status());
+    ListCheck check{request.prefix, request.recursive, !IsDirectoryBucket(shared_->bucket())};
+    Status checked = CheckListPage(check, *parsed, cursor);
+    if (!checked.ok()) return malformed(checked);
     ListPage page;
     page.objects.reserve(parsed->objects.size());
     for (auto& o : parsed->objects) {
@@ -348,7 +413,7 @@ class S3Store final : public ObjectStore {
       page.objects.push_back(std::move(info));
     }
     page.common_prefixes = std::move(parsed->common_prefixes);
-    if (parsed->truncated) page.next_page_token = std::move(parsed->next_continuation_token);
+    if (parsed->truncated) page.next_page_token = EncodeListCursor(cursor);
     return page;
   }
 
@@ -368,6 +433,8 @@ class S3Store final : public ObjectStore {
     }
     if (!options.if_match.empty())
       c.request.headers.emplace_back("if-match", Quote(options.if_match));
+    // A read from the start may be the whole object: have the server send its checksums.
+    if (range.offset == 0) c.request.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
     ReadSink guarded(sink, range.length, range.offset == 0);
     c.sink = &guarded;
     c.ok_statuses = {416};
@@ -375,8 +442,8 @@ class S3Store final : public ObjectStore {
     if (resp.status == 416) {
       // Content-Range "bytes */SIZE" says how large the object is: a read that starts exactly
       // at its end (an empty object read from 0) returns nothing, as the contract says.
-      ObjectInfo at = ObjectInfoFromHeaders(key, resp);
-      if (resp.Header("content-range") && range.offset == at.size) return Status();
+      auto at = ObjectInfoFromHeaders(key, resp);
+      if (at.ok() && resp.Header("content-range") && range.offset == at->size) return Status();
       return S3ResponseToStatus(resp, shared_->client.Context("reading", key));
     }
     if (ranged && resp.status == 200 && range.offset > 0) {
@@ -385,7 +452,9 @@ class S3Store final : public ObjectStore {
                                      "header and sent the whole object");
     }
     // A read of the whole object is checked against the SHA-256 recorded at upload.
-    ObjectInfo info = ObjectInfoFromHeaders(key, resp);
+    auto headers = ObjectInfoFromHeaders(key, resp);
+    if (!headers.ok()) return headers.status().WithContext("reading " + UrlFor(key));
+    ObjectInfo& info = *headers;
     const bool whole = range.offset == 0 && guarded.received() == info.size;
     if (!whole) return Status();
     std::string got = guarded.Digest();
@@ -393,6 +462,19 @@ class S3Store final : public ObjectStore {
       return DataLossError("reading " + UrlFor(key) + ": the bytes received hash to SHA-256 " +
                            got + " but the object records " + info.sha256 +
                            " (corrupted on the way); it will be fetched again");
+    }
+    if (options.offered) {
+      // The other digests are the caller's to check: it holds the bytes.
+      DC_RETURN_IF_ERROR(shared_->LearnPartSizes(key, info));
+      *options.offered = std::move(info.digests);
+      if (!info.sha256.empty()) {
+        std::string raw;
+        crypto::HexDecode(info.sha256, &raw);
+        options.offered->push_back(
+            {"sha256", raw,
+             info.metadata.count(kMetaSha256) ? "x-amz-meta-sha256" : "x-amz-checksum-sha256", 0,
+             0});
+      }
     }
     if (options.whole_sha256) *options.whole_sha256 = std::move(got);
     return Status();
@@ -566,8 +648,8 @@ class S3Store final : public ObjectStore {
     const S3Endpoint a = shared_->client.endpoint(), b = other.shared_->client.endpoint();
     const auto& ca = shared_->options().credentials;
     const auto& cb = other.shared_->options().credentials;
-    return a.scheme == b.scheme && a.host == b.host && a.port == b.port &&
-           !ca.anonymous() && ca.access_key_id == cb.access_key_id;
+    return a.scheme == b.scheme && a.host == b.host && a.port == b.port && !ca.anonymous() &&
+           ca.access_key_id == cb.access_key_id;
   }
 
   Status CheckKey(std::string_view key) const {
@@ -699,6 +781,10 @@ class S3Store final : public ObjectStore {
         if (u.key == key) out.push_back(std::move(u));
       }
       if (!page.truncated || page.next_key_marker.empty()) break;
+      if (page.next_key_marker == key_marker && page.next_upload_id_marker == id_marker) {
+        return InternalError("malformed listing of uploads from " + UrlFor(key) +
+                             ": the server sent the same markers again");
+      }
       key_marker = page.next_key_marker;
       id_marker = page.next_upload_id_marker;
     }
@@ -718,11 +804,16 @@ class S3Store final : public ObjectStore {
       DC_ASSIGN_OR_RETURN(http::HttpResponse resp, shared_->client.Send(c));
       DC_ASSIGN_OR_RETURN(ListPartsPage page, ParseListParts(resp.body));
       for (auto& p : page.parts) out.push_back(std::move(p));
-      if (!page.truncated || page.next_part_number_marker.empty() ||
-          page.next_part_number_marker == marker) {
-        break;
+      if (!page.truncated || page.next_part_number_marker.empty()) break;
+      // Part number markers only grow (and stop at 10,000): anything else would loop.
+      const long next = std::strtol(page.next_part_number_marker.c_str(), nullptr, 10);
+      const long prev = marker.empty() ? 0 : std::strtol(marker.c_str(), nullptr, 10);
+      if (next <= prev || next >= static_cast<long>(kMaxPartCount)) {
+        return InternalError("malformed listing of parts from " + UrlFor(key) +
+                             ": part number marker " + QuoteKey(page.next_part_number_marker) +
+                             " does not advance");
       }
-      marker = page.next_part_number_marker;
+      marker = std::to_string(next);
     }
     return out;
   }

@@ -203,7 +203,7 @@ TEST_F(S3StoreTest, ListFollowsContinuationTokensWithPrefixAndDelimiter) {
   ASSERT_TRUE(p1.ok()) << p1.status().ToString();
   EXPECT_EQ(p1->objects[0].key, "d/a");
   EXPECT_EQ(p1->common_prefixes, std::vector<std::string>{"d/sub/"});
-  EXPECT_EQ(p1->next_page_token, "tok/1+=");
+  EXPECT_FALSE(p1->next_page_token.empty());
   req.page_token = p1->next_page_token;
   auto p2 = store->List(req);
   ASSERT_TRUE(p2.ok()) << p2.status().ToString();
@@ -232,6 +232,85 @@ TEST_F(S3StoreTest, ListOfMissingBucketIsNotFound) {
   EXPECT_EQ(page.status().code(), StatusCode::kNotFound);
   EXPECT_NE(std::string(page.status().message()).find("bucket \"b\" does not exist"),
             std::string::npos);
+}
+
+// A listing is untrusted input: what it gets wrong fails the listing as malformed (kInternal,
+// not a checksum mismatch), naming the listing's URL.
+TEST_F(S3StoreTest, MalformedSizesFailTheListing) {
+  const std::string url =
+      std::string("GET ") + kBase + "?list-type=2&encoding-type=url&max-keys=1000&prefix=p%2F";
+  for (const std::string size : {"-5", "abc", "", "18446744073709551616", "9223372036854775808"}) {
+    mock_ = std::make_shared<MockHttpTransport>();
+    mock_->Respond(url, MakeResponse(200,
+                                     "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                                     "<Contents><Key>p/a</Key><Size>" +
+                                         size + "</Size></Contents></ListBucketResult>"));
+    ListRequest req;
+    req.prefix = "p/";
+    auto page = Store()->List(req);
+    EXPECT_EQ(page.status().code(), StatusCode::kInternal) << size;
+    const std::string msg(page.status().message());
+    EXPECT_NE(msg.find("malformed listing from s3://b/p/"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("<Size>"), std::string::npos) << msg;
+    EXPECT_EQ(Requests().size(), 1u) << "a malformed listing is not retried";
+  }
+}
+
+TEST_F(S3StoreTest, KeysOutsideThePrefixFailTheListing) {
+  mock_->Respond(
+      std::string("GET ") + kBase + "?list-type=2&encoding-type=url&max-keys=1000&prefix=p%2F",
+      MakeResponse(200,
+                   "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                   "<Contents><Key>p/ok</Key><Size>1</Size></Contents>"
+                   "<Contents><Key>q/zzevil</Key><Size>1</Size></Contents>"
+                   "</ListBucketResult>"));
+  ListRequest req;
+  req.prefix = "p/";
+  auto page = Store()->List(req);
+  EXPECT_EQ(page.status().code(), StatusCode::kInternal);
+  EXPECT_NE(std::string(page.status().message()).find("\"q/zzevil\" is outside"), std::string::npos)
+      << page.status().ToString();
+}
+
+TEST_F(S3StoreTest, ARepeatedContinuationTokenEndsTheListing) {
+  // The server answers every page with the same token: ListAll must end, with an error.
+  mock_->SetHandler([](const http::HttpRequest& r,
+                       const std::string&) -> Result<http::HttpResponse> {
+    const bool first = r.url.find("continuation-token") == std::string::npos;
+    return MakeResponse(200, std::string("<ListBucketResult><IsTruncated>true</IsTruncated>"
+                                         "<NextContinuationToken>SAME</NextContinuationToken>") +
+                                 (first ? "<Contents><Key>a</Key><Size>1</Size></Contents>" : "") +
+                                 "</ListBucketResult>");
+  });
+  size_t seen = 0;
+  Status s = ListAll(*Store(), {}, [&](const ObjectInfo&) {
+    ++seen;
+    return Status();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_NE(std::string(s.message()).find("same token again"), std::string::npos) << s.ToString();
+  EXPECT_EQ(seen, 1u);
+  EXPECT_EQ(Requests().size(), 2u);
+}
+
+TEST_F(S3StoreTest, AListingThatLoopsBackIsRefused) {
+  // Tokens A -> B -> A: the third page repeats keys already listed.
+  mock_->SetHandler([](const http::HttpRequest& r,
+                       const std::string&) -> Result<http::HttpResponse> {
+    const bool at_b = r.url.find("continuation-token=B") != std::string::npos;
+    return MakeResponse(200, std::string("<ListBucketResult><IsTruncated>true</IsTruncated>") +
+                                 "<NextContinuationToken>" + (at_b ? "A" : "B") +
+                                 "</NextContinuationToken><Contents><Key>" + (at_b ? "k2" : "k1") +
+                                 "</Key><Size>1</Size></Contents>" + "</ListBucketResult>");
+  });
+  size_t seen = 0;
+  Status s = ListAll(*Store(), {}, [&](const ObjectInfo&) {
+    ++seen;
+    return Status();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInternal) << s.ToString();
+  EXPECT_NE(std::string(s.message()).find("does not sort after"), std::string::npos);
+  EXPECT_LT(Requests().size(), 5u);
 }
 
 // ---- Read ----
@@ -267,6 +346,58 @@ TEST_F(S3StoreTest, WholeObjectReadIsVerifiedAgainstItsSha256) {
   EXPECT_EQ(s.code(), StatusCode::kDataLoss);
   EXPECT_TRUE(IsRetryable(s));
   EXPECT_NE(std::string(s.message()).find("corrupted"), std::string::npos);
+}
+
+TEST_F(S3StoreTest, WholeObjectReadHandsBackTheDigestsTheServerOffers) {
+  std::string md5_hex = crypto::HexEncode(crypto::Md5("payload"));
+  mock_->Respond(std::string("GET ") + kBase + "/k",
+                 MakeResponse(200, "payload",
+                              {{"content-length", "7"},
+                               {"etag", "\"" + md5_hex + "\""},
+                               {"x-amz-checksum-crc32c", "AAAAAA=="},
+                               {"x-amz-checksum-type", "FULL_OBJECT"}}));
+  std::vector<OfferedDigest> offered;
+  ReadOptions ro;
+  ro.offered = &offered;
+  io::StringSink sink;
+  ASSERT_TRUE(Store()->Read("k", ByteRange::All(), sink, ro).ok());
+  EXPECT_EQ(Header(Requests()[0].request, "x-amz-checksum-mode"), "ENABLED");
+  ASSERT_EQ(offered.size(), 2u);
+  EXPECT_EQ(offered[0].origin, "x-amz-checksum-crc32c");
+  EXPECT_EQ(offered[1].origin, "ETag");
+  EXPECT_EQ(crypto::HexEncode(offered[1].value), md5_hex);
+}
+
+TEST_F(S3StoreTest, CompositeChecksumsLearnTheirPartSize) {
+  // 3 parts of 4 + 4 + 2 bytes.
+  mock_->Respond(std::string("HEAD ") + kBase + "/k",
+                 MakeResponse(200, "",
+                              {{"content-length", "10"},
+                               {"etag", "\"0123456789abcdef0123456789abcdef-3\""},
+                               {"x-amz-checksum-crc32c", "AAAAAA==-3"},
+                               {"x-amz-checksum-type", "COMPOSITE"}}));
+  mock_->Respond(
+      std::string("HEAD ") + kBase + "/k?partNumber=1",
+      MakeResponse(206, "", {{"content-length", "4"}, {"content-range", "bytes 0-3/10"}}));
+  mock_->Respond(
+      std::string("HEAD ") + kBase + "/k?partNumber=3",
+      MakeResponse(206, "", {{"content-length", "2"}, {"content-range", "bytes 8-9/10"}}));
+  auto info = Store()->Stat("k");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_EQ(info->digests.size(), 1u);
+  EXPECT_EQ(info->digests[0].part_count, 3u);
+  EXPECT_EQ(info->digests[0].part_size, 4u);
+}
+
+TEST_F(S3StoreTest, HeaderValuesWithLineBreaksAreNeverSent) {
+  // An ETag from a hostile listing comes back as If-Match.
+  ReadOptions ro;
+  ro.if_match = "abc\r\nX-Injected: 1";
+  io::StringSink sink;
+  Status s = Store()->Read("k", {0, 5}, sink, ro);
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_NE(std::string(s.message()).find("if-match"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(Requests().empty());
 }
 
 TEST_F(S3StoreTest, RangeChecks) {

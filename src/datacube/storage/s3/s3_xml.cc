@@ -4,6 +4,8 @@
 #include <ctime>
 #include <pugixml.hpp>
 
+#include "datacube/storage/s3/s3_listing.h"
+
 namespace datacube::storage::s3 {
 namespace {
 
@@ -61,6 +63,27 @@ std::string UrlDecode(std::string_view s) {
   return out;
 }
 
+// A byte count or part number exactly as S3 writes it: decimal digits only, at most 2^63 - 1.
+// pugixml's as_ullong() reads "-5", "abc" and "" as 0 and wraps large values: an empty file
+// would land where the server promised something else.
+Result<uint64_t> Count(const pugi::xml_node& node, const char* child, std::string_view entry) {
+  const std::string text = Text(node, child);
+  auto bad = [&](std::string_view why) -> Status {
+    return InternalError("<" + std::string(child) + "> of " + std::string(entry) + " is " +
+                         QuoteKey(text.substr(0, 40)) + (text.size() > 40 ? "..." : "") + ": " +
+                         std::string(why));
+  };
+  if (text.empty()) return bad("empty, not a number");
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad("not a decimal number");
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (v > (static_cast<uint64_t>(INT64_MAX) - digit) / 10) return bad("too large");
+    v = v * 10 + digit;
+  }
+  return v;
+}
+
 bool IsTrue(const pugi::xml_node& node, const char* child) {
   std::string v = Text(node, child);
   return v == "true" || v == "True" || v == "TRUE";
@@ -109,7 +132,9 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
   for (pugi::xml_node c : root.children("Contents")) {
     ListedObject o;
     o.key = decode(Text(c, "Key"));
-    o.size = c.child("Size").text().as_ullong();
+    auto size = Count(c, "Size", "key " + QuoteKey(o.key.substr(0, 200)));
+    if (!size.ok()) return size.status();
+    o.size = *size;
     o.etag = Unquote(Text(c, "ETag"));
     o.last_modified_ns = ParseIso8601(Text(c, "LastModified"));
     page.objects.push_back(std::move(o));
@@ -139,8 +164,12 @@ Result<ListPartsPage> ParseListParts(std::string_view xml) {
   ListPartsPage page;
   for (pugi::xml_node p : root.children("Part")) {
     ListedPart part;
-    part.number = p.child("PartNumber").text().as_uint();
-    part.size = p.child("Size").text().as_ullong();
+    DC_ASSIGN_OR_RETURN(uint64_t number, Count(p, "PartNumber", "a part"));
+    if (number < 1 || number > 10'000) {
+      return InternalError("<PartNumber> " + std::to_string(number) + " is outside 1..10000");
+    }
+    part.number = static_cast<uint32_t>(number);
+    DC_ASSIGN_OR_RETURN(part.size, Count(p, "Size", "part " + std::to_string(number)));
     part.etag = Unquote(Text(p, "ETag"));
     part.checksum_sha256 = Text(p, "ChecksumSHA256");
     page.parts.push_back(std::move(part));
