@@ -1,5 +1,5 @@
 # The two commands (README.md). Each installs what is missing, builds, and runs.
-.PHONY: demo test build deps bench clean
+.PHONY: demo test build deps bench fuzz clean
 
 demo:
 	scripts/demo.sh
@@ -16,5 +16,8 @@ deps:
 bench:
 	bench/run.sh
 
+fuzz:
+	scripts/fuzz.sh
+
 clean:
-	rm -rf build demo
+	rm -rf build build-fuzz demo

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: install, build, start the real test servers on loopback, run the whole suite,
-# stop the servers (also on failure or interrupt).
+# stop the servers (also on failure or interrupt), then run the fuzz targets (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -28,5 +28,10 @@ set +a
 export DATACUBE_REQUIRE_SERVERS=1
 export DATACUBE_BIN=$ROOT/$BUILD_DIR/src/datacube/cli/datacube
 
-cd "$BUILD_DIR"
-ctest --output-on-failure -j "${CTEST_JOBS:-2}" ${CTEST_ARGS:-}
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "${CTEST_JOBS:-2}" ${CTEST_ARGS:-})
+
+# The fuzz targets need no server: stop them first, so the fuzzers have the cores to themselves.
+cleanup
+trap - EXIT INT TERM
+# Every checked-in fuzz input, then FUZZ_SECONDS of fuzzing per target (docs/fuzzing.md).
+FUZZ_SECONDS=${FUZZ_SECONDS:-25} scripts/fuzz.sh

@@ -34,8 +34,8 @@ bool SplitUri(std::string_view text, UriParts& out) {
 }
 
 Status Invalid(std::string_view text, std::string_view why) {
-  return InvalidArgumentError("invalid location \"" + std::string(text) + "\": " +
-                              std::string(why));
+  return InvalidArgumentError("invalid location \"" + std::string(text) +
+                              "\": " + std::string(why));
 }
 
 Status RefuseCredentials(std::string_view scheme_text) {
@@ -192,15 +192,24 @@ Result<Location> ParseHttp(std::string_view text, const UriParts& u, bool tls) {
 
 std::string_view SchemeName(Scheme scheme) {
   switch (scheme) {
-    case Scheme::kFile: return "file";
-    case Scheme::kPvc: return "pvc";
-    case Scheme::kS3: return "s3";
-    case Scheme::kCoreWeave: return "cw";
-    case Scheme::kGcs: return "gs";
-    case Scheme::kAzure: return "az";
-    case Scheme::kHuggingFace: return "hf";
-    case Scheme::kGit: return "git+https";
-    case Scheme::kHttp: return "https";
+    case Scheme::kFile:
+      return "file";
+    case Scheme::kPvc:
+      return "pvc";
+    case Scheme::kS3:
+      return "s3";
+    case Scheme::kCoreWeave:
+      return "cw";
+    case Scheme::kGcs:
+      return "gs";
+    case Scheme::kAzure:
+      return "az";
+    case Scheme::kHuggingFace:
+      return "hf";
+    case Scheme::kGit:
+      return "git+https";
+    case Scheme::kHttp:
+      return "https";
   }
   return "?";
 }
@@ -262,6 +271,9 @@ Result<Location> ParseLocation(std::string_view text) {
     Location loc;
     loc.scheme = Scheme::kFile;
     DC_ASSIGN_OR_RETURN(std::string decoded, PercentDecode(u.path));
+    // An escape must not smuggle in what the text itself may not hold (a NUL would cut the
+    // path short at the first system call).
+    if (!IsPrintable(decoded)) return Invalid(text, "contains control characters");
     loc.path = "/" + decoded;
     return loc;
   }
@@ -271,8 +283,9 @@ Result<Location> ParseLocation(std::string_view text) {
     // The virtual-hosted form "cw://BUCKET.cwobject.com/prefix" names the same bucket; the
     // path-style form "cw://cwobject.com/BUCKET" is the mistake CoreWeave's docs warn about.
     if (u.authority == "cwobject.com" || u.authority == "cwlota.com") {
-      return Invalid(text, "CoreWeave addresses are virtual-hosted: write cw://BUCKET/prefix "
-                           "(or cw://BUCKET.cwobject.com/prefix), not cw://cwobject.com/BUCKET");
+      return Invalid(text,
+                     "CoreWeave addresses are virtual-hosted: write cw://BUCKET/prefix "
+                     "(or cw://BUCKET.cwobject.com/prefix), not cw://cwobject.com/BUCKET");
     }
     UriParts stripped = u;
     for (std::string_view suffix : {".cwobject.com", ".cwlota.com"}) {
@@ -302,6 +315,10 @@ std::string Location::ToString() const {
   };
   switch (scheme) {
     case Scheme::kFile:
+      // A path holding "://" reads back as a URL; only the file:// form says it is a path.
+      if (path.find("://") != std::string::npos && path.front() == '/') {
+        return "file://" + PercentEncode(path, /*keep_slash=*/true);
+      }
       return path;
     case Scheme::kPvc:
     case Scheme::kS3:
@@ -317,8 +334,8 @@ std::string Location::ToString() const {
       out += repo;
       if (!revision.empty()) {
         bool slashy = revision.rfind("refs/pr/", 0) == 0 || revision.rfind("refs/convert/", 0) == 0;
-        if (slashy && revision.find('/', revision.rfind("refs/pr/", 0) == 0 ? 8 : 13) ==
-                          std::string::npos) {
+        if (slashy &&
+            revision.find('/', revision.rfind("refs/pr/", 0) == 0 ? 8 : 13) == std::string::npos) {
           out += "@" + revision;
         } else {
           out += "@" + PercentEncode(revision, false);

@@ -45,8 +45,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"cw://my-bucket.cwobject.com/ckpt", Scheme::kCoreWeave, "my-bucket", "ckpt",
              "cw://my-bucket/ckpt"},
         Case{"gs://gbucket/data", Scheme::kGcs, "gbucket", "data", nullptr},
-        Case{"az://account/container/blob/path", Scheme::kAzure, "account", "blob/path",
-             nullptr},
+        Case{"az://account/container/blob/path", Scheme::kAzure, "account", "blob/path", nullptr},
         Case{"hf://openai/whisper-large-v3", Scheme::kHuggingFace, "", "", nullptr},
         Case{"hf://datasets/org/set@v1.0/train", Scheme::kHuggingFace, "", "train", nullptr},
         Case{"hf://spaces/org/app", Scheme::kHuggingFace, "", "", nullptr},
@@ -93,16 +92,13 @@ TEST(LocationTest, ErrorsSayWhatIsWrong) {
     const char* text;
     const char* needle;
   };
-  for (const Bad& b : {Bad{"", "empty"},
-                       Bad{"ftp://x/y", "unknown scheme \"ftp\""},
-                       Bad{"s3://", "bucket name is missing"},
-                       Bad{"az://acct", "container is missing"},
-                       Bad{"hf://justname", "ORG/NAME"},
-                       Bad{"pvc://Bad_Name/x", "DNS-1123"},
-                       Bad{"cw://cwobject.com/bucket", "virtual-hosted"},
-                       Bad{"git+https://tok123@github.com/u/r.git", "credentials"},
-                       Bad{"https://user:pw@h/x", "credentials"},
-                       Bad{"hf://org/m@/x", "revision"}}) {
+  for (const Bad& b :
+       {Bad{"", "empty"}, Bad{"ftp://x/y", "unknown scheme \"ftp\""},
+        Bad{"s3://", "bucket name is missing"}, Bad{"az://acct", "container is missing"},
+        Bad{"hf://justname", "ORG/NAME"}, Bad{"pvc://Bad_Name/x", "DNS-1123"},
+        Bad{"cw://cwobject.com/bucket", "virtual-hosted"},
+        Bad{"git+https://tok123@github.com/u/r.git", "credentials"},
+        Bad{"https://user:pw@h/x", "credentials"}, Bad{"hf://org/m@/x", "revision"}}) {
     auto loc = ParseLocation(b.text);
     ASSERT_FALSE(loc.ok()) << b.text;
     EXPECT_EQ(loc.status().code(), StatusCode::kInvalidArgument);
@@ -115,6 +111,27 @@ TEST(LocationTest, CredentialsNeverEchoed) {
   auto loc = ParseLocation("git+https://ghp_SECRET@github.com/u/r.git");
   ASSERT_FALSE(loc.ok());
   EXPECT_EQ(loc.status().message().find("ghp_SECRET"), std::string_view::npos);
+}
+
+TEST(LocationTest, FileUrlPathsPrintBackAsFileUrls) {
+  // A path holding "://" can only be written as a file:// URL; printed bare it would read back
+  // as a URL of another scheme.
+  auto loc = ParseLocation("file:///abs/x%20Ygit+http://127.0.0.1");
+  ASSERT_TRUE(loc.ok()) << loc.status().ToString();
+  EXPECT_EQ(loc->path, "/abs/x Ygit+http://127.0.0.1");
+  EXPECT_EQ(loc->ToString(), "file:///abs/x%20Ygit%2Bhttp%3A//127.0.0.1");
+  auto again = ParseLocation(loc->ToString());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *loc);
+}
+
+TEST(LocationTest, EscapedControlCharactersAreRefusedLikeRawOnes) {
+  for (const char* text : {"file:///a%00b", "file:///a%0Ab", "file:///%7F"}) {
+    auto loc = ParseLocation(text);
+    ASSERT_FALSE(loc.ok()) << text;
+    EXPECT_EQ(loc.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(loc.status().message().find("control characters"), std::string_view::npos);
+  }
 }
 
 TEST(LocationTest, PercentCoding) {

@@ -1,5 +1,6 @@
 #include "datacube/storage/s3/s3_xml.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <pugixml.hpp>
@@ -251,23 +252,48 @@ std::string BuildCreateBucketXml(std::string_view region) {
   return Print(doc);
 }
 
+namespace {
+
+// The fixed-width decimal field text[pos, pos + n); -1 unless every character is a digit.
+int FixedDigits(std::string_view text, size_t pos, size_t n) {
+  int value = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
 std::optional<int64_t> ParseIso8601(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fff...]Z
-  if (text.size() < 20) return std::nullopt;
+  // YYYY-MM-DDTHH:MM:SS[.fff...]Z, read strictly: the text comes from the server, and a sign,
+  // a short field or an out-of-range value must not turn into a time (or overflow the
+  // nanoseconds, which reach from 1677 to 2262 only).
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':') {
+    return std::nullopt;
+  }
   std::tm tm{};
-  std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
+  tm.tm_year = FixedDigits(text, 0, 4);
+  tm.tm_mon = FixedDigits(text, 5, 2);
+  tm.tm_mday = FixedDigits(text, 8, 2);
+  tm.tm_hour = FixedDigits(text, 11, 2);
+  tm.tm_min = FixedDigits(text, 14, 2);
+  tm.tm_sec = FixedDigits(text, 17, 2);
+  if (tm.tm_year < 1678 || tm.tm_year > 2261 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+      tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
+      tm.tm_sec < 0 || tm.tm_sec > 60) {
     return std::nullopt;
   }
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   int64_t secs = timegm(&tm);
   int64_t nanos = 0;
-  if (s.size() > 19 && s[19] == '.') {
+  if (text[19] == '.') {
     int64_t scale = 100'000'000;
-    for (size_t i = 20; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-      nanos += (s[i] - '0') * scale;
+    for (size_t i = 20; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      nanos += (text[i] - '0') * scale;
       scale /= 10;
     }
   }

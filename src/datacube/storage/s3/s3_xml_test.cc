@@ -140,5 +140,19 @@ TEST(ParseIso8601Test, Forms) {
   EXPECT_FALSE(ParseIso8601("yesterday").has_value());
 }
 
+TEST(ParseIso8601Test, RefusesWhatIsNotATimeInRange) {
+  // A server's timestamp is untrusted: short or signed fields, out-of-range values and years
+  // whose nanoseconds do not fit in 64 bits are no time at all (they once overflowed).
+  EXPECT_EQ(ParseIso8601("2262-01-01T00:00:00Z"), std::nullopt);
+  EXPECT_EQ(ParseIso8601("0204-01-02T03:04:02Z"), std::nullopt);
+  EXPECT_EQ(ParseIso8601("204-01-02T03:04:021-02T03:04:04.678Z"), std::nullopt);
+  EXPECT_EQ(ParseIso8601("2024-+1-02T03:04:05Z"), std::nullopt);
+  EXPECT_EQ(ParseIso8601("2024-13-02T03:04:05Z"), std::nullopt);
+  EXPECT_EQ(ParseIso8601("2024-01-02T24:04:05Z"), std::nullopt);
+  EXPECT_EQ(ParseIso8601("2024-01-02 03:04:05Z"), std::nullopt);
+  EXPECT_EQ(ParseIso8601("2024-01-02T03:04:05.999999999999Z"), 1704164645999999999);
+  EXPECT_EQ(ParseIso8601("2261-12-31T23:59:59Z"), 9214646399000000000);
+}
+
 }  // namespace
 }  // namespace datacube::storage::s3
