@@ -6,6 +6,7 @@
 // name, so chains, diamonds, cycles and escapes ("$$(A)") are all reachable.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,6 +32,12 @@ spec:
   source:
     type: s3
     options:
+    - name: s3-endpoint
+      value: http://127.0.0.1:9
+    - name: s3-access-key-id
+      value: AKIAFUZZFUZZFUZZFUZZ
+    - name: s3-secret-access-key
+      value: fuzz-secret-key
     - name: s3-uri
       value: s3://bucket/path
   sink:
@@ -42,6 +49,7 @@ spec:
 const DataCube& Template() {
   static const DataCube cube = [] {
     LoadResult r = LoadCube(kTemplate, "template.yaml", ValidateOptions{});
+    if (!r.ok()) std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
     fuzz::Check(r.ok(), "the template cube is valid");
     return r.cube;
   }();

@@ -22,6 +22,16 @@ CXX_FUZZ=${CXX_FUZZ:-clang++}
 declare -A MAX_LEN=([cube]=16384 [expand]=4096 [s3_xml]=16384 [s3_error]=8192 [hf_json]=16384
                     [location]=1024)
 TARGETS=(cube expand s3_xml s3_error hf_json location)
+
+# Checked-in inputs ("target/file", relative to testdata/fuzz/) that are known to fail and are
+# left out until their fix lands, each with the reason. Keep this empty whenever possible.
+SKIP=(
+)
+skipped() {
+  local rel=$1 s
+  for s in "${SKIP[@]}"; do [ "$s" = "$rel" ] && return 0; done
+  return 1
+}
 if [ $# -gt 0 ]; then TARGETS=("$@"); fi
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
@@ -52,7 +62,15 @@ for t in "${TARGETS[@]}"; do
   # 1. Every checked-in input once (seeds and past findings): a regression fails here, with
   #    the file named, before any new fuzzing.
   inputs=()
-  for f in "$seeds"/* "$regressions"/*; do [ -f "$f" ] && inputs+=("$f"); done
+  for f in "$seeds"/* "$regressions"/*; do
+    [ -f "$f" ] || continue
+    if skipped "${f#"$ROOT/testdata/fuzz/"}"; then
+      echo "fuzz: $t: skipping known failure ${f#"$ROOT/"}"
+      continue
+    fi
+    inputs+=("$f")
+    cp "$f" "$work/corpus/"
+  done
   echo "fuzz: $t: replaying ${#inputs[@]} checked-in inputs"
   if [ ${#inputs[@]} -gt 0 ] &&
      ! "$bin" "${COMMON[@]}" -runs=1 "${inputs[@]}" >"$work/replay.log" 2>&1; then
@@ -62,11 +80,11 @@ for t in "${TARGETS[@]}"; do
     continue
   fi
 
-  # 2. Fuzz from the seeds into a private scratch corpus.
+  # 2. Fuzz from those inputs (copied above) in a private scratch corpus.
   [ "$FUZZ_SECONDS" -gt 0 ] || continue
   echo "fuzz: $t: fuzzing for ${FUZZ_SECONDS}s (max_len $max_len)"
   if ! "$bin" "${COMMON[@]}" -max_total_time="$FUZZ_SECONDS" -max_len="$max_len" \
-       -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" >"$work/fuzz.log" 2>&1; then
+       -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/fuzz.log" 2>&1; then
     tail -n 60 "$work/fuzz.log"
     for a in "$work"/artifacts/*; do
       [ -f "$a" ] && echo "fuzz: $t: reproducer $a (rerun: $bin $a)"

@@ -320,9 +320,18 @@ std::string Location::ToString() const {
         return "file://" + PercentEncode(path, /*keep_slash=*/true);
       }
       return path;
+    case Scheme::kCoreWeave:
+      // A bucket that itself ends in a CoreWeave host suffix is printed in the virtual-hosted
+      // form, so that reading it back strips exactly the suffix added here.
+      for (std::string_view host : {"cwobject.com", "cwlota.com"}) {
+        if (authority == host || (authority.size() > host.size() && authority.ends_with(host) &&
+                                  authority[authority.size() - host.size() - 1] == '.')) {
+          return with_path("cw://" + authority + ".cwobject.com");
+        }
+      }
+      return with_path("cw://" + authority);
     case Scheme::kPvc:
     case Scheme::kS3:
-    case Scheme::kCoreWeave:
     case Scheme::kGcs:
       return with_path(std::string(SchemeName(scheme)) + "://" + authority);
     case Scheme::kAzure:
@@ -331,6 +340,11 @@ std::string Location::ToString() const {
       std::string out = "hf://";
       if (repo_type == "dataset") out += "datasets/";
       if (repo_type == "space") out += "spaces/";
+      // A model whose organisation is named like a type prefix keeps its explicit "models/".
+      if (repo_type == "model" && (repo.starts_with("models/") || repo.starts_with("datasets/") ||
+                                   repo.starts_with("spaces/"))) {
+        out += "models/";
+      }
       out += repo;
       if (!revision.empty()) {
         bool slashy = revision.rfind("refs/pr/", 0) == 0 || revision.rfind("refs/convert/", 0) == 0;

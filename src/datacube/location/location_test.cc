@@ -125,6 +125,29 @@ TEST(LocationTest, FileUrlPathsPrintBackAsFileUrls) {
   EXPECT_EQ(*again, *loc);
 }
 
+TEST(LocationTest, CoreWeaveBucketsEndingInAHostSuffixPrintBack) {
+  for (const char* text : {"cw://my.cwlota.com.cwobject.com/ckpt", "cw://cwobject.com.cwlota.com/x",
+                           "cw://a.cwobject.com.cwobject.com"}) {
+    auto loc = ParseLocation(text);
+    ASSERT_TRUE(loc.ok()) << text << ": " << loc.status().ToString();
+    auto again = ParseLocation(loc->ToString());
+    ASSERT_TRUE(again.ok()) << loc->ToString() << ": " << again.status().ToString();
+    EXPECT_EQ(*again, *loc) << text << " -> " << loc->ToString();
+  }
+  EXPECT_EQ(ParseLocation("cw://my.cwlota.com.cwobject.com/ckpt")->ToString(),
+            "cw://my.cwlota.com.cwobject.com/ckpt");
+  EXPECT_EQ(ParseLocation("cw://plain.bucket/ckpt")->ToString(), "cw://plain.bucket/ckpt");
+}
+
+TEST(LocationTest, ModelsOfAnOrganisationNamedLikeATypeKeepTheirPrefix) {
+  auto loc = ParseLocation("hf://models/datasets/org/f.txt");
+  ASSERT_TRUE(loc.ok()) << loc.status().ToString();
+  EXPECT_EQ(loc->repo_type, "model");
+  EXPECT_EQ(loc->repo, "datasets/org");
+  EXPECT_EQ(loc->ToString(), "hf://models/datasets/org/f.txt");
+  EXPECT_EQ(*ParseLocation(loc->ToString()), *loc);
+}
+
 TEST(LocationTest, EscapedControlCharactersAreRefusedLikeRawOnes) {
   for (const char* text : {"file:///a%00b", "file:///a%0Ab", "file:///%7F"}) {
     auto loc = ParseLocation(text);

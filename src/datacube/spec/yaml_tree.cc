@@ -1,9 +1,11 @@
 #include "datacube/spec/yaml_tree.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
+#include <sstream>
 
 namespace datacube::spec {
 namespace {
@@ -331,6 +333,51 @@ std::string_view YamlNode::DescribeType() const {
   return "a value";
 }
 
+namespace {
+
+// Receives a document's parse events and keeps only where the document started.
+class DocumentStart final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { mark_ = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  const YAML::Mark& mark() const { return mark_; }
+
+ private:
+  YAML::Mark mark_;
+};
+
+// yaml-cpp 0.7's LoadAll never returns on some malformed streams (a lone ',' is one): the
+// parser reports an empty document without consuming the token, again and again, and LoadAll
+// collects them until memory runs out. A first pass over the events stops at the first
+// document that starts where the previous one did; LoadAll runs only on streams that end.
+// Throws YAML::Exception like LoadAll.
+std::vector<YAML::Node> LoadAllDocuments(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStart start;
+  int previous = -1;
+  while (parser.HandleNextDocument(start)) {
+    if (start.mark().pos == previous) {
+      throw YAML::ParserException(start.mark(), "unexpected character; no document starts here");
+    }
+    previous = start.mark().pos;
+  }
+  return YAML::LoadAll(text);
+}
+
+}  // namespace
+
 Result<std::vector<YamlNode>> ParseYamlDocuments(std::string_view text,
                                                  std::string_view source_name) {
   for (Status s : {CheckCharacters(text), NestingScanner().Scan(text)}) {
@@ -339,7 +386,7 @@ Result<std::vector<YamlNode>> ParseYamlDocuments(std::string_view text,
   }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    docs = LoadAllDocuments(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
     return InvalidArgumentError(
         std::string(source_name) + ": " +

@@ -33,6 +33,10 @@ struct YamlNode {
   int line = 0;    // 1-based; 0 when unknown
   int column = 0;  // 1-based
 
+  // Declared so that clang (the fuzz build) does not instantiate the map's element type while
+  // YamlNode is still incomplete, which libstdc++ 12 refuses in C++20.
+  YamlNode() = default;
+
   bool is_map() const { return kind == Kind::kMap; }
   bool is_seq() const { return kind == Kind::kSeq; }
   bool is_scalar() const { return kind == Kind::kScalar; }
