@@ -349,6 +349,21 @@ TEST(Validate, AliasBombsAreRefused) {
       << r.parse_error.message();
 }
 
+// yaml-cpp alone never returns on these (it collects empty documents until memory runs out);
+// the loader stops at the first document that does not move the parser on.
+TEST(Validate, StreamsTheYamlParserCannotLeaveAreRefusedQuickly) {
+  for (const char* text : {",", "a: b\n---\n,\n", "- x\n...\n,"}) {
+    auto start = std::chrono::steady_clock::now();
+    LoadResult r = LoadCube(text, "stuck.yaml", AllTypes());
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.parse_error.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.parse_error.message().find("stuck.yaml:"), std::string_view::npos)
+        << r.parse_error.message();
+    EXPECT_NE(r.parse_error.message().find("invalid YAML"), std::string_view::npos);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  }
+}
+
 // Every example of the seed (tests/spec_seed/, each holding the seed's text verbatim) loads and
 // validates.
 TEST(Validate, EverySeedExampleLoads) {

@@ -442,6 +442,22 @@ TEST(HubClientTest, CommitPayloadAndMultipartAnswer) {
   EXPECT_NE(sent[0].body.find(R"("ref":{"name":"main"})"), std::string::npos);
 }
 
+TEST(HubClientTest, MultipartPartNumbersThatDoNotFitAreRefused) {
+  auto mock = std::make_shared<http::MockHttpTransport>();
+  HubClient client(TestOptions(), mock);
+  mock->Respond("POST https://hub.test/org/m.git/info/lfs/objects/batch",
+                MakeResponse(200, R"({"objects":[{"oid":")" + std::string(64, 'f') +
+                                      R"(","size":40,"actions":{"upload":{"href":"https://s/c",
+                                      "header":{"chunk_size":"40",
+                                      "99999999999999999999999":"https://s/p1"}}}}]})"));
+  auto answer = client.LfsBatchUpload("main", {{std::string(64, 'f'), 40}}, false);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(answer.status().message().find("out-of-range part number"), std::string_view::npos)
+      << answer.status().ToString();
+  EXPECT_EQ(mock->requests().size(), 1u) << "nothing uploaded after the refused answer";
+}
+
 // A store whose transport is the mock: one regular file and one LFS file.
 struct MockRepo {
   std::shared_ptr<http::MockHttpTransport> mock = std::make_shared<http::MockHttpTransport>();

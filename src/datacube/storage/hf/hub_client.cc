@@ -1,6 +1,7 @@
 #include "datacube/storage/hf/hub_client.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -488,7 +489,14 @@ Result<std::vector<LfsObjectAnswer>> HubClient::LfsBatchUpload(
           std::vector<std::pair<uint64_t, std::string>> parts;
           for (const auto& [k, v] : a.upload->header) {
             if (!k.empty() && k.find_first_not_of("0123456789") == std::string::npos) {
-              parts.emplace_back(std::stoull(k), v);
+              // A server's part number that does not fit is refused, not thrown past us.
+              uint64_t number = 0;
+              auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), number);
+              if (ec != std::errc() || end != k.data() + k.size()) {
+                return UnavailableError("LFS batch answer for " + a.oid +
+                                        " has an out-of-range part number");
+              }
+              parts.emplace_back(number, v);
             }
           }
           std::sort(parts.begin(), parts.end());
