@@ -9,6 +9,7 @@
 
 #include "datacube/spec/loader.h"
 #include "datacube/spec/resolve.h"
+#include "datacube/spec/validate.h"
 #include "fuzz_input.h"
 
 using namespace datacube;
@@ -26,6 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // literal values are expanded. Nothing is read from the machine.
   ValueSources sources;
   sources.getenv = [](const std::string&) { return std::optional<std::string>(); };
-  (void)ResolveCube(loaded.cube, sources);
+  auto resolved = ResolveCube(loaded.cube, sources);
+  // What `run` checks next, before it touches anything.
+  if (resolved.ok()) (void)CheckResolvedOptions(loaded.cube, *resolved);
   return 0;
 }

@@ -85,6 +85,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     });
     fuzz::Check(lookups == ReferencedNames(value).size(),
                 "ReferencedNames lists every reference the expander looks up");
+    // The size computed without expanding, and the bounded expansion, agree with the real one.
+    size_t size = ExpandedSize(value, [&](std::string_view ref) {
+      auto it = vars.find(ref);
+      return it == vars.end() ? std::nullopt : std::optional<size_t>(it->second.size());
+    });
+    fuzz::Check(size == expanded.size(), "ExpandedSize is the size of the expansion");
+    for (size_t cap : {size_t{0}, expanded.size() / 2, expanded.size(), expanded.size() + 1}) {
+      auto bounded = ExpandReferencesBounded(
+          value,
+          [&](std::string_view ref) {
+            auto it = vars.find(ref);
+            return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+          },
+          cap);
+      fuzz::Check(bounded.has_value() == (expanded.size() <= cap),
+                  "a bounded expansion gives up exactly when the result exceeds the cap");
+      fuzz::Check(!bounded || *bounded == expanded, "a bounded expansion that fits is the same");
+    }
     // Without definitions only "$$" escapes shrink the text; nothing grows.
     std::string literal = ExpandReferences(value, [](std::string_view) { return std::nullopt; });
     fuzz::Check(literal.size() <= value.size(), "expanding undefined names never grows the text");
@@ -104,6 +122,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!diag.ok()) return 0;
   ValueSources sources;
   sources.getenv = [](const std::string&) { return std::optional<std::string>(); };
-  (void)ResolveCube(cube, sources);
+  auto resolved = ResolveCube(cube, sources);
+  if (resolved.ok()) {
+    for (const auto& [name, value] : resolved->env) {
+      fuzz::Check(value.size() <= kMaxExpandedValueBytes, "an expanded value stays under its cap");
+    }
+    (void)CheckResolvedOptions(cube, *resolved);
+  }
   return 0;
 }

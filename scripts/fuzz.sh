@@ -26,10 +26,6 @@ TARGETS=(cube expand s3_xml s3_error hf_json location)
 # Checked-in inputs ("target/file", relative to testdata/fuzz/) that are known to fail and are
 # left out until their fix lands, each with the reason. Keep this empty whenever possible.
 SKIP=(
-  # A tree page whose Link rel="next" is answered by the same page: HubClient::ListTree asks
-  # for it again and again (until its million-page guard) instead of refusing a listing that
-  # repeats itself.
-  hf_json/tree-page.json
 )
 skipped() {
   local rel=$1 s
