@@ -300,31 +300,28 @@ TEST_F(SpecRunTest, SeedGitExamplesRunUnchanged) {
   WriteFile(git->repos + "/owner/repo.git/datacube-public-read", "");
   std::map<std::string, std::string> env_auth = env;
 
-  // A git server started by an older testing/servers/git.sh does not know the flag.
+  // Seeds 01 and 02 clone without a token: the test server must allow anonymous reads of this
+  // repository (testing/servers/git.sh marks it datacube-public-read).
   CommandOptions anonymous;
   anonymous.env = {{"GIT_SSL_NO_VERIFY", "1"},
                    {"GIT_TERMINAL_PROMPT", "0"},
                    {"GIT_CONFIG_NOSYSTEM", "1"},
                    {"HOME", dir_ / "home-plain"}};
-  bool public_read =
-      RunCommand({"git", "ls-remote", "https://" + git->host + "/owner/repo.git"}, anonymous)
-          .exit_code == 0;
-  if (!public_read) {
-    std::fprintf(stderr,
-                 "note: the running git test server predates datacube-public-read; "
-                 "seeds 01 and 02 are not run (restart testing/servers/git.sh)\n");
-  } else {
-    std::string p1 = PvcRoot("git1");
-    fs::create_directories(p1 + "/datacube-pvc");
-    CubeRun r1 = RunCube(SeedDir() + "/01-git-download.yaml", p1, {}, env_auth);
-    ASSERT_EQ(r1.cmd.exit_code, 0) << r1.Describe();
-    EXPECT_EQ(ReadFile(p1 + "/datacube-pvc/repo/README.md"), "seed repo\n");
+  ASSERT_EQ(RunCommand({"git", "ls-remote", "https://" + git->host + "/owner/repo.git"}, anonymous)
+                .exit_code,
+            0)
+      << "the running git test server does not allow anonymous reads; restart "
+         "testing/servers/git.sh";
+  std::string p1 = PvcRoot("git1");
+  fs::create_directories(p1 + "/datacube-pvc");
+  CubeRun r1 = RunCube(SeedDir() + "/01-git-download.yaml", p1, {}, env_auth);
+  ASSERT_EQ(r1.cmd.exit_code, 0) << r1.Describe();
+  EXPECT_EQ(ReadFile(p1 + "/datacube-pvc/repo/README.md"), "seed repo\n");
 
-    std::string p2 = PvcRoot("git2");  // no datacube-pvc: the template creates it
-    CubeRun r2 = RunCube(SeedDir() + "/02-pvc-template.yaml", p2, {}, env_auth);
-    ASSERT_EQ(r2.cmd.exit_code, 0) << r2.Describe();
-    EXPECT_TRUE(Exists(p2 + "/datacube-pvc/dev/git/repo/README.md"));
-  }
+  std::string p2 = PvcRoot("git2");  // no datacube-pvc: the template creates it
+  CubeRun r2 = RunCube(SeedDir() + "/02-pvc-template.yaml", p2, {}, env_auth);
+  ASSERT_EQ(r2.cmd.exit_code, 0) << r2.Describe();
+  EXPECT_TRUE(Exists(p2 + "/datacube-pvc/dev/git/repo/README.md"));
 
   // 03 and 07 authenticate with the token from the Secret, nothing else.
   std::string p3 = PvcRoot("git3");
