@@ -421,5 +421,32 @@ TEST_F(GitCliTest, SymlinksInThePvcNeverTakeTheRepositoryOutside) {
   EXPECT_EQ(Sh("git -C '" + repo_.bare + "' rev-parse main"), before);
 }
 
+TEST_F(GitCliTest, SecretTokenWithALineBreakIsRefusedByRunBeforeAnythingIsSent) {
+  std::string secrets = work_ + "/secrets/github-token";
+  fs::create_directories(secrets);
+  std::ofstream(secrets + "/token") << server_.token << "\r\nX-Injected: yes\n";
+  std::string pvc_root = work_ + "/pvcs";
+  fs::create_directories(pvc_root + "/datacube-pvc");
+  std::ofstream(work_ + "/cube.yaml")
+      << "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: t\n"
+         "spec:\n  source:\n    type: git\n    options:\n    - name: token\n      valueFrom:\n"
+         "        secretKeyRef:\n          name: github-token\n          key: token\n"
+         "    - name: url\n      value: https://$(TOKEN)@"
+      << server_.host << "/" << name_ << ".git\n"
+      << "  sink:\n    type: pvc\n    pvc:\n      name: datacube-pvc\n";
+  size_t requests = testing::CountLogLines(server_.access_log, 0, "HTTP", name_);
+  auto r = Datacube({"run", "-f", work_ + "/cube.yaml", "--secrets-dir", work_ + "/secrets",
+                     "--pvc-root", pvc_root, "--status-file", work_ + "/status.yaml"},
+                    "");
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  std::string all = r.out + r.err + ReadAll(work_ + "/status.yaml");
+  EXPECT_NE(all.find("token"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Injected"), std::string::npos) << all;
+  EXPECT_EQ(all.find(server_.token), std::string::npos) << all;
+  ::usleep(100'000);
+  EXPECT_EQ(testing::CountLogLines(server_.access_log, 0, "HTTP", name_), requests);
+  EXPECT_FALSE(fs::exists(pvc_root + "/datacube-pvc/" + name_ + "/.git"));
+}
+
 }  // namespace
 }  // namespace datacube::git
