@@ -214,6 +214,7 @@ Result<std::vector<LfsFile>> FetchAndVerifyLfs(const GitSession& s, const std::s
                                                const GitCommonOptions& o) {
   DC_ASSIGN_OR_RETURN(std::vector<LfsFile> files, ListLfsFiles(*s.git, dir, "HEAD"));
   if (files.empty()) return files;
+  DC_RETURN_IF_ERROR(internal::CheckLfsEndpoints(s, dir));
   std::string git_dir = dir + "/.git";
   // The filter settings (no credentials, no hooks: hooks never run under datacube, and a hook
   // already in .git/hooks is not replaced) so that the user's own commits in this clone store

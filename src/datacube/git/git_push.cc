@@ -87,6 +87,7 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
   GitRunner lfs_git(lo);
 
   if (s.lfs) {
+    DC_RETURN_IF_ERROR(internal::CheckLfsEndpoints(s, repo));
     DC_RETURN_IF_ERROR(lfs_git
                            .RunNetwork(repo,
                                        {"lfs", "push", kPushRemote, "refs/heads/" + result.branch},

@@ -872,5 +872,30 @@ TEST_F(HostileCloneTest, ServerEchoOfTheBasicCredentialsIsRedactedInTheLog) {
   EXPECT_EQ(log.find(Base64ForRedaction(server_.token).substr(0, 12)), std::string::npos);
 }
 
+TEST_F(HostileCloneTest, LfsEndpointsOutsideHttpsInLfsconfigAreRefused) {
+  std::string outside = work_ + "/outside-lfs";
+  fs::create_directories(outside);
+  // The remote's own content points git-lfs at a local directory.
+  std::string seed = work_ + "/seed";
+  Sh("git clone -q '" + repo_.bare + "' '" + seed + "' && cd '" + seed +
+     "' && git config --file .lfsconfig lfs.url 'file://" + outside +
+     "' && git add .lfsconfig && git commit -qm lfsconfig && git push -q origin main");
+  auto r = CloneOrUpdate(Options(), dir_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(".lfsconfig sets lfs.url"), std::string::npos)
+      << r.status().message();
+  // The push side: a new LFS file with the same .lfsconfig is not written there either.
+  std::ofstream(dir_ + "/more.bin", std::ios::binary) << std::string(1000, 'm');
+  Sh("cd '" + dir_ + "' && git add more.bin && git commit -qm more");
+  GitSinkOptions sink;
+  static_cast<GitCommonOptions&>(sink) = Options();
+  std::string before = Sh("git -C '" + repo_.bare + "' rev-parse main");
+  auto p = PushRepository(sink, dir_);
+  EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition) << p.status().ToString();
+  EXPECT_EQ(Sh("git -C '" + repo_.bare + "' rev-parse main"), before);
+  EXPECT_TRUE(fs::is_empty(outside));
+}
+
 }  // namespace
 }  // namespace datacube::git

@@ -150,6 +150,62 @@ Status CheckBeneathVolume(const std::string& volume_root, const std::string& dir
 
 bool IsRepositoryTop(const std::string& dir) { return HasGitEntry(dir); }
 
+Status CheckLfsEndpoints(const GitSession& s, const std::string& dir) {
+  std::vector<std::string> source;
+  std::string name;
+  struct stat st;
+  if (::lstat((dir + "/.lfsconfig").c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      return FailedPreconditionError(dir + "/.lfsconfig is not a regular file");
+    }
+    source = {"--file", dir + "/.lfsconfig"};
+    name = dir + "/.lfsconfig";
+  } else {
+    for (const char* blob : {":.lfsconfig", "HEAD:.lfsconfig"}) {
+      auto r = s.git->Run(dir, {"cat-file", "-e", blob}, "reading .lfsconfig", true);
+      if (r.ok() && r->success()) {
+        source = {"--blob", blob};
+        name = std::string(blob) + " in " + dir;
+        break;
+      }
+    }
+    if (source.empty()) return Status();
+  }
+  std::vector<std::string> args = {"config"};
+  args.insert(args.end(), source.begin(), source.end());
+  args.insert(args.end(), {"--no-includes", "--null", "--list"});
+  DC_ASSIGN_OR_RETURN(ProcessResult r, s.git->Run(dir, args, "reading .lfsconfig", true));
+  if (!r.success()) return FailedPreconditionError("cannot read " + name);
+  std::string allowed = s.remote.scheme + "://";
+  size_t start = 0;
+  const std::string& out = r.stdout_data;
+  while (start < out.size()) {
+    size_t end = out.find('\0', start);
+    if (end == std::string::npos) end = out.size();
+    std::string rec = out.substr(start, end - start);
+    start = end + 1;
+    size_t nl = rec.find('\n');
+    std::string key = rec.substr(0, nl);
+    std::string value = nl == std::string::npos ? "" : rec.substr(nl + 1);
+    bool endpoint =
+        key == "lfs.url" || key == "lfs.pushurl" ||
+        (key.rfind("remote.", 0) == 0 &&
+         (key.size() > 7 && (key.substr(key.size() - 7) == ".lfsurl" ||
+                             (key.size() > 11 && key.substr(key.size() - 11) == ".lfspushurl"))));
+    if (!endpoint) continue;
+    std::string lower = value;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.rfind("https://", 0) != 0 && lower.rfind(allowed, 0) != 0) {
+      return FailedPreconditionError(name + " sets " + key + " to an endpoint that is not " +
+                                     allowed +
+                                     " (git-lfs would read or write objects through it); "
+                                     "datacube uses LFS over " +
+                                     allowed + " only");
+    }
+  }
+  return Status();
+}
+
 Result<RepositoryConfig> CheckExistingRepository(const GitSession& s, const std::string& dir) {
   return CheckRepository(s.git->options().env, s.scratch->path(), dir);
 }

@@ -55,6 +55,12 @@ bool IsRepositoryTop(const std::string& dir);
 // CheckRepository (repo_guard.h) with the session's environment.
 Result<RepositoryConfig> CheckExistingRepository(const GitSession& s, const std::string& dir);
 
+// Refuses an LFS endpoint set by the repository's .lfsconfig (the work-tree file, else the
+// index's, else HEAD's, as git-lfs reads it) whose scheme is not https (http for an http
+// remote): git-lfs would otherwise read or write objects through file:// (any local path) or
+// start ssh. The rest of .lfsconfig git-lfs itself restricts to safe keys.
+Status CheckLfsEndpoints(const GitSession& s, const std::string& dir);
+
 // "https://host/o/r.git" and "https://host/o/r" name the same repository.
 bool SameRepository(const std::string& a, const std::string& b);
 
