@@ -69,19 +69,22 @@ Status LinkSnapshotFile(const std::string& repo_dir, const std::string& commit,
                         const std::string& path, const std::string& etag) {
   DC_RETURN_IF_ERROR(ValidateRelativeKey(path));
   if (!IsGitOid(commit)) return InvalidArgumentError("not a commit sha: " + commit);
-  std::string link = repo_dir + "/snapshots/" + commit + "/" + path;
-  DC_RETURN_IF_ERROR(MakeDirs(ParentOf(link)));
+  std::string rel = "snapshots/" + commit + "/" + path;
+  std::string link = repo_dir + "/" + rel;
+  DC_ASSIGN_OR_RETURN(io::File dir, OpenDirBeneath(repo_dir, ParentOf(rel), /*create=*/true));
+  std::string name = rel.substr(rel.rfind('/') + 1);
   std::string target = SnapshotLinkTarget(path, etag);
   char existing[512];
-  ssize_t n = ::readlink(link.c_str(), existing, sizeof existing);
+  ssize_t n = ::readlinkat(dir.fd(), name.c_str(), existing, sizeof existing);
   if (n > 0 && std::string_view(existing, static_cast<size_t>(n)) == target) return Status();
-  std::string tmp = TempSibling(link);
-  if (::symlink(target.c_str(), tmp.c_str()) != 0) {
+  std::string tmp = TempSibling(name);
+  if (::symlinkat(target.c_str(), dir.fd(), tmp.c_str()) != 0) {
     return ErrnoToStatus(errno, "creating the cache link " + link);
   }
-  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+  // renameat replaces whatever entry has the name (a symlink is replaced, not followed).
+  if (::renameat(dir.fd(), tmp.c_str(), dir.fd(), name.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir.fd(), tmp.c_str(), 0);
     return ErrnoToStatus(err, "placing the cache link " + link);
   }
   return Status();
@@ -92,26 +95,80 @@ Status WriteRef(const std::string& repo_dir, const std::string& revision,
   if (revision == commit) return Status();
   // Ref names come from the user; refuse anything that could climb out of refs/.
   DC_RETURN_IF_ERROR(ValidateRelativeKey(revision).WithContext("revision"));
-  std::string ref = repo_dir + "/refs/" + revision;
-  DC_RETURN_IF_ERROR(MakeDirs(ParentOf(ref)));
-  std::string tmp = TempSibling(ref);
+  std::string rel = "refs/" + revision;
+  std::string ref = repo_dir + "/" + rel;
+  DC_ASSIGN_OR_RETURN(io::File dir, OpenDirBeneath(repo_dir, ParentOf(rel), /*create=*/true));
+  std::string name = rel.substr(rel.rfind('/') + 1);
+  std::string tmp = TempSibling(name);
   {
-    DC_ASSIGN_OR_RETURN(io::File f, io::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    int fd =
+        ::openat(dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoToStatus(errno, "writing " + ref);
+    io::File f(fd, ref);
     DC_RETURN_IF_ERROR(f.Write(io::AsBytes(commit)));
     DC_RETURN_IF_ERROR(f.Sync());
     DC_RETURN_IF_ERROR(f.Close());
   }
-  if (::rename(tmp.c_str(), ref.c_str()) != 0) {
+  // Only a regular file (or nothing) is replaced by the ref.
+  struct stat st;
+  if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+    ::unlinkat(dir.fd(), tmp.c_str(), 0);
+    return FailedPreconditionError("refusing to replace " + ref + ": it is not a regular file");
+  }
+  if (::renameat(dir.fd(), tmp.c_str(), dir.fd(), name.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir.fd(), tmp.c_str(), 0);
     return ErrnoToStatus(err, "writing " + ref);
   }
-  return io::SyncDirectory(ParentOf(ref));
+  if (::fsync(dir.fd()) != 0) return ErrnoToStatus(errno, "syncing " + ParentOf(ref));
+  return Status();
+}
+
+Result<io::File> OpenDirBeneath(const std::string& base, std::string_view rel, bool create) {
+  // The base itself must not be a symlink either: a planted models--org--name -> /elsewhere
+  // would move every write.
+  int fd = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && create) {
+    DC_RETURN_IF_ERROR(MakeDirs(base));
+    fd = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0) {
+    if (errno == ELOOP || errno == ENOTDIR) {
+      return FailedPreconditionError("refusing " + base + ": it is not a directory (a symlink?)");
+    }
+    return ErrnoToStatus(errno, "opening " + base);
+  }
+  io::File dir(fd, base);
+  std::string walked = base;
+  size_t start = 0;
+  while (start < rel.size()) {
+    size_t slash = rel.find('/', start);
+    if (slash == std::string_view::npos) slash = rel.size();
+    std::string part(rel.substr(start, slash - start));
+    start = slash + 1;
+    if (part.empty()) continue;
+    if (part == "." || part == "..") return InvalidArgumentError("refusing " + std::string(rel));
+    walked += "/" + part;
+    if (create && ::mkdirat(dir.fd(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoToStatus(errno, "creating " + walked);
+    }
+    // O_NOFOLLOW: a symlink planted anywhere on the way is refused, never followed.
+    int next = ::openat(dir.fd(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      if (errno == ELOOP || errno == ENOTDIR) {
+        return FailedPreconditionError("refusing " + walked +
+                                       ": it is not a directory (a symlink or a file) inside the "
+                                       "cache");
+      }
+      return ErrnoToStatus(errno, "opening " + walked);
+    }
+    dir = io::File(next, walked);
+  }
+  return dir;
 }
 
 std::optional<std::string> TryLoadFromCache(const std::string& cache_dir, const RepoRef& repo,
-                                            const std::string& path,
-                                            const std::string& revision) {
+                                            const std::string& path, const std::string& revision) {
   std::string repo_dir = RepoCacheDir(cache_dir, repo);
   if (!IsDir(repo_dir)) return std::nullopt;
   // A ref name is replaced by the commit recorded for it.

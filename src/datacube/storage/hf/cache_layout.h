@@ -8,14 +8,16 @@
 //     refs/<revision>                        the commit sha, no newline (refs/pr/1 nests)
 //
 // Writers here are crash-safe: a ref or link is created under a temporary name and renamed
-// into place, so a reader sees the old or the new one, never a torn one. Blob bytes themselves
-// are written by the engine into blobs/ (atomic rename, resumable parts).
+// into place, so a reader sees the old or the new one, never a torn one. They never follow a
+// symlink inside the repository folder (OpenDirBeneath), and a ref replaces only a regular file.
+// Blob bytes themselves are written by the engine into blobs/ (atomic rename, resumable parts).
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "datacube/base/result.h"
+#include "datacube/io/file.h"
 #include "datacube/storage/hf/hub_options.h"
 
 namespace datacube::storage::hf {
@@ -39,6 +41,11 @@ Status LinkSnapshotFile(const std::string& repo_dir, const std::string& commit,
 // writes refs only for branch and tag names).
 Status WriteRef(const std::string& repo_dir, const std::string& revision,
                 const std::string& commit);
+
+// Opens the directory `base`/`rel` without following any symlink on the way (the cache may sit
+// on a volume others wrote to): `base` and every component of `rel` must be real directories;
+// with `create`, missing ones are made. kFailedPrecondition names the component that is not.
+Result<io::File> OpenDirBeneath(const std::string& base, std::string_view rel, bool create);
 
 // huggingface_hub's try_to_load_from_cache, offline: resolves `revision` (a ref name under refs/,
 // or a commit sha) to a snapshot and returns the path of `path` in it when the file is there.

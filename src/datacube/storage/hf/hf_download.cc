@@ -142,6 +142,9 @@ Result<DownloadReport> DownloadToCacheDir(const DownloadRequest& request,
   std::string repo_dir = RepoCacheDir(request.cache_dir, hub.repo);
   report.snapshot_dir = repo_dir + "/snapshots/" + report.commit;
 
+  // The cache may sit on a volume others wrote to: blobs/ (like snapshots/ and refs/) must be a
+  // real directory inside the repository folder, not a symlink to somewhere else.
+  DC_RETURN_IF_ERROR(OpenDirBeneath(repo_dir, "blobs", /*create=*/true).status());
   LocalStoreOptions lo;
   lo.root = repo_dir + "/blobs";
   lo.create_root = true;

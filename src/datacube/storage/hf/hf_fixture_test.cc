@@ -626,6 +626,31 @@ TEST(HfFixtureHostileTest, ARefusedFileMeansTheRefIsNotWritten) {
   fs::remove_all(cache);
 }
 
+TEST(HfFixtureHostileTest, APlantedSymlinkInTheCacheIsRefusedAndNothingLandsOutside) {
+  Seeded s = SeedModel("planted");
+  for (const std::string planted : {"blobs", "snapshots", "refs"}) {
+    SCOPED_TRACE(planted);
+    std::string cache = MakeTempDir();
+    std::string outside = MakeTempDir();
+    std::string repo_dir = RepoCacheDir(cache, RepoRef{RepoType::kModel, s.repo});
+    fs::create_directories(repo_dir);
+    fs::create_directory_symlink(outside, repo_dir + "/" + planted);
+    DownloadRequest r;
+    r.location = *ParseLocation("hf://" + s.repo);
+    r.config = Env::Get().Config();
+    r.cache_dir = cache;
+    r.transfer = FastOptions();
+    auto report = Download(r, nullptr);
+    Status st = report.ok() ? report->transfer.status : report.status();
+    EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+    EXPECT_NE(std::string(st.message()).find(planted), std::string::npos) << st.ToString();
+    EXPECT_EQ(FilesBelow(outside), std::vector<std::string>()) << "written through the symlink";
+    EXPECT_FALSE(fs::exists(repo_dir + "/refs/main") && !fs::is_symlink(repo_dir + "/refs"));
+    fs::remove_all(cache);
+    fs::remove_all(outside);
+  }
+}
+
 TEST(HfFixtureHostileTest, ARedirectToFileIsRefusedAndNothingIsRead) {
   Seeded s = SeedModel("redirect");
   testing::hf::Tamper tamper;

@@ -309,6 +309,64 @@ TEST(CacheLayoutTest, LoaderResolvesRefThenSnapshotThenFile) {
   EXPECT_FALSE(WriteRef(dir, "../../evil", commit).ok());
 }
 
+TEST(CacheLayoutTest, PlantedSymlinksInTheCacheAreRefusedNotFollowed) {
+  TempDir cache;
+  TempDir outside;
+  RepoRef repo{RepoType::kModel, "org/m"};
+  std::string dir = RepoCacheDir(cache.path(), repo);
+  std::string commit(40, 'c');
+  std::string etag(64, 'b');
+  auto nothing_outside = [&] {
+    EXPECT_TRUE(fs::is_empty(outside.path())) << "written outside the cache";
+  };
+  // snapshots/ itself, a directory inside a snapshot, refs/ and a nested ref's folder.
+  for (const std::string planted :
+       std::vector<std::string>{"snapshots", "snapshots/" + commit, "snapshots/" + commit + "/sub",
+                                "refs", "refs/refs"}) {
+    SCOPED_TRACE(planted);
+    fs::remove_all(dir);
+    fs::create_directories(fs::path(dir + "/" + planted).parent_path());
+    fs::create_directory_symlink(outside.path(), dir + "/" + planted);
+    Status link = LinkSnapshotFile(dir, commit, "sub/model.bin", etag);
+    Status ref = WriteRef(dir, "refs/pr/1", commit);
+    Status main = WriteRef(dir, "main", commit);
+    if (planted.rfind("snapshots", 0) == 0) {
+      EXPECT_EQ(link.code(), StatusCode::kFailedPrecondition) << link.ToString();
+      EXPECT_NE(std::string(link.message()).find(planted), std::string::npos) << link.ToString();
+    } else {
+      EXPECT_EQ(ref.code(), StatusCode::kFailedPrecondition) << ref.ToString();
+      if (planted == "refs") {
+        EXPECT_EQ(main.code(), StatusCode::kFailedPrecondition);
+      }
+    }
+    nothing_outside();
+  }
+  // The repository folder itself.
+  fs::remove_all(dir);
+  fs::create_directory_symlink(outside.path(), dir);
+  EXPECT_EQ(WriteRef(dir, "main", commit).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(LinkSnapshotFile(dir, commit, "a.txt", etag).code(), StatusCode::kFailedPrecondition);
+  nothing_outside();
+  // A ref that is a symlink to a file outside, or a directory, is not replaced.
+  fs::remove(dir);
+  fs::create_directories(dir + "/refs/main-dir");
+  std::ofstream(outside.path() + "/victim") << "keep";
+  fs::create_symlink(outside.path() + "/victim", dir + "/refs/main");
+  EXPECT_EQ(WriteRef(dir, "main", commit).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(WriteRef(dir, "main-dir", commit).code(), StatusCode::kFailedPrecondition);
+  std::ifstream victim(outside.path() + "/victim");
+  std::string kept((std::istreambuf_iterator<char>(victim)), {});
+  EXPECT_EQ(kept, "keep");
+  // A snapshot entry that is a symlink is replaced (it is the link itself), never followed.
+  fs::create_directories(dir + "/snapshots/" + commit);
+  fs::create_symlink(outside.path() + "/victim", dir + "/snapshots/" + commit + "/x.txt");
+  ASSERT_TRUE(LinkSnapshotFile(dir, commit, "x.txt", etag).ok());
+  EXPECT_EQ(fs::read_symlink(dir + "/snapshots/" + commit + "/x.txt").string(),
+            "../../blobs/" + etag);
+  std::ifstream again(outside.path() + "/victim");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)), {}), "keep");
+}
+
 // ---- client and store against a mock transport ----
 
 HubOptions TestOptions(const std::string& token = "hf_unit_token") {
