@@ -369,6 +369,55 @@ TEST_F(HostileS3Test, NothingOfferedIsCountedAndRequireChecksumFailsIt) {
   EXPECT_EQ(OutFiles(), std::vector<std::string>{"empty"});
 }
 
+TEST_F(HostileS3Test, RequireChecksumOptionOfADataCubeFailsUnverifiedObjects) {
+  Serve("plain", "no digest at all", {{"ETag", "\"" + Md5Hex("x") + "-2\""}});
+  ::mkdir((dir_ / "pvc").c_str(), 0755);
+  ::mkdir((dir_ / "secrets").c_str(), 0755);
+  ::mkdir((dir_ / "secrets/s3").c_str(), 0755);
+  WriteFile(dir_ / "secrets/s3/secret", "hostileTestSecret0");
+  auto cube = [&](const std::string& require) {
+    std::string path = dir_ / ("cube-" + require + ".yaml");
+    WriteFile(path,
+              "apiVersion: tensorstack.dev/v1beta1\nkind: DataCube\nmetadata:\n  name: verify\n"
+              "spec:\n  source:\n    type: s3\n    options:\n"
+              "    - {name: s3-endpoint, value: \"http://127.0.0.1:" +
+                  std::to_string(port_) +
+                  "\"}\n"
+                  "    - {name: s3-access-key-id, value: AKIDHOSTILE}\n"
+                  "    - {name: s3-secret-access-key, valueFrom: {secretKeyRef: {name: s3, key: "
+                  "secret}}}\n"
+                  "    - {name: s3-uri, value: \"s3://b/p/\"}\n"
+                  "    - {name: require-checksum, value: \"" +
+                  require +
+                  "\"}\n"
+                  "  sink:\n    type: pvc\n    pvc:\n      name: vol\n      subPath: data\n"
+                  "      template:\n        spec:\n          accessModes: [ReadWriteOnce]\n"
+                  "          resources: {requests: {storage: 1Gi}}\n");
+    return path;
+  };
+  auto run = [&](const std::string& file) {
+    return Datacube({"run", "-f", file, "--pvc-root", dir_ / "pvc", "--secrets-dir",
+                     dir_ / "secrets", "--status-file", dir_ / "status.yaml", "--progress",
+                     "none"});
+  };
+  auto invalid = Datacube({"validate-cube", "-f", cube("maybe")});
+  EXPECT_EQ(invalid.exit_code, 2) << Both(invalid);
+  EXPECT_NE(invalid.err.find("require-checksum"), std::string::npos) << invalid.err;
+
+  auto refused = run(cube("true"));
+  EXPECT_EQ(refused.exit_code, 1) << Both(refused);
+  EXPECT_NE(refused.err.find("s3://b/p/plain offers no checksum"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(ReadFile(dir_ / "status.yaml").find("Failed"), std::string::npos);
+  for (const auto& f : ListFilesRecursive(dir_ / "pvc")) {
+    EXPECT_EQ(f.find("plain"), std::string::npos) << "landed: " << f;
+  }
+  auto copied = run(cube("false"));
+  EXPECT_EQ(copied.exit_code, 0) << Both(copied);
+  EXPECT_EQ(ReadFile(dir_ / "pvc/vol/data/plain"), "no digest at all");
+  EXPECT_NE(Both(copied).find("1 unverified"), std::string::npos) << Both(copied);
+}
+
 // ---- Credentials ----
 
 TEST_F(HostileS3Test, CredentialsWithLineBreaksAreRefusedBeforeAnyRequest) {
