@@ -44,16 +44,18 @@ TEST(DurabilityTest, KillNineMidFileThenRerunResumes) {
     while (!stop) {
       struct stat st;
       if (::stat(final_path.c_str(), &st) == 0) {
-        if (static_cast<uint64_t>(st.st_size) != kSize) ++torn;
-        else ++seen_complete;
+        if (static_cast<uint64_t>(st.st_size) != kSize)
+          ++torn;
+        else
+          ++seen_complete;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
 
   // First run, slowed down so it is surely mid-file when killed.
-  int pid = SpawnCommand(DcArgs({"--progress", "none", "cp", tmp / "src", tmp / "dst",
-                                 "--bwlimit", "150M", "--jobs", "4"}),
+  int pid = SpawnCommand(DcArgs({"--progress", "none", "cp", tmp / "src", tmp / "dst", "--bwlimit",
+                                 "150M", "--jobs", "4"}),
                          tmp / "run1.out", tmp / "run1.err");
   // Wait until some parts are durable (journalled), then kill -9.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -79,6 +81,47 @@ TEST(DurabilityTest, KillNineMidFileThenRerunResumes) {
   EXPECT_EQ(ListFilesRecursive(tmp / "dst"), std::vector<std::string>{"big.bin"});
 }
 
+TEST(DurabilityTest, AChangedSourceDiscardsTheStalePartialAndSyncDeleteRemovesLeftovers) {
+  TempDir tmp;
+  ::mkdir((tmp / "src").c_str(), 0755);
+  WriteRandomFile(tmp / "src/big.bin", 64ull << 20, 7);
+  int pid = SpawnCommand(DcArgs({"--progress", "none", "cp", tmp / "src", tmp / "dst", "--bwlimit",
+                                 "16M", "--part-size", "1M", "--jobs", "2"}),
+                         tmp / "run1.out", tmp / "run1.err");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (JournalParts(tmp / "dst") < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(JournalParts(tmp / "dst"), 4) << ReadFile(tmp / "run1.err");
+  ::kill(pid, SIGKILL);
+  WaitCommand(pid);
+  ASSERT_EQ(ListFilesRecursive(tmp / "dst").size(), 2u);  // the hidden partial and its journal
+
+  // The source changes (other content, other size) before the rerun.
+  const std::string sha = WriteRandomFile(tmp / "src/big.bin", (64ull << 20) + 1, 8);
+  auto r = RunCommand(DcArgs({"--progress", "none", "cp", tmp / "src", tmp / "dst"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("resuming"), std::string::npos) << r.err;
+  EXPECT_EQ(Sha256OfFile(tmp / "dst/big.bin"), sha);
+  // The stale partial and its journal are gone, not hidden forever.
+  EXPECT_EQ(ListFilesRecursive(tmp / "dst"), std::vector<std::string>{"big.bin"});
+
+  // Leftovers of interrupted runs in a sink: cp keeps them, sync --delete removes them.
+  ::mkdir((tmp / "dst/sub").c_str(), 0755);
+  WriteFile(tmp / "dst/.gone.bin.0123456789abcdef.dctmp", "parts");
+  WriteFile(tmp / "dst/.gone.bin.0123456789abcdef.dctmp.journal", "datacube-journal 1");
+  WriteFile(tmp / "dst/sub/.old.txt.k3j9x0aa.dctmp", "half");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto cp = RunCommand(DcArgs({"--progress", "none", "cp", tmp / "src", tmp / "dst"}));
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  EXPECT_EQ(ListFilesRecursive(tmp / "dst").size(), 4u);
+  auto sync =
+      RunCommand(DcArgs({"--progress", "none", "sync", "--delete", tmp / "src", tmp / "dst"}));
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  EXPECT_EQ(ListFilesRecursive(tmp / "dst"), std::vector<std::string>{"big.bin"});
+  EXPECT_NE(sync.err.find("removed 3 temporary"), std::string::npos) << sync.err;
+}
+
 // Runs `script` in a private mount namespace so it can mount a small tmpfs (root only).
 CommandResult InMountNamespace(const std::string& script) {
   return RunCommand({"unshare", "--mount", "--propagation", "private", "sh", "-c", script});
@@ -89,13 +132,15 @@ TEST(DurabilityTest, DiskFullEndsWithClearErrorAndNoPartialFile) {
   TempDir tmp;
   ::mkdir((tmp / "src").c_str(), 0755);
   ::mkdir((tmp / "full").c_str(), 0755);
-  WriteRandomFile(tmp / "src/big.bin", 20 << 20, 1);   // multipart, larger than the disk
-  WriteRandomFile(tmp / "src/mid.bin", 6 << 20, 2);    // single part, fits alone
+  WriteRandomFile(tmp / "src/big.bin", 20 << 20, 1);  // multipart, larger than the disk
+  WriteRandomFile(tmp / "src/mid.bin", 6 << 20, 2);   // single part, fits alone
   WriteFile(tmp / "src/small.txt", "fits");
   std::string script = "mount -t tmpfs -o size=8m tmpfs '" + (tmp / "full") + "' && '" +
                        DatacubeBin() + "' --progress none cp '" + (tmp / "src") + "' '" +
-                       (tmp / "full/out") + "' --jobs 1; rc=$?; echo \"rc=$rc\"; "
-                       "find '" + (tmp / "full") + "' -type f -printf '%P %s\\n'";
+                       (tmp / "full/out") +
+                       "' --jobs 1; rc=$?; echo \"rc=$rc\"; "
+                       "find '" +
+                       (tmp / "full") + "' -type f -printf '%P %s\\n'";
   auto r = InMountNamespace(script);
   ASSERT_NE(r.out.find("rc="), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out << r.err;
@@ -103,8 +148,8 @@ TEST(DurabilityTest, DiskFullEndsWithClearErrorAndNoPartialFile) {
   EXPECT_NE(r.err.find("big.bin"), std::string::npos) << r.err;
   // Nothing partial at a final path: big.bin is absent; files listed are complete.
   EXPECT_EQ(r.out.find("out/big.bin "), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find(".dctmp"), std::string::npos) << "temporary files must be cleaned up: "
-                                                      << r.out;
+  EXPECT_EQ(r.out.find(".dctmp"), std::string::npos)
+      << "temporary files must be cleaned up: " << r.out;
   if (r.out.find("out/mid.bin ") != std::string::npos) {
     EXPECT_NE(r.out.find("out/mid.bin 6291456"), std::string::npos) << r.out;
   }
@@ -118,8 +163,8 @@ TEST(DurabilityTest, PermissionDeniedNamesThePath) {
   WriteFile(tmp / "src/a.txt", "data");
   ::chmod((tmp / "src/a.txt").c_str(), 0644);
   ::mkdir((tmp / "locked").c_str(), 0755);  // owned by root: nobody cannot write here
-  auto r = RunCommand({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                       DatacubeBin(), "--progress", "none", "cp", tmp / "src", tmp / "locked/out"});
+  auto r = RunCommand({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DatacubeBin(),
+                       "--progress", "none", "cp", tmp / "src", tmp / "locked/out"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(tmp / "locked/out"), std::string::npos) << r.err;

@@ -81,22 +81,56 @@ std::string Quoted(std::string_view key) {
 
 // Lists every object below `prefix`, keyed by path relative to it.
 Status ListRelative(storage::ObjectStore& store, const std::string& prefix,
-                    const std::function<Status(std::string rel, storage::ObjectInfo&)>& fn) {
+                    const std::function<Status(std::string rel, storage::ObjectInfo&)>& fn,
+                    const std::function<void(std::string rel, const storage::SkippedEntry&)>&
+                        on_skipped = nullptr) {
   storage::ListRequest req;
   req.prefix = prefix;
-  return storage::ListAll(store, req, [&](const storage::ObjectInfo& obj) -> Status {
-    // A listing is untrusted: a key outside the prefix is refused, never re-mapped by cutting
-    // its first characters off.
-    if (obj.key.compare(0, prefix.size(), prefix) != 0) {
-      return InternalError("malformed listing from " + store.UrlFor(prefix) + ": key " +
-                           Quoted(obj.key) + " is outside the requested prefix");
+  auto skipped = [&](const storage::SkippedEntry& e) {
+    if (on_skipped && e.key.size() > prefix.size() &&
+        e.key.compare(0, prefix.size(), prefix) == 0) {
+      on_skipped(e.key.substr(prefix.size()), e);
     }
-    if (obj.key.size() == prefix.size()) return Status();  // the prefix's own marker object
-    std::string rel = obj.key.substr(prefix.size());
-    if (rel.back() == '/') return Status();  // "directory marker" objects
-    storage::ObjectInfo copy = obj;
-    return fn(std::move(rel), copy);
-  });
+  };
+  return storage::ListAll(
+      store, req,
+      [&](const storage::ObjectInfo& obj) -> Status {
+        // A listing is untrusted: a key outside the prefix is refused, never re-mapped by cutting
+        // its first characters off.
+        if (obj.key.compare(0, prefix.size(), prefix) != 0) {
+          return InternalError("malformed listing from " + store.UrlFor(prefix) + ": key " +
+                               Quoted(obj.key) + " is outside the requested prefix");
+        }
+        if (obj.key.size() == prefix.size()) return Status();  // the prefix's own marker object
+        std::string rel = obj.key.substr(prefix.size());
+        if (rel.back() == '/') return Status();  // "directory marker" objects
+        storage::ObjectInfo copy = obj;
+        return fn(std::move(rel), copy);
+      },
+      skipped);
+}
+
+// A source entry the listing left out (storage::SkippedEntry): links and special files are
+// counted and named, never dropped in silence; a file whose size cannot be trusted fails.
+void ReportLeftOut(const TransferEndpoints& ends, std::string rel, const storage::SkippedEntry& e,
+                   TransferReport& report, ProgressSink* progress) {
+  // Quoted: a file name may hold control characters that must not reach a log or terminal raw.
+  std::string url = Quoted(ends.src.store->UrlFor(e.key));
+  if (e.kind == storage::SkippedEntry::Kind::kUnsizedFile) {
+    Status s = InvalidArgumentError("refusing " + url + ": " + e.reason);
+    ++report.files_failed;
+    if (report.status.ok()) report.status = s;
+    if (progress) progress->OnFile({rel, FileAction::kFailed, 0, "", s.ToString()});
+    report.files.push_back({std::move(rel), FileAction::kFailed, 0, "", s});
+    return;
+  }
+  if (e.kind == storage::SkippedEntry::Kind::kSymlink) {
+    ++report.symlinks_left_out;
+  } else {
+    ++report.special_files_left_out;
+  }
+  LogWarn("not copying " + url + ": " + e.reason);
+  if (progress) progress->OnFile({std::move(rel), FileAction::kSkipped, 0, "", e.reason});
 }
 
 // Runs fn(0..n-1) on `jobs` threads; returns the first error.
@@ -232,6 +266,14 @@ std::string TransferReport::Summary() const {
   if (keys_refused) out += ", refused " + std::to_string(keys_refused) + " unsafe keys";
   if (files_unverified) {
     out += ", " + std::to_string(files_unverified) + " unverified (the source offered no checksum)";
+  }
+  if (symlinks_left_out) {
+    out += ", left out " + std::to_string(symlinks_left_out) + " symbolic link" +
+           (symlinks_left_out == 1 ? "" : "s");
+  }
+  if (special_files_left_out) {
+    out += ", left out " + std::to_string(special_files_left_out) + " special file" +
+           (special_files_left_out == 1 ? "" : "s");
   }
   out += " in " + FormatDuration(elapsed) + " (" + rate + ")";
   return out;
@@ -370,6 +412,9 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
           keys[rel] = {ends.src_prefix + rel, ends.dst_prefix + rel};
           src_objects.emplace(std::move(rel), std::move(info));
           return Status();
+        },
+        [&](std::string rel, const storage::SkippedEntry& e) {
+          if (options.filter.Selected(rel)) ReportLeftOut(ends, std::move(rel), e, report, progress);
         }));
     Status listed = ListRelative(*ends.dst.store, ends.dst_prefix,
                                  [&](std::string rel, storage::ObjectInfo& info) {
@@ -460,6 +505,15 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
     if (report.files_failed == 0 && !options.stop.stop_requested()) {
       Status s = DeleteExtras(ends, plan, report, progress);
       if (!s.ok() && report.status.ok()) report.status = s;
+      // A mirror keeps nothing the source lacks: also the hidden leftovers of interrupted runs.
+      auto leftovers = ends.dst.store->RemoveStaleTemporaries(ends.dst_prefix);
+      if (!leftovers.ok()) {
+        LogWarn("could not remove leftover temporary files: " + leftovers.status().ToString());
+      } else if (*leftovers > 0) {
+        LogInfo("removed " + std::to_string(*leftovers) +
+                " temporary file(s) that interrupted earlier runs left in " +
+                ends.dst.store->UrlFor(ends.dst_prefix));
+      }
     } else {
       LogWarn("not deleting extra destination files because some copies failed");
     }

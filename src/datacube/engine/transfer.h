@@ -88,6 +88,10 @@ struct TransferReport {
   uint64_t files_failed = 0;
   uint64_t keys_refused = 0;  // unsafe keys skipped
   uint64_t files_unverified = 0;  // copied, but the source offered no checksum
+  // Source entries that are not files to copy: symbolic links that do not lead to a regular file
+  // beneath the source root, and FIFOs, sockets and devices. Each is also logged by name.
+  uint64_t symlinks_left_out = 0;
+  uint64_t special_files_left_out = 0;
   uint64_t bytes_copied = 0;
   std::chrono::milliseconds elapsed{0};
   // One entry per file considered, sorted by path.

@@ -43,14 +43,18 @@ std::string RandomTag() {
 
 }  // namespace
 
-std::string TempPathFor(const std::string& final_path, std::string_view tag) {
-  auto [dir, base] = SplitDirBase(final_path);
-  std::string name = "." + base + "." + std::string(tag) + std::string(kTempSuffix);
+std::string TempNameFor(std::string_view base, std::string_view tag) {
+  std::string name = "." + std::string(base) + "." + std::string(tag) + std::string(kTempSuffix);
   if (name.size() + 8 > kMaxNameLength) {  // leave room for ".journal"
     name = ".dc-" + crypto::Sha256Hex(base).substr(0, 32) + "." + std::string(tag) +
            std::string(kTempSuffix);
   }
-  return (dir == "/" ? "" : dir) + "/" + name;
+  return name;
+}
+
+std::string TempPathFor(const std::string& final_path, std::string_view tag) {
+  auto [dir, base] = SplitDirBase(final_path);
+  return (dir == "/" ? "" : dir) + "/" + TempNameFor(base, tag);
 }
 
 bool IsTempName(std::string_view name) {
@@ -61,27 +65,78 @@ bool IsTempName(std::string_view name) {
   return ends_with(kTempSuffix) || ends_with(".dctmp.journal");
 }
 
+AtomicFileWriter::AtomicFileWriter(File file, std::shared_ptr<const File> dir,
+                                   std::string final_name, std::string temp_name)
+    : file_(std::move(file)),
+      dir_(std::move(dir)),
+      final_name_(std::move(final_name)),
+      temp_name_(std::move(temp_name)) {
+  const std::string& d = dir_->path();
+  std::string prefix = d == "/" ? "/" : d + "/";
+  final_path_ = prefix + final_name_;
+  temp_path_ = prefix + temp_name_;
+}
+
+namespace {
+Result<std::shared_ptr<const File>> OpenParent(const std::string& final_path) {
+  std::string dir = SplitDirBase(final_path).first;
+  DC_ASSIGN_OR_RETURN(File d, File::Open(dir, O_RDONLY | O_DIRECTORY));
+  return std::make_shared<const File>(std::move(d));
+}
+
+Result<File> OpenAt(const File& dir, const std::string& name, int flags, mode_t mode) {
+  int fd;
+  do {
+    fd = ::openat(dir.fd(), name.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, mode);
+  } while (fd < 0 && errno == EINTR);
+  std::string path = (dir.path() == "/" ? "" : dir.path()) + "/" + name;
+  if (fd < 0) return ErrnoToStatus(errno, "opening " + path);
+  return File(fd, path);
+}
+}  // namespace
+
 Result<AtomicFileWriter> AtomicFileWriter::Create(const std::string& final_path) {
+  auto dir = OpenParent(final_path);
+  if (!dir.ok()) return dir.status().WithContext("creating a temporary file for " + final_path);
+  return CreateIn(std::move(*dir), SplitDirBase(final_path).second);
+}
+
+Result<AtomicFileWriter> AtomicFileWriter::CreateIn(std::shared_ptr<const File> dir,
+                                                    std::string name) {
+  std::string shown = (dir->path() == "/" ? "" : dir->path()) + "/" + name;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    std::string temp = TempPathFor(final_path, RandomTag());
-    auto file = File::Open(temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (file.ok()) return AtomicFileWriter(std::move(*file), final_path, temp);
+    std::string temp = TempNameFor(name, RandomTag());
+    auto file = OpenAt(*dir, temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (file.ok()) return AtomicFileWriter(std::move(*file), std::move(dir), name, temp);
     if (file.status().code() != StatusCode::kAlreadyExists) {
-      return file.status().WithContext("creating a temporary file for " + final_path);
+      return file.status().WithContext("creating a temporary file for " + shown);
     }
   }
-  return InternalError("could not create a unique temporary file for " + final_path);
+  return InternalError("could not create a unique temporary file for " + shown);
 }
 
 Result<AtomicFileWriter> AtomicFileWriter::OpenExisting(const std::string& final_path,
                                                         const std::string& temp_path) {
-  DC_ASSIGN_OR_RETURN(File file, File::Open(temp_path, O_RDWR | O_CREAT, 0644));
-  return AtomicFileWriter(std::move(file), final_path, temp_path);
+  auto dir = OpenParent(final_path);
+  if (!dir.ok()) return dir.status().WithContext("opening a temporary file for " + final_path);
+  return OpenExistingIn(std::move(*dir), SplitDirBase(final_path).second,
+                        SplitDirBase(temp_path).second);
+}
+
+Result<AtomicFileWriter> AtomicFileWriter::OpenExistingIn(std::shared_ptr<const File> dir,
+                                                          std::string name, std::string temp_name) {
+  DC_ASSIGN_OR_RETURN(File file, OpenAt(*dir, temp_name, O_RDWR | O_CREAT, 0644));
+  struct stat st;
+  if (::fstat(file.fd(), &st) != 0) return ErrnoToStatus(errno, "stat of " + file.path());
+  if (!S_ISREG(st.st_mode)) {
+    return FailedPreconditionError(file.path() + " is not a regular file; not resuming into it");
+  }
+  return AtomicFileWriter(std::move(file), std::move(dir), std::move(name), std::move(temp_name));
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
-  if (!committed_ && !released_ && !temp_path_.empty() && file_.is_open()) {
-    ::unlink(temp_path_.c_str());
+  if (!committed_ && !released_ && dir_ && file_.is_open()) {
+    ::unlinkat(dir_->fd(), temp_name_.c_str(), 0);
   }
 }
 
@@ -115,12 +170,12 @@ Status AtomicFileWriter::Commit(std::optional<int64_t> mtime_ns) {
       return ErrnoToStatus(errno, "setting modification time of " + temp_path_);
     }
   }
-  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+  if (::renameat(dir_->fd(), temp_name_.c_str(), dir_->fd(), final_name_.c_str()) != 0) {
     return ErrnoToStatus(errno, "renaming " + temp_path_ + " to " + final_path_);
   }
   committed_ = true;
   DC_RETURN_IF_ERROR(file_.Close());
-  return SyncDirectory(SplitDirBase(final_path_).first);
+  return dir_->Sync();
 }
 
 }  // namespace datacube::io

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,9 @@ namespace datacube::io {
 // NAME_MAX. Listings hide every name this function can produce.
 std::string TempPathFor(const std::string& final_path, std::string_view tag);
 
+// The file name part of TempPathFor: the temporary name for `name` in the same directory.
+std::string TempNameFor(std::string_view name, std::string_view tag);
+
 // True for names produced by TempPathFor (and their journals).
 bool IsTempName(std::string_view basename);
 
@@ -29,6 +33,13 @@ class AtomicFileWriter {
   // Opens (or creates) the temporary file at `temp_path`, keeping its contents: used to resume.
   static Result<AtomicFileWriter> OpenExisting(const std::string& final_path,
                                                const std::string& temp_path);
+  // The same inside the open directory `dir` (its path() names it in messages): every step
+  // (create, rename, unlink, directory fsync) is relative to that descriptor, so a directory
+  // resolved beneath a root stays the one written to, whatever its path leads to meanwhile.
+  // The temporary file is never opened through a symbolic link.
+  static Result<AtomicFileWriter> CreateIn(std::shared_ptr<const File> dir, std::string name);
+  static Result<AtomicFileWriter> OpenExistingIn(std::shared_ptr<const File> dir, std::string name,
+                                                 std::string temp_name);
 
   AtomicFileWriter(AtomicFileWriter&&) noexcept = default;
   AtomicFileWriter& operator=(AtomicFileWriter&&) noexcept = default;
@@ -56,16 +67,23 @@ class AtomicFileWriter {
 
   // The temporary file's descriptor (for metadata such as xattrs and times before the commit).
   int fd() const { return file_.fd(); }
+  // Paths for messages (the directory's path plus the names).
   const std::string& temp_path() const { return temp_path_; }
   const std::string& final_path() const { return final_path_; }
+  // The directory both names live in, and the names themselves.
+  const std::shared_ptr<const File>& dir() const { return dir_; }
+  const std::string& temp_name() const { return temp_name_; }
+  const std::string& final_name() const { return final_name_; }
   uint64_t appended() const { return appended_; }
 
  private:
-  AtomicFileWriter(File file, std::string final_path, std::string temp_path)
-      : file_(std::move(file)), final_path_(std::move(final_path)),
-        temp_path_(std::move(temp_path)) {}
+  AtomicFileWriter(File file, std::shared_ptr<const File> dir, std::string final_name,
+                   std::string temp_name);
 
   File file_;
+  std::shared_ptr<const File> dir_;
+  std::string final_name_;
+  std::string temp_name_;
   std::string final_path_;
   std::string temp_path_;
   uint64_t appended_ = 0;

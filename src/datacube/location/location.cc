@@ -33,9 +33,24 @@ bool SplitUri(std::string_view text, UriParts& out) {
   return true;
 }
 
+// Quotes `s` for an error message with control characters (NUL included) as \xHH.
+std::string Quoted(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 Status Invalid(std::string_view text, std::string_view why) {
-  return InvalidArgumentError("invalid location \"" + std::string(text) +
-                              "\": " + std::string(why));
+  return InvalidArgumentError("invalid location " + Quoted(text) + ": " + std::string(why));
 }
 
 Status RefuseCredentials(std::string_view scheme_text) {
@@ -93,14 +108,9 @@ Result<Location> ParseAzure(std::string_view text, const UriParts& u) {
 
 Result<Location> ParsePvc(std::string_view text, const UriParts& u) {
   if (u.authority.empty()) return Invalid(text, "expected pvc://NAME[/subpath]");
-  for (char c : u.authority) {
-    bool ok = std::islower(static_cast<unsigned char>(c)) ||
-              std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-    if (!ok) {
-      return Invalid(text, "PVC name \"" + std::string(u.authority) +
-                               "\" must be a DNS-1123 name (lower-case letters, digits, '-', '.')");
-    }
-  }
+  if (Status s = ValidatePvcName(u.authority); !s.ok()) return Invalid(text, s.message());
+  if (Status s = ValidatePvcPath(u.path); !s.ok()) return Invalid(text, s.message());
+  if (u.has_query) return Invalid(text, "a query string is not allowed here");
   Location loc;
   loc.scheme = Scheme::kPvc;
   loc.authority = std::string(u.authority);
@@ -189,6 +199,46 @@ Result<Location> ParseHttp(std::string_view text, const UriParts& u, bool tls) {
 }
 
 }  // namespace
+
+Status ValidatePvcName(std::string_view name) {
+  auto bad = [&] {
+    return InvalidArgumentError("PVC name " + Quoted(name) +
+                                " must be a DNS-1123 name (lower-case letters, digits, '-' and "
+                                "'.', starting and ending with a letter or digit)");
+  };
+  if (name.empty() || name.size() > 253) return bad();
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front()) || !alnum(name.back())) return bad();
+  for (char c : name) {
+    if (!alnum(c) && c != '-' && c != '.') return bad();
+  }
+  return Status();
+}
+
+Status ValidatePvcPath(std::string_view path) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgumentError("the path " + Quoted(path) + " inside the PVC " + std::string(why));
+  };
+  for (unsigned char c : path) {
+    if (c == 0) return bad("contains a NUL byte");
+    if (c < 0x20 || c == 0x7f) return bad("contains a control character");
+  }
+  if (path.empty()) return Status();
+  if (path.front() == '/') return bad("must be relative to the volume (it starts with '/')");
+  std::string_view rest = path;
+  if (rest.back() == '/') rest.remove_suffix(1);  // "dir/" names the directory
+  size_t i = 0;
+  while (i <= rest.size()) {
+    size_t slash = rest.find('/', i);
+    if (slash == std::string_view::npos) slash = rest.size();
+    std::string_view seg = rest.substr(i, slash - i);
+    if (seg == "..") return bad("must not contain \"..\": it would leave the volume");
+    if (seg == ".") return bad("must not contain \".\" segments");
+    if (seg.empty()) return bad("must not contain empty segments (\"//\")");
+    i = slash + 1;
+  }
+  return Status();
+}
 
 std::string_view SchemeName(Scheme scheme) {
   switch (scheme) {

@@ -56,6 +56,14 @@ struct Location {
 // Parses any form above. Errors are kInvalidArgument and quote the text and what was expected.
 Result<Location> ParseLocation(std::string_view text);
 
+// The parts of a pvc:// location, checked wherever one is built (ParseLocation, a DataCube's
+// pvc.name and pvc.subPath): the name is a DNS-1123 subdomain (so never "." or ".."); the path
+// inside the volume is relative, without "..", "." or empty segments (a trailing '/' is allowed)
+// and without NUL or other control characters. Errors are kInvalidArgument and say what is wrong
+// with the value (quoted with control characters escaped).
+Status ValidatePvcName(std::string_view name);
+Status ValidatePvcPath(std::string_view path);
+
 // Percent-encoding for URL paths: keeps unreserved characters and '/' (when keep_slash).
 std::string PercentEncode(std::string_view s, bool keep_slash);
 // Decodes %XX sequences; fails on malformed escapes.

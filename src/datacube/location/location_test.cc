@@ -107,6 +107,47 @@ TEST(LocationTest, ErrorsSayWhatIsWrong) {
   }
 }
 
+TEST(LocationTest, PvcLocationsCannotLeaveTheVolume) {
+  for (const char* text :
+       {"pvc://vol/../x", "pvc://vol/../../etc", "pvc://vol/a/../../x", "pvc://vol/a/..",
+        "pvc://../x", "pvc://..", "pvc://./x", "pvc://.vol/x", "pvc://vol./x", "pvc://vol//etc",
+        "pvc://vol/a//b", "pvc://vol/./a", "pvc://vol/a/.", "pvc://vol/x?y=1"}) {
+    auto loc = ParseLocation(text);
+    ASSERT_FALSE(loc.ok()) << text;
+    EXPECT_EQ(loc.status().code(), StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(loc.status().message().find(text), std::string_view::npos)
+        << text << " -> " << loc.status().message();
+  }
+  // A NUL inside the text is refused and shown escaped, not truncated.
+  auto nul = ParseLocation(std::string_view("pvc://vol/a\0b", 13));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_NE(nul.status().message().find("pvc://vol/a\\x00b"), std::string_view::npos)
+      << nul.status().message();
+  // A trailing '/' names the directory and stays allowed.
+  auto dir = ParseLocation("pvc://vol/a/b/");
+  ASSERT_TRUE(dir.ok());
+  EXPECT_EQ(dir->path, "a/b/");
+}
+
+TEST(LocationTest, PvcPartsAreCheckedForLocationsBuiltElsewhere) {
+  EXPECT_TRUE(ValidatePvcPath("").ok());
+  EXPECT_TRUE(ValidatePvcPath("models/llama/").ok());
+  EXPECT_TRUE(ValidatePvcPath("..hidden/x..y").ok());
+  for (std::string_view bad :
+       {std::string_view("a/../b"), std::string_view(".."), std::string_view("/etc"),
+        std::string_view("a\0b", 3), std::string_view("a\tb"), std::string_view("a//b")}) {
+    Status s = ValidatePvcPath(bad);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("inside the PVC"), std::string_view::npos) << s.message();
+  }
+  EXPECT_NE(ValidatePvcPath(std::string_view("a\0b", 3)).message().find("NUL"),
+            std::string_view::npos);
+  EXPECT_TRUE(ValidatePvcName("my-vol.v2").ok());
+  for (const char* bad : {"", ".", "..", "-a", "a-", "A", "a_b", "a/b"}) {
+    EXPECT_EQ(ValidatePvcName(bad).code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(LocationTest, CredentialsNeverEchoed) {
   auto loc = ParseLocation("git+https://ghp_SECRET@github.com/u/r.git");
   ASSERT_FALSE(loc.ok());

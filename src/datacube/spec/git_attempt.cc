@@ -76,6 +76,19 @@ GitAttemptOutcome RunGitAttempt(const CubeTransfer& t, std::stop_token stop) {
     out.status = repo_dir.status();
     return out;
   }
+  {
+    // The clone's own directory must not be a link leading out of the volume either.
+    Location repo_loc = t.pvc_is_sink ? t.sink : t.source;
+    std::string name = repo_dir->substr(repo_dir->rfind('/') + 1);
+    while (!repo_loc.path.empty() && repo_loc.path.back() == '/') repo_loc.path.pop_back();
+    repo_loc.path += (repo_loc.path.empty() ? "" : "/") + name;
+    auto checked = storage::PvcLocalPath(repo_loc, t.config);
+    if (!checked.ok()) {
+      out.status = checked.status();
+      return out;
+    }
+    repo_dir = *checked;
+  }
   std::string tree_dir = *repo_dir;
   if (!is_sink) {
     auto o = git::GitSourceOptionsFromMap(options);

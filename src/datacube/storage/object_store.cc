@@ -72,8 +72,17 @@ Status ValidateRelativeKey(std::string_view key) {
 
 Status ListAll(ObjectStore& store, ListRequest request,
                const std::function<Status(const ObjectInfo&)>& fn) {
+  return ListAll(store, std::move(request), fn, nullptr);
+}
+
+Status ListAll(ObjectStore& store, ListRequest request,
+               const std::function<Status(const ObjectInfo&)>& fn,
+               const std::function<void(const SkippedEntry&)>& on_skipped) {
   while (true) {
     DC_ASSIGN_OR_RETURN(ListPage page, store.List(request));
+    if (on_skipped) {
+      for (const auto& s : page.skipped) on_skipped(s);
+    }
     for (const auto& obj : page.objects) DC_RETURN_IF_ERROR(fn(obj));
     if (page.next_page_token.empty()) return Status();
     request.page_token = std::move(page.next_page_token);

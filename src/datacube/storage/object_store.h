@@ -105,9 +105,23 @@ struct ListRequest {
   size_t max_keys = 0;
 };
 
+// An entry a listing left out although it sits where an object would (local stores): a symbolic
+// link that does not lead to a regular file beneath the root, a special file (FIFO, socket,
+// device), or a file whose reported size cannot be trusted (kernel pseudo-files such as /proc,
+// which report 0 bytes and have content). Reported so that nothing is skipped silently.
+struct SkippedEntry {
+  enum class Kind { kSymlink, kSpecial, kUnsizedFile };
+  std::string key;
+  Kind kind = Kind::kSpecial;
+  // Why, for messages: "symbolic link to a directory", "FIFO", ...
+  std::string reason;
+};
+
 struct ListPage {
   // Sorted by key in byte order; temporary files of in-progress writes are never listed.
   std::vector<ObjectInfo> objects;
+  // Entries left out of `objects` (see SkippedEntry), in listing order.
+  std::vector<SkippedEntry> skipped;
   // With recursive=false: each ends with '/'.
   std::vector<std::string> common_prefixes;
   // Empty on the last page.
@@ -241,6 +255,15 @@ class ObjectStore {
   virtual Result<std::string> Presign(std::string_view key, std::string_view method,
                                       int64_t expires_seconds);
 
+  // Removes what interrupted writes into this store left below `prefix` (hidden temporary files
+  // and resume journals of earlier runs; nothing a write of this store object still owns), for
+  // `sync --delete`, which mirrors the source and must not keep them forever. Returns how many
+  // files it removed. Default: stores without such leftovers remove nothing.
+  virtual Result<uint64_t> RemoveStaleTemporaries(std::string_view prefix) {
+    (void)prefix;
+    return uint64_t{0};
+  }
+
   // Makes every Put so far durable and visible (see WriteOptions::defer_visibility). Returns the
   // first failure; objects that failed to publish are not left half-visible. Default: OK, for
   // stores that publish on Put.
@@ -255,5 +278,9 @@ Status ValidateRelativeKey(std::string_view key);
 // Drains every page of a listing, calling `fn` for each object. Stops at the first error.
 Status ListAll(ObjectStore& store, ListRequest request,
                const std::function<Status(const ObjectInfo&)>& fn);
+// The same, also handing every skipped entry of every page to `on_skipped`.
+Status ListAll(ObjectStore& store, ListRequest request,
+               const std::function<Status(const ObjectInfo&)>& fn,
+               const std::function<void(const SkippedEntry&)>& on_skipped);
 
 }  // namespace datacube::storage

@@ -31,14 +31,16 @@
 // resumed parts back), and hashing each part a second time here would halve local copy speed.
 #include "datacube/storage/local/local_multipart.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -66,12 +68,32 @@ std::string JournalHeader(uint64_t size, uint64_t part_size, const std::string& 
          fp_hash + "\n";
 }
 
+// Journals are small (one line per part); a larger one is not ours.
+constexpr size_t kMaxJournalBytes = 64 << 20;
+
+int OpenIn(const io::File& dir, const std::string& name, int flags, mode_t mode = 0644) {
+  int fd;
+  do {
+    fd = ::openat(dir.fd(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
 // Parses a journal; returns false when it does not match `header` (a different source or part
 // size), in which case the caller starts over.
-bool LoadJournal(const std::string& path, const std::string& header,
+bool LoadJournal(const io::File& dir, const std::string& name, const std::string& header,
                  std::vector<PartInfo>* parts) {
-  std::ifstream in(path);
-  if (!in) return false;
+  io::File f(OpenIn(dir, name, O_RDONLY | O_NONBLOCK), name);
+  struct stat st;
+  if (!f.is_open() || ::fstat(f.fd(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) > kMaxJournalBytes) {
+    return false;
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  auto n = f.ReadAt(0, {reinterpret_cast<uint8_t*>(text.data()), text.size()});
+  if (!n.ok()) return false;
+  text.resize(*n);
+  std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line) || line + "\n" != header) return false;
   while (std::getline(in, line)) {
@@ -86,10 +108,53 @@ bool LoadJournal(const std::string& path, const std::string& header,
   }
   std::sort(parts->begin(), parts->end(),
             [](const PartInfo& a, const PartInfo& b) { return a.number < b.number; });
-  parts->erase(std::unique(parts->begin(), parts->end(),
-                           [](const PartInfo& a, const PartInfo& b) { return a.number == b.number; }),
-               parts->end());
+  parts->erase(
+      std::unique(parts->begin(), parts->end(),
+                  [](const PartInfo& a, const PartInfo& b) { return a.number == b.number; }),
+      parts->end());
   return true;
+}
+
+// A partial download of `name` under another tag was made for a different version of the source
+// (size, ETag or mtime changed, so the fingerprint and with it the tag did) or a different part
+// size: it can never be resumed, and would otherwise stay hidden forever. Removes those left by
+// earlier runs (unchanged since before the store was opened), with their journals.
+void DiscardOtherPartials(const LocalStore& store, const io::File& dir, const std::string& name,
+                          const std::string& tag) {
+  // TempNameFor(name, tag) is "<stem><tag>.dctmp" where the stem does not depend on the tag.
+  const std::string ours = io::TempNameFor(name, tag);
+  const std::string stem = ours.substr(0, ours.size() - tag.size() - std::strlen(".dctmp"));
+  auto is_hex16 = [](std::string_view t) {
+    return t.size() == 16 && std::all_of(t.begin(), t.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+  };
+  int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (d == nullptr) {
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  std::vector<std::string> stale;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n.size() != stem.size() + 16 + std::strlen(".dctmp") || n.substr(0, stem.size()) != stem ||
+        !n.ends_with(".dctmp") || n == ours || !is_hex16(n.substr(stem.size(), 16))) {
+      continue;
+    }
+    struct stat st;
+    if (::fstatat(dir.fd(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    int64_t ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+    if (ctime_ns >= store.opened_at_ns()) continue;  // a live writer's
+    stale.emplace_back(n);
+  }
+  ::closedir(d);
+  for (const auto& n : stale) {
+    ::unlinkat(dir.fd(), (n + ".journal").c_str(), 0);
+    ::unlinkat(dir.fd(), n.c_str(), 0);
+  }
 }
 
 class LocalMultipartUpload final : public MultipartUpload {
@@ -107,8 +172,8 @@ class LocalMultipartUpload final : public MultipartUpload {
     // Until Complete or Abort, the temporary file must survive this object (resume after a
     // failure or cancellation).
     writer_.Release();
-    auto direct = io::File::Open(writer_.temp_path(), O_WRONLY | O_DIRECT);
-    if (direct.ok()) direct_ = std::move(*direct);  // tmpfs and some others refuse: buffered
+    direct_ = io::File(OpenIn(*writer_.dir(), writer_.temp_name(), O_WRONLY | O_DIRECT),
+                       writer_.temp_path());  // tmpfs and some others refuse: buffered
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
   }
 
@@ -122,8 +187,8 @@ class LocalMultipartUpload final : public MultipartUpload {
       // One write at a time: ext4 serialises writers of one file anyway, and a sleeping mutex
       // wastes no CPU where the inode lock would spin.
       std::lock_guard<std::mutex> serial(write_mu_);
-      DC_RETURN_IF_ERROR(WritePart(offset, data).WithContext("writing part " +
-                                                              std::to_string(number)));
+      DC_RETURN_IF_ERROR(
+          WritePart(offset, data).WithContext("writing part " + std::to_string(number)));
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -179,12 +244,12 @@ class LocalMultipartUpload final : public MultipartUpload {
     DC_RETURN_IF_ERROR(writer_.Resize(expect));
     DC_RETURN_IF_ERROR(FinishLocalWrite(writer_, sha256, expect, options_.mtime_ns));
     RemoveJournal();
-    return store_.StatPath(writer_.final_path(), key_);
+    return store_.StatAt(*writer_.dir(), writer_.final_name(), key_);
   }
 
   Status Abort() override {
     StopCheckpointer();
-    ::unlink(writer_.temp_path().c_str());
+    ::unlinkat(writer_.dir()->fd(), writer_.temp_name().c_str(), 0);
     RemoveJournal();
     return Status();
   }
@@ -210,9 +275,8 @@ class LocalMultipartUpload final : public MultipartUpload {
   void CheckpointLoop() {
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
-      cv_.wait(lock, [&] {
-        return stopping_ || queued_bytes_ >= store_.options().checkpoint_bytes;
-      });
+      cv_.wait(lock,
+               [&] { return stopping_ || queued_bytes_ >= store_.options().checkpoint_bytes; });
       if (stopping_) return;
       lock.unlock();
       Status s = Checkpoint();
@@ -230,12 +294,12 @@ class LocalMultipartUpload final : public MultipartUpload {
     if (checkpointer_.joinable()) checkpointer_.join();
   }
 
-  std::string JournalPath() const { return writer_.temp_path() + ".journal"; }
+  std::string JournalName() const { return writer_.temp_name() + ".journal"; }
 
   void RemoveJournal() {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     journal_.Close().IgnoreError();
-    ::unlink(JournalPath().c_str());
+    ::unlinkat(writer_.dir()->fd(), JournalName().c_str(), 0);
     removed_ = true;
   }
 
@@ -262,7 +326,7 @@ class LocalMultipartUpload final : public MultipartUpload {
   LocalStore& store_;
   const std::string key_;
   io::AtomicFileWriter writer_;
-  io::File direct_;  // O_DIRECT descriptor of the same file, when the file system allows it
+  io::File direct_;   // O_DIRECT descriptor of the same file, when the file system allows it
   io::File journal_;  // guarded by checkpoint_mu_
   const std::string id_;
   const std::vector<PartInfo> done_;
@@ -283,40 +347,46 @@ class LocalMultipartUpload final : public MultipartUpload {
 }  // namespace
 
 Result<std::unique_ptr<MultipartUpload>> StartLocalMultipart(LocalStore& store, std::string key,
-                                                             std::string path,
+                                                             std::shared_ptr<const io::File> dir,
+                                                             std::string name,
                                                              const MultipartOptions& options) {
   const bool resumable = !options.resume_fingerprint.empty();
   std::string fp_hash =
-      resumable ? crypto::Sha256Hex(options.resume_fingerprint + "\n" +
-                                    std::to_string(options.part_size))
-                : RandomHex16() + RandomHex16();
+      resumable
+          ? crypto::Sha256Hex(options.resume_fingerprint + "\n" + std::to_string(options.part_size))
+          : RandomHex16() + RandomHex16();
   std::string tag = fp_hash.substr(0, 16);
-  std::string temp = io::TempPathFor(path, tag);
-  std::string journal_path = temp + ".journal";
+  std::string temp = io::TempNameFor(name, tag);
+  std::string journal_name = temp + ".journal";
   std::string header = JournalHeader(options.size.value_or(0), options.part_size, fp_hash);
 
+  DiscardOtherPartials(store, *dir, name, tag);
   std::vector<PartInfo> done;
-  bool resumed = resumable && LoadJournal(journal_path, header, &done);
+  bool resumed = resumable && LoadJournal(*dir, journal_name, header, &done);
   if (resumed) {
     struct stat st;
-    if (::stat(temp.c_str(), &st) != 0) {
+    if (::fstatat(dir->fd(), temp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
       resumed = false;
       done.clear();
     }
   }
-  DC_ASSIGN_OR_RETURN(io::AtomicFileWriter writer, io::AtomicFileWriter::OpenExisting(path, temp));
+  DC_ASSIGN_OR_RETURN(io::AtomicFileWriter writer,
+                      io::AtomicFileWriter::OpenExistingIn(dir, name, temp));
+  const std::string journal_path = writer.temp_path() + ".journal";
   io::File journal;
   if (resumed) {
-    DC_ASSIGN_OR_RETURN(journal, io::File::Open(journal_path, O_WRONLY | O_APPEND));
+    journal = io::File(OpenIn(*dir, journal_name, O_WRONLY | O_APPEND), journal_path);
+    if (!journal.is_open()) return ErrnoToStatus(errno, "opening " + journal_path);
   } else {
     DC_RETURN_IF_ERROR(writer.Resize(0));
     if (options.size && *options.size > 0) {
       DC_RETURN_IF_ERROR(writer.Resize(*options.size));
-      DC_RETURN_IF_ERROR(writer.Allocate(*options.size).WithContext("reserving space for " +
-                                                                    store.UrlFor(key)));
+      DC_RETURN_IF_ERROR(
+          writer.Allocate(*options.size).WithContext("reserving space for " + store.UrlFor(key)));
     }
-    DC_ASSIGN_OR_RETURN(journal,
-                        io::File::Open(journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND));
+    journal =
+        io::File(OpenIn(*dir, journal_name, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND), journal_path);
+    if (!journal.is_open()) return ErrnoToStatus(errno, "creating " + journal_path);
     DC_RETURN_IF_ERROR(journal.Write(io::AsBytes(header)));
     DC_RETURN_IF_ERROR(journal.DataSync());
   }

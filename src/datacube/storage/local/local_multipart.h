@@ -12,8 +12,11 @@ namespace datacube::storage {
 
 class LocalStore;
 
+// `dir` is the directory that holds `key` (resolved beneath the store's root), `name` the file
+// name in it; the data and journal files live beside it and are opened relative to `dir`.
 Result<std::unique_ptr<MultipartUpload>> StartLocalMultipart(LocalStore& store, std::string key,
-                                                             std::string path,
+                                                             std::shared_ptr<const io::File> dir,
+                                                             std::string name,
                                                              const MultipartOptions& options);
 
 // Records the hash in the xattr cache and applies the mtime (the source's, or now) to the

@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 
 #include "datacube/crypto/sha256.h"
 #include "datacube/io/atomic_file_writer.h"
+#include "datacube/io/beneath.h"
 #include "datacube/io/file.h"
 #include "datacube/storage/local/local_multipart.h"
 
@@ -35,10 +34,22 @@ Result<std::string> RealPath(const std::string& path) {
   return std::string(buf);
 }
 
-// Reads the cached hash if it still describes this size and mtime.
+// The path through which the kernel reaches the open descriptor `fd` (plus `name` inside it when
+// `fd` is a directory) without walking any user-controlled path again.
+std::string FdPath(int fd, std::string_view name = {}) {
+  std::string p = "/proc/self/fd/" + std::to_string(fd);
+  if (!name.empty()) p += "/" + std::string(name);
+  return p;
+}
+
+// Reads the cached hash of the file at `path` (an FdPath) if it still describes this size and
+// mtime. An FdPath with a name never follows a link there; one of a file's own descriptor follows
+// the descriptor's magic link to the file itself.
 std::string CachedSha256(const std::string& path, uint64_t size, int64_t mtime_ns) {
   char buf[160];
-  ssize_t n = ::getxattr(path.c_str(), kShaXattr, buf, sizeof buf - 1);
+  const bool names_entry = path.find('/', sizeof "/proc/self/fd/" - 1) != std::string::npos;
+  ssize_t n = names_entry ? ::lgetxattr(path.c_str(), kShaXattr, buf, sizeof buf - 1)
+                          : ::getxattr(path.c_str(), kShaXattr, buf, sizeof buf - 1);
   if (n <= 0) return "";
   buf[n] = '\0';
   std::string value(buf, static_cast<size_t>(n));
@@ -52,26 +63,18 @@ std::string CachedSha256(const std::string& path, uint64_t size, int64_t mtime_n
   return crypto::IsSha256Hex(sha) ? sha : "";
 }
 
-// Opens `key` below the directory `root_fd`. With RESOLVE_BENEATH the kernel itself refuses any
-// resolution that leaves the root ("..", absolute symlinks, symlinks pointing out: EXDEV), in one
-// system call instead of a realpath() walk per file. -1 with errno set on failure (ENOSYS on
-// kernels before 5.6).
-int OpenBeneath(int root_fd, std::string_view key, int flags) {
-  struct open_how how = {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  std::string k(key);
-  return static_cast<int>(::syscall(SYS_openat2, root_fd, k.c_str(), &how, sizeof how));
+std::string EtagOf(const struct stat& st) {
+  return std::to_string(st.st_ino) + "-" + std::to_string(MtimeNs(st)) + "-" +
+         std::to_string(static_cast<uint64_t>(st.st_size));
 }
 
-ObjectInfo InfoFromStat(const struct stat& st, std::string key, const std::string& path) {
+ObjectInfo InfoFromStat(const struct stat& st, std::string key, const std::string& xattr_path) {
   ObjectInfo info;
   info.key = std::move(key);
   info.size = static_cast<uint64_t>(st.st_size);
   info.mtime_ns = MtimeNs(st);
-  info.etag = std::to_string(st.st_ino) + "-" + std::to_string(*info.mtime_ns) + "-" +
-              std::to_string(info.size);
-  info.sha256 = CachedSha256(path, info.size, *info.mtime_ns);
+  info.etag = EtagOf(st);
+  info.sha256 = CachedSha256(xattr_path, info.size, *info.mtime_ns);
   return info;
 }
 
@@ -79,6 +82,34 @@ std::string JoinKey(std::string_view prefix, std::string_view name) {
   std::string out(prefix);
   out += name;
   return out;
+}
+
+// "FIFO", "socket", ... for messages about files that are not regular.
+std::string KindOf(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "not a regular file";
+}
+
+// Kernel pseudo-files (/proc, /sys) report a size of 0 and still have content; copying by the
+// reported size would land an empty file. True when a zero-sized regular file yields a byte.
+bool HasContentBeyondSize(int readable_fd, const struct stat& st) {
+  if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
+  char c;
+  ssize_t n;
+  do {
+    n = ::pread(readable_fd, &c, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  return n > 0;
+}
+
+std::string UnsizedReason() {
+  return "it reports a size of 0 bytes but has content (a kernel pseudo-file such as those in "
+         "/proc or /sys); datacube copies files by their size, so copy it to a regular file first";
 }
 
 }  // namespace
@@ -89,15 +120,17 @@ void CacheSha256(int fd, const std::string& sha256, uint64_t size, int64_t mtime
   (void)::fsetxattr(fd, kShaXattr, value.data(), value.size(), 0);
 }
 
-Result<std::shared_ptr<LocalStore>> LocalStore::Open(LocalStoreOptions options) {
-  if (options.root.empty()) options.root = ".";
+namespace {
+
+// A root given as a path by the operator or user: followed as written (it is theirs), created
+// with its parents when asked.
+Result<io::File> OpenPlainRoot(const LocalStoreOptions& options, std::string* real_out) {
   struct stat st;
   if (::stat(options.root.c_str(), &st) != 0) {
     if (errno != ENOENT || !options.create_root) {
       return ErrnoToStatus(errno, "opening directory " + options.root);
     }
-    // mkdir -p
-    std::string partial;
+    std::string partial;  // mkdir -p
     for (size_t i = 0; i <= options.root.size(); ++i) {
       if (i == options.root.size() || (options.root[i] == '/' && i > 0)) {
         partial = options.root.substr(0, i);
@@ -109,10 +142,39 @@ Result<std::shared_ptr<LocalStore>> LocalStore::Open(LocalStoreOptions options) 
   } else if (!S_ISDIR(st.st_mode)) {
     return InvalidArgumentError(options.root + " is not a directory");
   }
-  DC_ASSIGN_OR_RETURN(std::string real, RealPath(options.root));
-  DC_ASSIGN_OR_RETURN(io::File root_fd, io::File::Open(real, O_PATH | O_DIRECTORY));
+  DC_ASSIGN_OR_RETURN(*real_out, RealPath(options.root));
+  return io::File::Open(*real_out, O_PATH | O_DIRECTORY);
+}
+
+// A root inside a jail: resolved (and created) beneath the jail like a key.
+Result<io::File> OpenJailedRoot(const LocalStoreOptions& options, std::string* real_out) {
+  const std::string shown =
+      options.display_prefix.empty() ? options.jail + "/" + options.root : options.display_prefix;
+  if (!options.root.empty()) {
+    DC_RETURN_IF_ERROR(ValidateRelativeKey(options.root).WithContext("refusing " + shown));
+  }
+  DC_ASSIGN_OR_RETURN(io::File jail, io::File::Open(options.jail, O_PATH | O_DIRECTORY));
+  Result<io::File> dir = options.create_root
+                             ? io::MakeDirsBeneath(jail, options.root, shown)
+                             : io::OpenBeneath(jail, options.root, O_PATH | O_DIRECTORY, 0, shown);
+  if (!dir.ok()) return dir.status();
+  DC_ASSIGN_OR_RETURN(*real_out, io::PathOfDescriptor(*dir));
+  return std::move(*dir);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<LocalStore>> LocalStore::Open(LocalStoreOptions options) {
+  if (options.root.empty() && options.jail.empty()) options.root = ".";
+  std::string real;
+  Result<io::File> root =
+      options.jail.empty() ? OpenPlainRoot(options, &real) : OpenJailedRoot(options, &real);
+  if (!root.ok()) return root.status();
+  // The descriptor carries the real path, so messages from io/beneath.h name the directory.
+  io::File anchor(::fcntl(root->fd(), F_DUPFD_CLOEXEC, 0), real);
+  if (!anchor.is_open()) return ErrnoToStatus(errno, "opening directory " + real);
   return std::shared_ptr<LocalStore>(
-      new LocalStore(std::move(options), std::move(real), std::move(root_fd)));
+      new LocalStore(std::move(options), std::move(real), std::move(anchor)));
 }
 
 Capabilities LocalStore::capabilities() const {
@@ -134,85 +196,21 @@ std::string LocalStore::UrlFor(std::string_view key) const {
   return base + std::string(key);
 }
 
-bool LocalStore::Inside(const std::string& real) const {
-  if (root_ == "/") return true;
-  return real == root_ || (real.size() > root_.size() && real.compare(0, root_.size(), root_) == 0 &&
-                           real[root_.size()] == '/');
-}
-
-Result<std::string> LocalStore::PathForRead(std::string_view key) const {
-  DC_RETURN_IF_ERROR(ValidateRelativeKey(key).WithContext("refusing " + UrlFor(key)));
-  std::string path = root_ + (root_ == "/" ? "" : "/") + std::string(key);
-  auto real = RealPath(path);
-  if (!real.ok()) return real.status();
-  if (!Inside(*real)) {
-    return InvalidArgumentError("refusing " + UrlFor(key) + ": it resolves to " + *real +
-                                ", outside " + root_ + " (symbolic link pointing out)");
-  }
-  return path;
-}
-
 Result<io::File> LocalStore::OpenForRead(std::string_view key, int flags) const {
   DC_RETURN_IF_ERROR(ValidateRelativeKey(key).WithContext("refusing " + UrlFor(key)));
-  std::string path = root_ + (root_ == "/" ? "" : "/") + std::string(key);
-  int fd = OpenBeneath(root_fd_.fd(), key, flags);
-  if (fd >= 0) return io::File(fd, path);
-  if (errno == ENOSYS) {  // old kernel: check with realpath, then open
-    DC_RETURN_IF_ERROR(PathForRead(key).status());
-    return io::File::Open(path, flags);
-  }
-  if (errno == EXDEV) {
-    return InvalidArgumentError("refusing " + UrlFor(key) + ": it resolves outside " + root_ +
-                                " (a symbolic link points out of the directory)");
-  }
-  return ErrnoToStatus(errno, "opening " + UrlFor(key));
+  return io::OpenBeneath(root_fd_, key, flags, 0, UrlFor(key));
 }
 
-Result<std::string> LocalStore::PathForWrite(std::string_view key) const {
+Result<LocalStore::ParentDir> LocalStore::OpenParentForWrite(std::string_view key) const {
   DC_RETURN_IF_ERROR(ValidateRelativeKey(key).WithContext("refusing to write " + UrlFor(key)));
-  std::string path = root_ + (root_ == "/" ? "" : "/") + std::string(key);
-  // Walk the parent directories: each existing one must resolve inside the root; missing ones
-  // are created (after the check, so nothing is created outside).
-  size_t pos = root_.size() + (root_ == "/" ? 0 : 1);
-  while (true) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string::npos) break;
-    std::string dir = path.substr(0, slash);
-    {
-      std::lock_guard<std::mutex> lock(dirs_mu_);
-      if (verified_dirs_.count(dir)) {
-        pos = slash + 1;
-        continue;
-      }
-    }
-    struct stat st;
-    if (::lstat(dir.c_str(), &st) == 0) {
-      if (S_ISLNK(st.st_mode)) {
-        DC_ASSIGN_OR_RETURN(std::string real, RealPath(dir));
-        if (!Inside(real)) {
-          return InvalidArgumentError("refusing to write " + UrlFor(key) + ": directory " + dir +
-                                      " is a symbolic link to " + real + ", outside " + root_);
-        }
-      } else if (!S_ISDIR(st.st_mode)) {
-        return FailedPreconditionError("cannot write " + UrlFor(key) + ": " + dir +
-                                       " exists and is not a directory");
-      }
-    } else if (errno == ENOENT) {
-      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        return ErrnoToStatus(errno, "creating directory " + dir);
-      }
-    } else {
-      return ErrnoToStatus(errno, "checking " + dir);
-    }
-    {
-      std::lock_guard<std::mutex> lock(dirs_mu_);
-      verified_dirs_.insert(dir);
-    }
-    pos = slash + 1;
-  }
-  SweepStaleTemps(path.substr(0, path.rfind('/')));
-  // A directory at the final path itself is reported by the rename (EISDIR) that would replace it.
-  return path;
+  auto [parent, name] = io::SplitParentName(key);
+  Result<io::File> dir = parent.empty() ? io::OpenBeneath(root_fd_, "", O_RDONLY | O_DIRECTORY)
+                                        : io::MakeDirsBeneath(root_fd_, parent, UrlFor(parent));
+  if (!dir.ok()) return dir.status().WithContext("writing " + UrlFor(key));
+  ParentDir out{std::make_shared<const io::File>(std::move(*dir)), std::string(name)};
+  SweepStaleTemps(*out.dir, std::string(parent));
+  // A directory at the final name itself is reported by the rename (EISDIR) that would replace it.
+  return out;
 }
 
 namespace {
@@ -224,7 +222,9 @@ int64_t RealtimeNs() {
 }  // namespace
 
 LocalStore::LocalStore(LocalStoreOptions options, std::string root_real, io::File root_fd)
-    : options_(std::move(options)), root_(std::move(root_real)), root_fd_(std::move(root_fd)),
+    : options_(std::move(options)),
+      root_(std::move(root_real)),
+      root_fd_(std::move(root_fd)),
       opened_at_ns_(RealtimeNs()) {}
 
 // A run killed with -9 cannot remove its temporary files, and those of small files carry a
@@ -234,39 +234,49 @@ LocalStore::LocalStore(LocalStoreOptions options, std::string root_real, io::Fil
 // temporaries with a journal are resume state and stay. Another live process whose temporary
 // file has been idle all that time loses it: its rename then fails, it never publishes a torn
 // file. The margin covers coarse file system timestamps.
-void LocalStore::SweepStaleTemps(const std::string& dir) const {
+void LocalStore::SweepStaleTemps(const io::File& dir, const std::string& dir_key) const {
   constexpr int64_t kMarginNs = 100'000'000;
   std::lock_guard<std::mutex> lock(sweep_mu_);
-  if (!swept_dirs_.insert(dir).second) return;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return;
+  if (!swept_dirs_.insert(dir_key).second) return;
+  int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    ::close(fd);
+    return;
+  }
   std::vector<std::string> stale;
   while (struct dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
+    std::string name = e->d_name;
     if (!io::IsTempName(name) || name.ends_with(".journal")) continue;
-    std::string path = dir + "/" + std::string(name);
     struct stat st;
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    int64_t ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 +
-                       st.st_ctim.tv_nsec;
+    if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    int64_t ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
     if (ctime_ns + kMarginNs >= opened_at_ns_) continue;
-    if (::access((path + ".journal").c_str(), F_OK) == 0) continue;
-    stale.push_back(std::move(path));
+    if (::faccessat(dir.fd(), (name + ".journal").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+      continue;
+    }
+    stale.push_back(std::move(name));
   }
   ::closedir(d);
-  for (const auto& path : stale) ::unlink(path.c_str());
+  for (const auto& name : stale) ::unlinkat(dir.fd(), name.c_str(), 0);
 }
 
-Result<ObjectInfo> LocalStore::StatPath(const std::string& path, std::string key) const {
+Result<ObjectInfo> LocalStore::StatAt(const io::File& dir, const std::string& name,
+                                      std::string key) const {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat of " + UrlFor(key));
+  if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoToStatus(errno, "stat of " + UrlFor(key));
+  }
   if (S_ISDIR(st.st_mode)) {
     return NotFoundError("no file at " + UrlFor(key) + " (it is a directory)");
   }
   if (!S_ISREG(st.st_mode)) {
-    return InvalidArgumentError(UrlFor(key) + " is not a regular file");
+    return InvalidArgumentError(UrlFor(key) + " is " + KindOf(st.st_mode) + ", not a regular file");
   }
-  return InfoFromStat(st, std::move(key), path);
+  return InfoFromStat(st, std::move(key), FdPath(dir.fd(), name));
 }
 
 Result<ObjectInfo> LocalStore::Stat(std::string_view key) {
@@ -276,8 +286,17 @@ Result<ObjectInfo> LocalStore::Stat(std::string_view key) {
   if (S_ISDIR(st.st_mode)) {
     return NotFoundError("no file at " + UrlFor(key) + " (it is a directory)");
   }
-  if (!S_ISREG(st.st_mode)) return InvalidArgumentError(UrlFor(key) + " is not a regular file");
-  return InfoFromStat(st, std::string(key), file.path());
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgumentError("refusing " + UrlFor(key) + ": it is " + KindOf(st.st_mode) +
+                                ", not a regular file");
+  }
+  if (st.st_size == 0) {
+    DC_ASSIGN_OR_RETURN(io::File readable, OpenForRead(key, O_RDONLY | O_NONBLOCK));
+    if (HasContentBeyondSize(readable.fd(), st)) {
+      return InvalidArgumentError("refusing " + UrlFor(key) + ": " + UnsizedReason());
+    }
+  }
+  return InfoFromStat(st, std::string(key), FdPath(file.fd()));
 }
 
 namespace {
@@ -287,16 +306,15 @@ struct DirEntry {
   bool is_dir;
 };
 
-// Lists one directory, sorted so that a depth-first walk yields keys in byte order: a directory
-// "a" sorts as "a/", which places it after "a-b" and before "a0" exactly as its keys do.
-Result<std::vector<DirEntry>> ReadDirSorted(const std::string& dir, bool* missing) {
-  DIR* d = ::opendir(dir.c_str());
+// Lists the open directory `dir`, sorted so that a depth-first walk yields keys in byte order: a
+// directory "a" sorts as "a/", which places it after "a-b" and before "a0" exactly as its keys do.
+Result<std::vector<DirEntry>> ReadDirSorted(const io::File& dir) {
+  int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
   if (d == nullptr) {
-    if (errno == ENOENT || errno == ENOTDIR) {
-      *missing = true;
-      return std::vector<DirEntry>{};
-    }
-    return ErrnoToStatus(errno, "listing " + dir);
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    return ErrnoToStatus(err, "listing " + dir.path());
   }
   std::vector<DirEntry> out;
   while (struct dirent* e = ::readdir(d)) {
@@ -305,8 +323,8 @@ Result<std::vector<DirEntry>> ReadDirSorted(const std::string& dir, bool* missin
     bool is_dir = e->d_type == DT_DIR;
     if (e->d_type == DT_UNKNOWN) {
       struct stat st;
-      std::string p = dir + "/" + name;
-      is_dir = ::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      is_dir =
+          ::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
     }
     out.push_back({std::move(name), is_dir});
   }
@@ -324,9 +342,10 @@ Result<ListPage> LocalStore::List(const ListRequest& request) {
   // The directory that contains the prefix, and the name fragment to match in it.
   std::string_view prefix = request.prefix;
   size_t slash = prefix.rfind('/');
-  std::string dir_key = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash + 1));
+  std::string dir_key =
+      slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash + 1));
+  std::string trimmed = dir_key.empty() ? "" : dir_key.substr(0, dir_key.size() - 1);
   if (!dir_key.empty()) {
-    std::string trimmed = dir_key.substr(0, dir_key.size() - 1);
     auto v = ValidateRelativeKey(trimmed);
     if (!v.ok()) return v.WithContext("listing " + UrlFor(request.prefix));
   }
@@ -334,37 +353,34 @@ Result<ListPage> LocalStore::List(const ListRequest& request) {
   const std::string& token = request.page_token;
   std::string last_key;
 
-  // Iterative DFS over (directory key, entries, index).
+  // Iterative DFS over (directory, its key, entries, index). Every directory below the first is
+  // opened from its parent's descriptor without following links, so the walk stays in the tree.
   struct Frame {
+    io::File dir;
     std::string key_prefix;
     std::vector<DirEntry> entries;
     size_t next = 0;
   };
   std::vector<Frame> stack;
   {
-    bool missing = false;
-    std::string dir_path = root_ + "/" + dir_key;
-    if (!dir_key.empty()) {
-      auto real = RealPath(dir_path);
-      if (!real.ok()) {
-        if (real.status().code() == StatusCode::kNotFound) return page;
-        return real.status();
-      }
-      if (!Inside(*real)) {
-        return InvalidArgumentError("refusing to list " + UrlFor(dir_key) +
-                                    ": it resolves outside " + root_);
-      }
+    auto top = io::OpenBeneath(root_fd_, trimmed, O_RDONLY | O_DIRECTORY, 0, UrlFor(trimmed));
+    if (!top.ok()) {
+      if (top.status().code() == StatusCode::kNotFound) return page;
+      return top.status().WithContext("listing " + UrlFor(request.prefix));
     }
-    DC_ASSIGN_OR_RETURN(auto entries, ReadDirSorted(dir_path, &missing));
-    stack.push_back({dir_key, std::move(entries), 0});
+    DC_ASSIGN_OR_RETURN(auto entries, ReadDirSorted(*top));
+    stack.push_back({std::move(*top), dir_key, std::move(entries), 0});
   }
+  auto skip = [&](std::string key, SkippedEntry::Kind kind, std::string reason) {
+    page.skipped.push_back({std::move(key), kind, std::move(reason)});
+  };
   while (!stack.empty()) {
     Frame& f = stack.back();
     if (f.next >= f.entries.size()) {
       stack.pop_back();
       continue;
     }
-    const DirEntry& e = f.entries[f.next++];
+    const DirEntry e = f.entries[f.next++];
     std::string key = JoinKey(f.key_prefix, e.name);
     if (e.is_dir) {
       std::string sub = key + "/";
@@ -383,55 +399,90 @@ Result<ListPage> LocalStore::List(const ListRequest& request) {
         last_key = sub;
         continue;
       }
-      bool missing = false;
-      DC_ASSIGN_OR_RETURN(auto entries, ReadDirSorted(root_ + "/" + key, &missing));
-      stack.push_back({sub, std::move(entries), 0});
+      int fd =
+          ::openat(f.dir.fd(), e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) continue;  // vanished, or replaced by a link meanwhile
+      io::File sub_dir(fd, root_ + "/" + key);
+      auto entries = ReadDirSorted(sub_dir);
+      if (!entries.ok()) return entries.status();
+      stack.push_back({std::move(sub_dir), sub, std::move(*entries), 0});
       continue;
     }
     if (key.compare(0, prefix.size(), prefix) != 0) continue;
     if (!token.empty() && key <= token) continue;
-    std::string path = root_ + "/" + key;
     struct stat st;
-    if (::lstat(path.c_str(), &st) != 0) continue;  // vanished meanwhile
+    if (::fstatat(f.dir.fd(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
+    std::string xattr_path = FdPath(f.dir.fd(), e.name);
+    io::File target;  // for a link: the file it leads to, resolved beneath the root
     if (S_ISLNK(st.st_mode)) {
-      auto real = RealPath(path);
-      // Links that dangle, point outside the root, or point at directories are not objects.
-      if (!real.ok() || !Inside(*real) || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      auto opened = io::OpenBeneath(root_fd_, key, O_PATH, 0, UrlFor(key));
+      if (!opened.ok()) {
+        bool out = opened.status().code() == StatusCode::kInvalidArgument;
+        skip(key, SkippedEntry::Kind::kSymlink,
+             out ? "symbolic link leading outside " + UrlFor("") : "dangling symbolic link");
         continue;
       }
+      if (::fstat(opened->fd(), &st) != 0) continue;
+      if (!S_ISREG(st.st_mode)) {
+        skip(key, SkippedEntry::Kind::kSymlink,
+             "symbolic link to " + KindOf(st.st_mode) + " (not followed)");
+        continue;
+      }
+      target = std::move(*opened);
+      xattr_path = FdPath(target.fd());
     } else if (!S_ISREG(st.st_mode)) {
-      continue;  // sockets, fifos, devices
+      skip(key, SkippedEntry::Kind::kSpecial, KindOf(st.st_mode) + ", not a regular file");
+      continue;
+    }
+    if (st.st_size == 0) {
+      int fd = target.is_open() ? ::open(xattr_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+                                : ::openat(f.dir.fd(), e.name.c_str(),
+                                           O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+      io::File readable(fd, key);
+      if (readable.is_open() && HasContentBeyondSize(readable.fd(), st)) {
+        skip(key, SkippedEntry::Kind::kUnsizedFile, UnsizedReason());
+        continue;
+      }
     }
     if (page.objects.size() + page.common_prefixes.size() >= limit) {
       page.next_page_token = last_key;
+      page.skipped.erase(std::remove_if(page.skipped.begin(), page.skipped.end(),
+                                        [&](const SkippedEntry& s) { return s.key >= key; }),
+                         page.skipped.end());
       return page;
     }
     last_key = key;
-    page.objects.push_back(InfoFromStat(st, key, path));
+    page.objects.push_back(InfoFromStat(st, key, xattr_path));
   }
   return page;
 }
 
 Status LocalStore::Read(std::string_view key, ByteRange range, io::ByteSink& sink,
                         const ReadOptions& options) {
-  DC_ASSIGN_OR_RETURN(io::File file, OpenForRead(key, O_RDONLY));
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  DC_ASSIGN_OR_RETURN(io::File file, OpenForRead(key, O_RDONLY | O_NONBLOCK));
   struct stat st;
   if (::fstat(file.fd(), &st) != 0) return ErrnoToStatus(errno, "stat of " + UrlFor(key));
-  if (S_ISDIR(st.st_mode)) return NotFoundError("no file at " + UrlFor(key) + " (it is a directory)");
+  if (S_ISDIR(st.st_mode))
+    return NotFoundError("no file at " + UrlFor(key) + " (it is a directory)");
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgumentError("refusing to read " + UrlFor(key) + ": it is " +
+                                KindOf(st.st_mode) + ", not a regular file");
+  }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (!options.if_match.empty()) {
-    std::string etag = std::to_string(st.st_ino) + "-" + std::to_string(MtimeNs(st)) + "-" +
-                       std::to_string(size);
-    if (etag != options.if_match) {
+    if (EtagOf(st) != options.if_match) {
       return FailedPreconditionError(UrlFor(key) + " changed while it was being read");
     }
   }
   if (range.offset > size || (range.offset == size && size > 0 && range.length != 0)) {
     if (!(range.offset == size && range.length == ByteRange::kToEnd)) {
-      return OutOfRangeError("reading " + UrlFor(key) + ": offset " +
-                             std::to_string(range.offset) + " is past the end (" +
-                             std::to_string(size) + " bytes)");
+      return OutOfRangeError("reading " + UrlFor(key) + ": offset " + std::to_string(range.offset) +
+                             " is past the end (" + std::to_string(size) + " bytes)");
     }
+  }
+  if (HasContentBeyondSize(file.fd(), st)) {
+    return InvalidArgumentError("refusing to read " + UrlFor(key) + ": " + UnsizedReason());
   }
   uint64_t pos = range.offset;
   const uint64_t end = range.EndWithin(size);
@@ -461,14 +512,15 @@ Status LocalStore::Read(std::string_view key, ByteRange range, io::ByteSink& sin
 
 Result<ObjectInfo> LocalStore::Put(std::string_view key, io::ByteSource& data,
                                    const WriteOptions& options) {
-  DC_ASSIGN_OR_RETURN(std::string path, PathForWrite(key));
+  DC_ASSIGN_OR_RETURN(ParentDir parent, OpenParentForWrite(key));
   if (options.if_none_match) {
     struct stat st;
-    if (::lstat(path.c_str(), &st) == 0) {
+    if (::fstatat(parent.dir->fd(), parent.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       return AlreadyExistsError(UrlFor(key) + " already exists");
     }
   }
-  DC_ASSIGN_OR_RETURN(io::AtomicFileWriter writer, io::AtomicFileWriter::Create(path));
+  DC_ASSIGN_OR_RETURN(io::AtomicFileWriter writer,
+                      io::AtomicFileWriter::CreateIn(parent.dir, parent.name));
   thread_local std::unique_ptr<uint8_t[]> scratch;
   if (!scratch) scratch.reset(new uint8_t[kReadChunk]);
   // A caller that passes the SHA-256 computed it from the very bytes it hands us (the engine
@@ -496,56 +548,61 @@ Result<ObjectInfo> LocalStore::Put(std::string_view key, io::ByteSource& data,
     info.size = total;
     info.mtime_ns = mtime;
     info.sha256 = sha;
-    DC_RETURN_IF_ERROR(EnqueuePublish({writer.temp_path(), path, total}));
+    DC_RETURN_IF_ERROR(EnqueuePublish({parent.dir, writer.temp_name(), parent.name, total}));
     return info;
   }
   DC_RETURN_IF_ERROR(FinishLocalWrite(writer, sha, total, options.mtime_ns));
-  return StatPath(path, std::string(key));
+  return StatAt(*parent.dir, parent.name, std::string(key));
 }
 
 Result<std::unique_ptr<MultipartUpload>> LocalStore::StartMultipart(
     std::string_view key, const MultipartOptions& options) {
-  DC_ASSIGN_OR_RETURN(std::string path, PathForWrite(key));
-  return StartLocalMultipart(*this, std::string(key), path, options);
+  DC_ASSIGN_OR_RETURN(ParentDir parent, OpenParentForWrite(key));
+  return StartLocalMultipart(*this, std::string(key), parent.dir, parent.name, options);
 }
 
 Status LocalStore::Delete(std::string_view key) {
   DC_RETURN_IF_ERROR(ValidateRelativeKey(key).WithContext("refusing to delete " + UrlFor(key)));
-  std::string path = root_ + "/" + std::string(key);
-  // The parent must resolve inside the root; the final component is removed itself (a symlink
-  // is unlinked, never followed).
-  size_t slash = path.rfind('/');
-  auto parent = RealPath(path.substr(0, slash));
+  // The parent is resolved beneath the root; the entry itself is removed relative to it (a
+  // symlink is unlinked, never followed).
+  auto [parent_key, name] = io::SplitParentName(key);
+  auto parent =
+      io::OpenBeneath(root_fd_, parent_key, O_RDONLY | O_DIRECTORY, 0, UrlFor(parent_key));
   if (!parent.ok()) {
-    return parent.status().code() == StatusCode::kNotFound ? Status() : parent.status();
+    if (parent.status().code() == StatusCode::kNotFound) return Status();
+    return parent.status().WithContext("deleting " + UrlFor(key));
   }
-  if (!Inside(*parent)) {
-    return InvalidArgumentError("refusing to delete " + UrlFor(key) + ": it is outside " + root_);
-  }
+  std::string n(name);
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
+  if (::fstatat(parent->fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return errno == ENOENT ? Status() : ErrnoToStatus(errno, "deleting " + UrlFor(key));
   }
   if (S_ISDIR(st.st_mode)) {
     return FailedPreconditionError("not deleting " + UrlFor(key) + ": it is a directory");
   }
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+  if (::unlinkat(parent->fd(), n.c_str(), 0) != 0 && errno != ENOENT) {
     return ErrnoToStatus(errno, "deleting " + UrlFor(key));
   }
+  parent->Sync().IgnoreError();
   // Remove directories left empty, up to (not including) the root, like S3's implicit
-  // directories disappearing with their last key.
-  std::string dir = path.substr(0, slash);
-  while (dir.size() > root_.size() && ::rmdir(dir.c_str()) == 0) {
-    dir = dir.substr(0, dir.rfind('/'));
+  // directories disappearing with their last key. Each is removed from its own parent's
+  // descriptor, resolved beneath the root.
+  std::string_view dir = parent_key;
+  while (!dir.empty()) {
+    auto [up, last] = io::SplitParentName(dir);
+    auto up_dir = io::OpenBeneath(root_fd_, up, O_RDONLY | O_DIRECTORY);
+    if (!up_dir.ok() || ::unlinkat(up_dir->fd(), std::string(last).c_str(), AT_REMOVEDIR) != 0) {
+      break;
+    }
+    up_dir->Sync().IgnoreError();
+    dir = up;
   }
-  // Best effort: the directory may have just been removed above.
-  io::SyncDirectory(path.substr(0, slash)).IgnoreError();
   return Status();
 }
 
 Result<ObjectInfo> LocalStore::CopyWithin(std::string_view src_key, std::string_view dst_key) {
   DC_ASSIGN_OR_RETURN(ObjectInfo info, Stat(src_key));
-  DC_ASSIGN_OR_RETURN(io::File in, OpenForRead(src_key, O_RDONLY));
+  DC_ASSIGN_OR_RETURN(io::File in, OpenForRead(src_key, O_RDONLY | O_NONBLOCK));
   struct FileSource : io::ByteSource {
     const io::File& f;
     uint64_t pos = 0;
@@ -560,6 +617,55 @@ Result<ObjectInfo> LocalStore::CopyWithin(std::string_view src_key, std::string_
   opts.size = info.size;
   opts.mtime_ns = info.mtime_ns;
   return Put(dst_key, source, opts);
+}
+
+Result<uint64_t> LocalStore::RemoveStaleTemporaries(std::string_view prefix) {
+  // The directory holding the prefix; everything below it is walked from held descriptors.
+  std::string_view dir_key = prefix;
+  if (!dir_key.empty() && dir_key.back() == '/') dir_key.remove_suffix(1);
+  if (!dir_key.empty()) {
+    DC_RETURN_IF_ERROR(ValidateRelativeKey(dir_key).WithContext("cleaning " + UrlFor(prefix)));
+  }
+  auto top = io::OpenBeneath(root_fd_, dir_key, O_RDONLY | O_DIRECTORY, 0, UrlFor(dir_key));
+  if (!top.ok()) {
+    return top.status().code() == StatusCode::kNotFound ? Result<uint64_t>(uint64_t{0})
+                                                        : Result<uint64_t>(top.status());
+  }
+  uint64_t removed = 0;
+  std::vector<io::File> todo;
+  todo.push_back(std::move(*top));
+  while (!todo.empty()) {
+    io::File dir = std::move(todo.back());
+    todo.pop_back();
+    int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+    if (d == nullptr) {
+      if (fd >= 0) ::close(fd);
+      continue;
+    }
+    std::vector<std::string> stale;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st;
+      if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISDIR(st.st_mode)) {
+        int sub = ::openat(dir.fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) todo.emplace_back(sub, dir.path() + "/" + name);
+        continue;
+      }
+      if (!S_ISREG(st.st_mode) || !io::IsTempName(name)) continue;
+      int64_t ctime_ns =
+          static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+      if (ctime_ns >= opened_at_ns_) continue;
+      stale.push_back(std::move(name));
+    }
+    ::closedir(d);
+    for (const auto& name : stale) {
+      if (::unlinkat(dir.fd(), name.c_str(), 0) == 0) ++removed;
+    }
+  }
+  return removed;
 }
 
 Result<int64_t> SealLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256,
@@ -627,33 +733,35 @@ Status LocalStore::Flush() {
   auto fail = [&](Status s) {
     if (first.ok()) first = std::move(s);
   };
-  auto root = io::File::Open(root_, O_RDONLY | O_DIRECTORY);
+  auto shown = [&](const PendingPublish& p) { return p.dir->path() + "/" + p.final_name; };
+  auto root = io::OpenBeneath(root_fd_, "", O_RDONLY | O_DIRECTORY);
   const bool syncfs_works = root.ok() && ::syncfs(root->fd()) == 0;
   if (!syncfs_works) {
     for (const auto& p : batch) {
-      auto f = io::File::Open(p.temp_path, O_RDONLY);
-      Status s = f.ok() ? f->Sync() : f.status();
+      int fd = ::openat(p.dir->fd(), p.temp_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      io::File f(fd, p.dir->path() + "/" + p.temp_name);
+      Status s = f.is_open() ? f.Sync() : ErrnoToStatus(errno, "syncing " + f.path());
       if (!s.ok()) fail(s);
     }
     if (!first.ok()) {  // nothing is published unless its data is known to be on disk
-      for (const auto& p : batch) ::unlink(p.temp_path.c_str());
+      for (const auto& p : batch) ::unlinkat(p.dir->fd(), p.temp_name.c_str(), 0);
       return first;
     }
   }
-  std::vector<std::string> dirs;
+  std::vector<const io::File*> dirs;
   for (const auto& p : batch) {
-    if (::rename(p.temp_path.c_str(), p.final_path.c_str()) != 0) {
-      fail(ErrnoToStatus(errno, "publishing " + p.final_path));
-      ::unlink(p.temp_path.c_str());
+    if (::renameat(p.dir->fd(), p.temp_name.c_str(), p.dir->fd(), p.final_name.c_str()) != 0) {
+      fail(ErrnoToStatus(errno, "publishing " + shown(p)));
+      ::unlinkat(p.dir->fd(), p.temp_name.c_str(), 0);
       continue;
     }
-    dirs.push_back(p.final_path.substr(0, p.final_path.rfind('/')));
+    dirs.push_back(p.dir.get());
   }
   if (syncfs_works && ::syncfs(root->fd()) == 0) return first;  // the renames, all at once
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (const auto& d : dirs) {
-    Status s = io::SyncDirectory(d);
+  for (const io::File* d : dirs) {
+    Status s = d->Sync();
     if (!s.ok()) fail(s);
   }
   return first;

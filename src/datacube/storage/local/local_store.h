@@ -1,7 +1,13 @@
 // LocalStore: a directory on a local file system (and a PVC as mounted inside a pod) as an
 // ObjectStore. Keys map to paths below the root; a key that would resolve outside the root
 // ("..", an absolute key, a symlink pointing out) is refused with kInvalidArgument and nothing is
-// written.
+// written, read, listed or deleted there. Every operation resolves its path beneath an open
+// descriptor of the root (io/beneath.h), and creates, renames and unlinks relative to the
+// descriptor of the directory it resolved, so a symbolic link planted in the tree — before or
+// during a run — cannot redirect it.
+//
+// Listings report symbolic links that do not lead to a regular file beneath the root, special
+// files and pseudo-files with an untrustworthy size in ListPage::skipped instead of dropping them.
 //
 // Writes follow io/atomic_file_writer.cc: a finished file appears at its final path whole or not
 // at all. Multipart uploads write parts at their offsets into one hidden temporary file and keep
@@ -29,6 +35,11 @@ namespace datacube::storage {
 struct LocalStoreOptions {
   // Directory that keys are relative to.
   std::string root;
+  // When set, `root` is a relative path inside this directory and is resolved beneath it like a
+  // key: no "..", no absolute path, no NUL, no symbolic link leading out of `jail` (nor, with
+  // create_root, a directory created outside it). pvc:// stores are jailed in the PVC root, so a
+  // subpath from an untrusted spec cannot leave the volumes.
+  std::string jail;
   // Create the root (and parents) when it does not exist; otherwise a missing root is kNotFound.
   bool create_root = false;
   // How much part data may be written between resume checkpoints (fdatasync + journal append).
@@ -59,33 +70,43 @@ class LocalStore final : public ObjectStore {
   Status Delete(std::string_view key) override;
   Result<ObjectInfo> CopyWithin(std::string_view src_key, std::string_view dst_key) override;
   Status Flush() override;
+  // Hidden temporary files and journals below `prefix` unchanged since before this store was
+  // opened (a concurrent writer's fresh ones stay). Links are not followed.
+  Result<uint64_t> RemoveStaleTemporaries(std::string_view prefix) override;
   ~LocalStore() override;
 
+  // The real path of the root (for messages and tools that take paths).
   const std::string& root() const { return root_; }
 
-  // Resolves `key` to a path for reading; refuses escapes (realpath check). Used where openat2
-  // is unavailable.
-  Result<std::string> PathForRead(std::string_view key) const;
   // Opens `key` with open(2) `flags`, refusing any resolution outside the root.
   Result<io::File> OpenForRead(std::string_view key, int flags) const;
-  // Resolves `key` to a path for writing, creating parent directories inside the root.
-  Result<std::string> PathForWrite(std::string_view key) const;
-  // Stats an existing path as an object with `key`.
-  Result<ObjectInfo> StatPath(const std::string& path, std::string key) const;
+  // The directory that will hold `key`, resolved beneath the root with missing directories
+  // created there, and the file name inside it.
+  struct ParentDir {
+    std::shared_ptr<const io::File> dir;
+    std::string name;
+  };
+  Result<ParentDir> OpenParentForWrite(std::string_view key) const;
+  // Stats the entry `name` of `dir` (never following a link) as the object `key`.
+  Result<ObjectInfo> StatAt(const io::File& dir, const std::string& name, std::string key) const;
   const LocalStoreOptions& options() const { return options_; }
+  // CLOCK_REALTIME when the store was opened: temporary files unchanged since before then belong
+  // to no write of this store.
+  int64_t opened_at_ns() const { return opened_at_ns_; }
 
  private:
   LocalStore(LocalStoreOptions options, std::string root_real, io::File root_fd);
 
-  bool Inside(const std::string& real_path) const;
-  // Removes hidden temporary files in `dir` that a killed earlier run left behind: unchanged
-  // since before this store was opened and without a resume journal. Once per directory.
-  void SweepStaleTemps(const std::string& dir) const;
+  // Removes hidden temporary files in `dir` (the directory of `dir_key`) that a killed earlier
+  // run left behind: unchanged since before this store was opened and without a resume journal.
+  // Once per directory.
+  void SweepStaleTemps(const io::File& dir, const std::string& dir_key) const;
 
-  // A written, synced-later temporary file waiting to be renamed to its final path.
+  // A written, synced-later temporary file waiting to be renamed to its final name.
   struct PendingPublish {
-    std::string temp_path;
-    std::string final_path;
+    std::shared_ptr<const io::File> dir;
+    std::string temp_name;
+    std::string final_name;
     uint64_t size;
   };
   // Queues a deferred Put; publishes the batch when it is full.
@@ -93,12 +114,7 @@ class LocalStore final : public ObjectStore {
 
   const LocalStoreOptions options_;
   const std::string root_;  // realpath of options_.root, constant after construction
-  const io::File root_fd_;  // O_PATH descriptor of root_, the anchor of every openat2
-
-  mutable std::mutex dirs_mu_;
-  // Directories already checked to lie inside the root (or created by us), so a tree of many
-  // small files does not lstat every parent again for every file. Guarded by dirs_mu_.
-  mutable std::unordered_set<std::string> verified_dirs_;
+  const io::File root_fd_;  // O_PATH descriptor of root_ (path: root_), the anchor of every open
 
   const int64_t opened_at_ns_;  // CLOCK_REALTIME when the store was opened
   mutable std::mutex sweep_mu_;  // held while a directory is swept, so our own writes wait

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 #include <set>
 #include <sstream>
@@ -232,6 +233,177 @@ TEST_F(LocalStoreTest, MissingRootIsNotFound) {
   auto s = LocalStore::Open(o);
   EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
   EXPECT_NE(s.status().message().find("nope"), std::string_view::npos);
+}
+
+TEST_F(LocalStoreTest, LinksPointingOutAtEveryDepthStopEveryOperation) {
+  ::mkdir((base_ + "/outdir").c_str(), 0755);
+  { std::ofstream(base_ + "/outdir/victim") << "keep"; }
+  ::mkdir((root_ + "/a").c_str(), 0755);
+  ::mkdir((root_ + "/a/b").c_str(), 0755);
+  ::symlink((base_ + "/outdir").c_str(), (root_ + "/link").c_str());
+  ::symlink("../../outdir", (root_ + "/a/link").c_str());
+  ::symlink("../../../outdir", (root_ + "/a/b/link").c_str());
+  for (std::string l : {"link", "a/link", "a/b/link"}) {
+    SCOPED_TRACE(l);
+    EXPECT_EQ(Put(l + "/new.txt", "x").code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(Put(l + "/sub/new.txt", "x").code(), StatusCode::kInvalidArgument);
+    MultipartOptions mo;
+    mo.size = 4;
+    mo.part_size = 2;
+    EXPECT_EQ(store_->StartMultipart(l + "/big.bin", mo).status().code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->Stat(l + "/victim").status().code(), StatusCode::kInvalidArgument);
+    io::StringSink sink;
+    EXPECT_EQ(store_->Read(l + "/victim", {0, ByteRange::kToEnd}, sink, {}).code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_TRUE(sink.str().empty());
+    EXPECT_EQ(store_->Delete(l + "/victim").code(), StatusCode::kInvalidArgument);
+    ListRequest req;
+    req.prefix = l + "/";
+    EXPECT_EQ(store_->List(req).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->RemoveStaleTemporaries(l + "/").status().code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->CopyWithin(l + "/victim", "copy").status().code(),
+              StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(AllFiles(base_ + "/outdir"), std::set<std::string>{"victim"});
+  EXPECT_EQ(AllFiles(root_), (std::set<std::string>{"link", "a/link", "a/b/link"}));
+  // Deleting a link removes the link, not its target.
+  ASSERT_TRUE(store_->Delete("link").ok());
+  EXPECT_EQ(AllFiles(base_ + "/outdir"), std::set<std::string>{"victim"});
+}
+
+TEST_F(LocalStoreTest, AJailedRootCannotLeaveItsJail) {
+  std::string jail = base_ + "/pvcs";
+  ::mkdir(jail.c_str(), 0755);
+  ::mkdir((jail + "/vol").c_str(), 0755);
+  ::mkdir((base_ + "/outdir").c_str(), 0755);
+  ::symlink((base_ + "/outdir").c_str(), (jail + "/vol/link").c_str());
+  ::symlink((base_ + "/outdir").c_str(), (jail + "/evil").c_str());
+  for (std::string root : std::vector<std::string>{"vol/link", "vol/link/x/y", "evil", "evil/x", "vol/../../outdir",
+                           "../outdir", "/abs", std::string("vol/a\0b", 7)}) {
+    for (bool create : {false, true}) {
+      LocalStoreOptions o;
+      o.jail = jail;
+      o.root = root;
+      o.create_root = create;
+      o.display_prefix = "pvc://" + root;
+      auto s = LocalStore::Open(o);
+      EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument)
+          << root << ": " << s.status().ToString();
+    }
+  }
+  EXPECT_TRUE(AllFiles(base_ + "/outdir").empty());
+  struct stat st;
+  EXPECT_NE(::lstat((base_ + "/outdir/x").c_str(), &st), 0);
+  LocalStoreOptions ok;
+  ok.jail = jail;
+  ok.root = "vol/models/llama";
+  ok.create_root = true;
+  auto s = LocalStore::Open(ok);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->root(), jail + "/vol/models/llama");
+}
+
+TEST_F(LocalStoreTest, ListingsReportWhatTheyLeaveOut) {
+  ASSERT_TRUE(Put("file.txt", "x").ok());
+  ::mkdir((root_ + "/dir").c_str(), 0755);
+  ::mkdir((base_ + "/outdir").c_str(), 0755);
+  ::symlink("file.txt", (root_ + "/in-link").c_str());
+  ::symlink("dir", (root_ + "/dir-link").c_str());
+  ::symlink("nowhere", (root_ + "/dangling").c_str());
+  ::symlink((base_ + "/outdir").c_str(), (root_ + "/out-link").c_str());
+  ::mkfifo((root_ + "/fifo").c_str(), 0644);
+  auto page = store_->List({});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  std::vector<std::string> objects;
+  for (const auto& o : page->objects) objects.push_back(o.key);
+  EXPECT_EQ(objects, (std::vector<std::string>{"file.txt", "in-link"}));
+  std::map<std::string, SkippedEntry::Kind> skipped;
+  for (const auto& e : page->skipped) {
+    skipped[e.key] = e.kind;
+    EXPECT_FALSE(e.reason.empty());
+  }
+  EXPECT_EQ(skipped, (std::map<std::string, SkippedEntry::Kind>{
+                         {"dangling", SkippedEntry::Kind::kSymlink},
+                         {"dir-link", SkippedEntry::Kind::kSymlink},
+                         {"fifo", SkippedEntry::Kind::kSpecial},
+                         {"out-link", SkippedEntry::Kind::kSymlink}}));
+}
+
+TEST_F(LocalStoreTest, SpecialAndPseudoFilesAreRefusedWithoutBlocking) {
+  ::mkfifo((root_ + "/fifo").c_str(), 0644);
+  auto start = std::chrono::steady_clock::now();
+  io::StringSink sink;
+  Status r = store_->Read("fifo", {0, ByteRange::kToEnd}, sink, {});
+  EXPECT_EQ(r.code(), StatusCode::kInvalidArgument) << r.ToString();
+  EXPECT_NE(r.message().find("FIFO"), std::string_view::npos) << r.ToString();
+  EXPECT_EQ(store_->Stat("fifo").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // /proc files report 0 bytes and have content: refused by name, never copied as empty.
+  LocalStoreOptions o;
+  o.root = "/proc/self";
+  auto proc = LocalStore::Open(o);
+  ASSERT_TRUE(proc.ok());
+  auto st = (*proc)->Stat("status");
+  EXPECT_EQ(st.status().code(), StatusCode::kInvalidArgument) << st.status().ToString();
+  EXPECT_NE(st.status().message().find("/proc/self/status"), std::string_view::npos);
+  EXPECT_NE(st.status().message().find("size of 0"), std::string_view::npos);
+  io::StringSink proc_sink;
+  EXPECT_EQ((*proc)->Read("status", {0, ByteRange::kToEnd}, proc_sink, {}).code(),
+            StatusCode::kInvalidArgument);
+  // A truly empty file is still an empty object.
+  ASSERT_TRUE(Put("empty", "").ok());
+  auto empty = store_->Stat("empty");
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->size, 0u);
+}
+
+TEST_F(LocalStoreTest, APartialOfAChangedSourceIsDiscardedWhenTheDownloadRestarts) {
+  MultipartOptions mo;
+  mo.size = 10;
+  mo.part_size = 5;
+  mo.resume_fingerprint = "size=10 etag=v1";
+  {
+    auto up = store_->StartMultipart("m.bin", mo);
+    ASSERT_TRUE(up.ok());
+    ASSERT_TRUE((*up)->UploadPart(1, 0, io::AsBytes("12345")).ok());
+  }  // interrupted: the partial and its journal stay for a resume
+  EXPECT_EQ(AllFiles(root_).size(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  LocalStoreOptions o;
+  o.root = root_;
+  auto rerun = *LocalStore::Open(o);
+  mo.resume_fingerprint = "size=10 etag=v2";  // the source changed meanwhile
+  auto up = rerun->StartMultipart("m.bin", mo);
+  ASSERT_TRUE(up.ok());
+  EXPECT_TRUE((*up)->completed_parts().empty());
+  // Only the new partial and its journal: the stale pair is gone.
+  EXPECT_EQ(AllFiles(root_).size(), 2u);
+  auto p1 = (*up)->UploadPart(1, 0, io::AsBytes("abcde"));
+  auto p2 = (*up)->UploadPart(2, 5, io::AsBytes("fghij"));
+  ASSERT_TRUE(p1.ok() && p2.ok());
+  auto done = (*up)->Complete({*p1, *p2}, crypto::Sha256Hex("abcdefghij"));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(AllFiles(root_), std::set<std::string>{"m.bin"});
+}
+
+TEST_F(LocalStoreTest, RemoveStaleTemporariesTakesLeftoversOfEarlierRunsOnly) {
+  ::mkdir((root_ + "/d").c_str(), 0755);
+  { std::ofstream(root_ + "/d/.a.txt.k3j9x0aa.dctmp") << "half"; }
+  { std::ofstream(root_ + "/d/.big.bin.0123456789abcdef.dctmp") << "parts"; }
+  { std::ofstream(root_ + "/d/.big.bin.0123456789abcdef.dctmp.journal") << "datacube-journal"; }
+  { std::ofstream(root_ + "/.hidden-user-file") << "mine"; }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  LocalStoreOptions o;
+  o.root = root_;
+  auto fresh = *LocalStore::Open(o);
+  { std::ofstream(root_ + "/d/.c.txt.livewrtr.dctmp") << "busy"; }
+  auto removed = fresh->RemoveStaleTemporaries("");
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 3u);
+  EXPECT_EQ(AllFiles(root_),
+            (std::set<std::string>{".hidden-user-file", "d/.c.txt.livewrtr.dctmp"}));
 }
 
 }  // namespace
