@@ -84,9 +84,10 @@ TEST(DurabilityTest, KillNineMidFileThenRerunResumes) {
 TEST(DurabilityTest, AChangedSourceDiscardsTheStalePartialAndSyncDeleteRemovesLeftovers) {
   TempDir tmp;
   ::mkdir((tmp / "src").c_str(), 0755);
-  WriteRandomFile(tmp / "src/big.bin", 64ull << 20, 7);
+  // Journalled every 64 MiB: killed after the first checkpoint, well before the end.
+  WriteRandomFile(tmp / "src/big.bin", 192ull << 20, 7);
   int pid = SpawnCommand(DcArgs({"--progress", "none", "cp", tmp / "src", tmp / "dst", "--bwlimit",
-                                 "16M", "--part-size", "1M", "--jobs", "2"}),
+                                 "40M", "--part-size", "1M", "--jobs", "2"}),
                          tmp / "run1.out", tmp / "run1.err");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (JournalParts(tmp / "dst") < 4 && std::chrono::steady_clock::now() < deadline) {
@@ -95,6 +96,7 @@ TEST(DurabilityTest, AChangedSourceDiscardsTheStalePartialAndSyncDeleteRemovesLe
   ASSERT_GE(JournalParts(tmp / "dst"), 4) << ReadFile(tmp / "run1.err");
   ::kill(pid, SIGKILL);
   WaitCommand(pid);
+  ASSERT_FALSE(Exists(tmp / "dst/big.bin"));
   ASSERT_EQ(ListFilesRecursive(tmp / "dst").size(), 2u);  // the hidden partial and its journal
 
   // The source changes (other content, other size) before the rerun.
@@ -111,7 +113,7 @@ TEST(DurabilityTest, AChangedSourceDiscardsTheStalePartialAndSyncDeleteRemovesLe
   WriteFile(tmp / "dst/.gone.bin.0123456789abcdef.dctmp", "parts");
   WriteFile(tmp / "dst/.gone.bin.0123456789abcdef.dctmp.journal", "datacube-journal 1");
   WriteFile(tmp / "dst/sub/.old.txt.k3j9x0aa.dctmp", "half");
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
   auto cp = RunCommand(DcArgs({"--progress", "none", "cp", tmp / "src", tmp / "dst"}));
   ASSERT_EQ(cp.exit_code, 0) << cp.err;
   EXPECT_EQ(ListFilesRecursive(tmp / "dst").size(), 4u);

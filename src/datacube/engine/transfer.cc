@@ -458,7 +458,10 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
     }
     copies.push_back(std::move(job));
   }
-  if (progress) progress->OnPlanned(copies.size() + report.files_skipped, bytes_planned);
+  // Entries the source listing left out (and refused) were reported as file events too.
+  const uint64_t left_out =
+      report.symlinks_left_out + report.special_files_left_out + report.files_failed;
+  if (progress) progress->OnPlanned(copies.size() + report.files_skipped + left_out, bytes_planned);
 
   if (options.dry_run) {
     for (const auto& item : plan) {

@@ -135,11 +135,17 @@ void DiscardOtherPartials(const LocalStore& store, const io::File& dir, const st
     if (fd >= 0) ::close(fd);
     return;
   }
+  constexpr std::string_view kJournal = ".journal";
   std::vector<std::string> stale;
   while (struct dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
-    if (n.size() != stem.size() + 16 + std::strlen(".dctmp") || n.substr(0, stem.size()) != stem ||
-        !n.ends_with(".dctmp") || n == ours || !is_hex16(n.substr(stem.size(), 16))) {
+    // A journal alone (its run was killed between publishing the file and removing the journal)
+    // is as stale as a partial with its journal.
+    const bool journal = n.ends_with(kJournal);
+    std::string_view data = journal ? n.substr(0, n.size() - kJournal.size()) : n;
+    if (data.size() != stem.size() + 16 + std::strlen(".dctmp") ||
+        data.substr(0, stem.size()) != stem || !data.ends_with(".dctmp") || data == ours ||
+        !is_hex16(data.substr(stem.size(), 16))) {
       continue;
     }
     struct stat st;
@@ -147,8 +153,12 @@ void DiscardOtherPartials(const LocalStore& store, const io::File& dir, const st
       continue;
     }
     int64_t ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-    if (ctime_ns >= store.opened_at_ns()) continue;  // a live writer's
-    stale.emplace_back(n);
+    if (ctime_ns + LocalStore::kStaleMarginNs >= store.opened_at_ns()) continue;  // a live writer's
+    if (journal &&
+        ::faccessat(dir.fd(), std::string(data).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+      continue;  // decided with its data file
+    }
+    stale.emplace_back(data);
   }
   ::closedir(d);
   for (const auto& n : stale) {

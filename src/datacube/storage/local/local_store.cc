@@ -235,7 +235,6 @@ LocalStore::LocalStore(LocalStoreOptions options, std::string root_real, io::Fil
 // file has been idle all that time loses it: its rename then fails, it never publishes a torn
 // file. The margin covers coarse file system timestamps.
 void LocalStore::SweepStaleTemps(const io::File& dir, const std::string& dir_key) const {
-  constexpr int64_t kMarginNs = 100'000'000;
   std::lock_guard<std::mutex> lock(sweep_mu_);
   if (!swept_dirs_.insert(dir_key).second) return;
   int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -248,14 +247,21 @@ void LocalStore::SweepStaleTemps(const io::File& dir, const std::string& dir_key
   std::vector<std::string> stale;
   while (struct dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (!io::IsTempName(name) || name.ends_with(".journal")) continue;
+    if (!io::IsTempName(name)) continue;
+    // A journal stays with its partial; alone it is a leftover too.
+    const bool journal = name.ends_with(".journal");
+    if (journal && ::faccessat(dir.fd(), name.substr(0, name.size() - 8).c_str(), F_OK,
+                               AT_SYMLINK_NOFOLLOW) == 0) {
+      continue;
+    }
     struct stat st;
     if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
       continue;
     }
     int64_t ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-    if (ctime_ns + kMarginNs >= opened_at_ns_) continue;
-    if (::faccessat(dir.fd(), (name + ".journal").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (ctime_ns + kStaleMarginNs >= opened_at_ns_) continue;
+    if (!journal &&
+        ::faccessat(dir.fd(), (name + ".journal").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
       continue;
     }
     stale.push_back(std::move(name));
@@ -657,7 +663,7 @@ Result<uint64_t> LocalStore::RemoveStaleTemporaries(std::string_view prefix) {
       if (!S_ISREG(st.st_mode) || !io::IsTempName(name)) continue;
       int64_t ctime_ns =
           static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-      if (ctime_ns >= opened_at_ns_) continue;
+      if (ctime_ns + kStaleMarginNs >= opened_at_ns_) continue;
       stale.push_back(std::move(name));
     }
     ::closedir(d);

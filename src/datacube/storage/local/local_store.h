@@ -23,8 +23,8 @@
 
 #include <memory>
 #include <mutex>
-#include <unordered_set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "datacube/io/file.h"
@@ -65,8 +65,8 @@ class LocalStore final : public ObjectStore {
               const ReadOptions& options) override;
   Result<ObjectInfo> Put(std::string_view key, io::ByteSource& data,
                          const WriteOptions& options) override;
-  Result<std::unique_ptr<MultipartUpload>> StartMultipart(
-      std::string_view key, const MultipartOptions& options) override;
+  Result<std::unique_ptr<MultipartUpload>> StartMultipart(std::string_view key,
+                                                          const MultipartOptions& options) override;
   Status Delete(std::string_view key) override;
   Result<ObjectInfo> CopyWithin(std::string_view src_key, std::string_view dst_key) override;
   Status Flush() override;
@@ -93,6 +93,9 @@ class LocalStore final : public ObjectStore {
   // CLOCK_REALTIME when the store was opened: temporary files unchanged since before then belong
   // to no write of this store.
   int64_t opened_at_ns() const { return opened_at_ns_; }
+  // File system timestamps come from a coarse clock that lags CLOCK_REALTIME by up to a tick:
+  // only files older than opened_at_ns() by this margin are surely not a live writer's.
+  static constexpr int64_t kStaleMarginNs = 100'000'000;
 
  private:
   LocalStore(LocalStoreOptions options, std::string root_real, io::File root_fd);
@@ -116,14 +119,14 @@ class LocalStore final : public ObjectStore {
   const std::string root_;  // realpath of options_.root, constant after construction
   const io::File root_fd_;  // O_PATH descriptor of root_ (path: root_), the anchor of every open
 
-  const int64_t opened_at_ns_;  // CLOCK_REALTIME when the store was opened
+  const int64_t opened_at_ns_;   // CLOCK_REALTIME when the store was opened
   mutable std::mutex sweep_mu_;  // held while a directory is swept, so our own writes wait
   mutable std::unordered_set<std::string> swept_dirs_;  // guarded by sweep_mu_
 
-  std::mutex publish_mu_;                  // guards the two members below
-  std::vector<PendingPublish> pending_;    // written, not yet durable or visible
+  std::mutex publish_mu_;                // guards the two members below
+  std::vector<PendingPublish> pending_;  // written, not yet durable or visible
   uint64_t pending_bytes_ = 0;
-  std::mutex flush_mu_;                    // one batch is published at a time
+  std::mutex flush_mu_;  // one batch is published at a time
 };
 
 // Records `sha256` for the file at `path` (an open descriptor `fd`) in its xattr cache entry.

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <fstream>
 #include <map>
-#include <thread>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "datacube/crypto/sha256.h"
 #include "datacube/storage/testing/conformance.h"
@@ -98,8 +98,8 @@ TEST_F(LocalStoreTest, RefusesKeysThatEscapeTheRoot) {
   EXPECT_EQ(Put("dirlink/evil.txt", "x").code(), StatusCode::kInvalidArgument);
   // Nothing was written anywhere outside the root, and nothing new inside.
   EXPECT_EQ(AllFiles(base_ + "/outdir"), std::set<std::string>{});
-  EXPECT_EQ(AllFiles(base_), (std::set<std::string>{"outside.txt", "root/link-out",
-                                                    "root/dirlink"}));
+  EXPECT_EQ(AllFiles(base_),
+            (std::set<std::string>{"outside.txt", "root/link-out", "root/dirlink"}));
   // Listings skip links that point out.
   auto page = store_->List({});
   ASSERT_TRUE(page.ok());
@@ -184,10 +184,10 @@ TEST_F(LocalStoreTest, TheFirstWriteIntoADirectoryRemovesTemporaryFilesAKilledRu
   { std::ofstream(root_ + "/d/.c.txt.livewrtr.dctmp") << "busy"; }
   io::SpanSource src(std::string_view("new"));
   ASSERT_TRUE(fresh->Put("d/a.txt", src, {}).ok());
-  EXPECT_EQ(AllFiles(root_ + "/d"),
-            (std::set<std::string>{"a.txt", ".big.bin.0123456789abcdef.dctmp",
-                                   ".big.bin.0123456789abcdef.dctmp.journal",
-                                   ".c.txt.livewrtr.dctmp"}));
+  EXPECT_EQ(
+      AllFiles(root_ + "/d"),
+      (std::set<std::string>{"a.txt", ".big.bin.0123456789abcdef.dctmp",
+                             ".big.bin.0123456789abcdef.dctmp.journal", ".c.txt.livewrtr.dctmp"}));
 }
 
 TEST_F(LocalStoreTest, DeferredPutsAppearTogetherAtFlush) {
@@ -280,8 +280,9 @@ TEST_F(LocalStoreTest, AJailedRootCannotLeaveItsJail) {
   ::mkdir((base_ + "/outdir").c_str(), 0755);
   ::symlink((base_ + "/outdir").c_str(), (jail + "/vol/link").c_str());
   ::symlink((base_ + "/outdir").c_str(), (jail + "/evil").c_str());
-  for (std::string root : std::vector<std::string>{"vol/link", "vol/link/x/y", "evil", "evil/x", "vol/../../outdir",
-                           "../outdir", "/abs", std::string("vol/a\0b", 7)}) {
+  for (std::string root :
+       std::vector<std::string>{"vol/link", "vol/link/x/y", "evil", "evil/x", "vol/../../outdir",
+                                "../outdir", "/abs", std::string("vol/a\0b", 7)}) {
     for (bool create : {false, true}) {
       LocalStoreOptions o;
       o.jail = jail;
@@ -370,7 +371,9 @@ TEST_F(LocalStoreTest, APartialOfAChangedSourceIsDiscardedWhenTheDownloadRestart
     ASSERT_TRUE((*up)->UploadPart(1, 0, io::AsBytes("12345")).ok());
   }  // interrupted: the partial and its journal stay for a resume
   EXPECT_EQ(AllFiles(root_).size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // A journal whose partial was already published (a run killed between the two steps).
+  { std::ofstream(root_ + "/.m.bin.00112233445566ff.dctmp.journal") << "datacube-journal 1"; }
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
   LocalStoreOptions o;
   o.root = root_;
   auto rerun = *LocalStore::Open(o);
@@ -394,7 +397,7 @@ TEST_F(LocalStoreTest, RemoveStaleTemporariesTakesLeftoversOfEarlierRunsOnly) {
   { std::ofstream(root_ + "/d/.big.bin.0123456789abcdef.dctmp") << "parts"; }
   { std::ofstream(root_ + "/d/.big.bin.0123456789abcdef.dctmp.journal") << "datacube-journal"; }
   { std::ofstream(root_ + "/.hidden-user-file") << "mine"; }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
   LocalStoreOptions o;
   o.root = root_;
   auto fresh = *LocalStore::Open(o);
