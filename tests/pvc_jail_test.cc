@@ -146,7 +146,7 @@ TEST_F(PvcJailTest, SyncDeleteThroughALinkAtEveryDepthDeletesNothingOutside) {
 }
 
 TEST_F(PvcJailTest, DotDotInAPvcLocationIsRefusedForEveryCommand) {
-  for (const std::string loc : std::vector<std::string>{
+  for (const std::string& loc : std::vector<std::string>{
            "pvc://vol/../../outside", "pvc://../outside", "pvc://vol/a/../..",
            "pvc://vol/a/../../../outside/data", "pvc://..", "pvc://./vol", "pvc://vol//outside"}) {
     SCOPED_TRACE(loc);
