@@ -615,7 +615,9 @@ TEST_F(SpecRunTest, StatusFileShowsProgressAndSigtermEndsWithInterrupted) {
   EXPECT_GT(first, 0u);
   EXPECT_GT(later, first);
   ::kill(pid, SIGTERM);
-  EXPECT_EQ(WaitCommand(pid), 1);
+  EXPECT_EQ(WaitCommand(pid), 143);  // 128 + SIGTERM
+  EXPECT_NE(ReadFile(dir_ / "watch.err").find("interrupted by SIGTERM; rerun to resume"),
+            std::string::npos);
   YAML::Node st = YAML::Load(ReadFile(status_file))["status"];
   EXPECT_EQ(st["phase"].as<std::string>(), "Failed");
   for (const auto& c : st["conditions"]) {

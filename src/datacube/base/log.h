@@ -34,7 +34,16 @@ inline void LogInfo(std::string_view m, const LogFields& f = {}) { Log(LogLevel:
 inline void LogWarn(std::string_view m, const LogFields& f = {}) { Log(LogLevel::kWarn, m, f); }
 inline void LogError(std::string_view m, const LogFields& f = {}) { Log(LogLevel::kError, m, f); }
 
-// Escapes a string for inclusion in a JSON string literal (without the quotes).
+// Escapes a string for inclusion in a JSON string literal (without the quotes). Control
+// characters and DEL become \u00XX; a byte that is not part of valid UTF-8 becomes U+FFFD, so
+// the line stays valid JSON whatever a remote name holds.
 std::string JsonEscape(std::string_view s);
+
+// Makes a string that came from outside (an object key, a file name, a server's message) safe to
+// print on one line of a terminal or a text log: backslash becomes "\\", newline, tab and carriage
+// return become "\n", "\t", "\r", every other control character, DEL and every byte that is
+// not part of valid UTF-8 becomes "\xHH" (two hex digits), and the Unicode C1 controls and
+// bidirectional overrides become "\u{HHHH}". Valid printable UTF-8 passes unchanged.
+std::string EscapeForDisplay(std::string_view s);
 
 }  // namespace datacube

@@ -69,9 +69,13 @@ class [[nodiscard]] Status {
   }
 
  private:
+  friend Status MalformedResponseError(std::string message);
+  friend bool IsMalformedResponse(const Status& status);
+
   struct State {
     StatusCode code;
     std::string message;
+    bool malformed_response = false;  // see MalformedResponseError
   };
   std::unique_ptr<State> state_;  // null means OK
 };
@@ -94,6 +98,14 @@ Status UnavailableError(std::string message);
 Status DataLossError(std::string message);
 Status UnauthenticatedError(std::string message);
 
+// A remote answer that breaks its protocol: a document that does not parse, a size that is not a
+// number, a listing that repeats its continuation token or never ends. The code is kDataLoss, as
+// for a garbled body (retryable: a proxy may have mangled it), but the status is marked so that
+// reports name it a malformed answer and never a checksum mismatch. The mark survives
+// WithContext.
+Status MalformedResponseError(std::string message);
+bool IsMalformedResponse(const Status& status);
+
 // Builds a status from an errno value: ENOENT -> kNotFound, EACCES/EPERM -> kPermissionDenied,
 // ENOSPC/EDQUOT -> kResourceExhausted, EINTR/EAGAIN -> kUnavailable, others -> kInternal... The
 // message is "<context>: <strerror>".
@@ -108,10 +120,10 @@ bool IsRetryable(const Status& status);
 }  // namespace datacube
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define DC_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::datacube::Status dc_status_ = (expr);       \
-    if (!dc_status_.ok()) return dc_status_;      \
+#define DC_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::datacube::Status dc_status_ = (expr);  \
+    if (!dc_status_.ok()) return dc_status_; \
   } while (false)
 
 #define DC_CONCAT_INNER_(a, b) a##b
@@ -120,7 +132,7 @@ bool IsRetryable(const Status& status);
 // `DC_ASSIGN_OR_RETURN(auto x, ComputeResult());` assigns the value or returns the error.
 #define DC_ASSIGN_OR_RETURN(lhs, expr) \
   DC_ASSIGN_OR_RETURN_IMPL_(DC_CONCAT_(dc_result_, __LINE__), lhs, expr)
-#define DC_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
-  auto result = (expr);                              \
+#define DC_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr)   \
+  auto result = (expr);                                \
   if (!result.ok()) return std::move(result).status(); \
   lhs = std::move(result).value()

@@ -74,5 +74,19 @@ TEST(ResultTest, OkStatusWithoutValueBecomesInternal) {
   EXPECT_EQ(r.status().code(), StatusCode::kInternal);
 }
 
+TEST(StatusTest, MalformedResponseIsMarkedAndKeepsTheMarkThroughContext) {
+  Status s = MalformedResponseError("malformed listing from http://127.0.0.1/b");
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(IsMalformedResponse(s));
+  EXPECT_TRUE(IsRetryable(s));
+  Status wrapped = s.WithContext("listing s3://b/p/");
+  EXPECT_TRUE(IsMalformedResponse(wrapped));
+  EXPECT_EQ(wrapped.message(), "listing s3://b/p/: malformed listing from http://127.0.0.1/b");
+  Status copy = wrapped;
+  EXPECT_TRUE(IsMalformedResponse(copy));
+  EXPECT_FALSE(IsMalformedResponse(DataLossError("checksum mismatch")));
+  EXPECT_FALSE(IsMalformedResponse(Status()));
+}
+
 }  // namespace
 }  // namespace datacube

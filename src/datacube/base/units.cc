@@ -61,7 +61,7 @@ Result<uint64_t> ParseSize(std::string_view text) {
     mult = std::pow(base, static_cast<double>(idx + 1));
   }
   double bytes = number * mult;
-  if (bytes > static_cast<double>(std::numeric_limits<uint64_t>::max() / 2)) {
+  if (!(bytes <= static_cast<double>(std::numeric_limits<uint64_t>::max() / 2))) {
     return InvalidArgumentError("size \"" + std::string(text) + "\" is too large");
   }
   return static_cast<uint64_t>(std::llround(bytes));
@@ -74,28 +74,42 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
                                 "\": expected seconds (600) or a value like 250ms, 10m, 1h30m");
   };
   if (s.empty()) return bad();
+  // Checked before converting: llround of a value beyond int64 is undefined.
+  auto finish = [&](double ms) -> Result<std::chrono::milliseconds> {
+    if (!(ms <= static_cast<double>(kMaxDuration.count()))) {
+      return InvalidArgumentError("duration \"" + std::string(text) +
+                                  "\" is too long (at most 366 days)");
+    }
+    return std::chrono::milliseconds(std::llround(ms));
+  };
   double total_ms = 0;
   double number = 0;
   if (!TakeNumber(s, number)) return bad();
-  if (s.empty()) return std::chrono::milliseconds(std::llround(number * 1000));
+  if (s.empty()) return finish(number * 1000);
   while (true) {
     size_t i = 0;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string unit = Lower(s.substr(0, i));
     s.remove_prefix(i);
     double mult;
-    if (unit == "ms") mult = 1;
-    else if (unit == "s") mult = 1000;
-    else if (unit == "m") mult = 60'000;
-    else if (unit == "h") mult = 3'600'000;
-    else if (unit == "d") mult = 86'400'000;
-    else return bad();
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = 1000;
+    else if (unit == "m")
+      mult = 60'000;
+    else if (unit == "h")
+      mult = 3'600'000;
+    else if (unit == "d")
+      mult = 86'400'000;
+    else
+      return bad();
     total_ms += number * mult;
     if (s.empty()) break;
     if (!TakeNumber(s, number)) return bad();
     if (s.empty()) return bad();  // "1h30" is ambiguous
   }
-  return std::chrono::milliseconds(std::llround(total_ms));
+  return finish(total_ms);
 }
 
 std::string FormatBytes(uint64_t bytes) {

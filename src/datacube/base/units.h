@@ -18,7 +18,10 @@ namespace datacube {
 Result<uint64_t> ParseSize(std::string_view text);
 
 // Durations: a bare number is seconds; otherwise a sequence of <number><unit> with units
-// ms, s, m, h, d ("1h30m", "10m", "250ms").
+// ms, s, m, h, d ("1h30m", "10m", "250ms"). Anything longer than kMaxDuration is refused, not
+// wrapped: a deadline or backoff of "100000000h" would otherwise overflow the clock arithmetic
+// of the wait and not wait at all.
+inline constexpr std::chrono::milliseconds kMaxDuration{366LL * 24 * 3600 * 1000};
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
 // "1.5 GiB", "12 B", "64.0 MiB".

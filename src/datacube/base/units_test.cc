@@ -40,6 +40,20 @@ TEST(UnitsTest, Durations) {
   }
 }
 
+TEST(UnitsTest, HugeValuesAreRefusedNotWrapped) {
+  // 100000000h is about 11,000 years: as a wait it would overflow the clock and not wait at all.
+  for (const char* huge : {"100000000h", "9999999999999999999999", "400d", "1e3"}) {
+    auto r = ParseDuration(huge);
+    ASSERT_FALSE(r.ok()) << huge;
+    EXPECT_NE(r.status().message().find(std::string("\"") + huge + "\""), std::string_view::npos)
+        << r.status().message();
+  }
+  EXPECT_EQ(*ParseDuration("366d"), kMaxDuration);
+  for (const char* huge : {"99999999999999999999", "16E", "9999999P", "-1"}) {
+    EXPECT_FALSE(ParseSize(huge).ok()) << huge;
+  }
+}
+
 TEST(UnitsTest, Formatting) {
   EXPECT_EQ(FormatBytes(12), "12 B");
   EXPECT_EQ(FormatBytes(1536), "1.5 KiB");

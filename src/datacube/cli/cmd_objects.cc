@@ -30,6 +30,13 @@ Result<storage::StoreRef> OpenForRead(const std::string& text) {
   return storage::OpenLocation(loc, MakeStoreConfig(), storage::OpenMode::kRead);
 }
 
+// JSON output keeps every valid UTF-8 name exactly (control characters become \u00XX escapes);
+// a byte that is not UTF-8 cannot be represented in JSON and becomes U+FFFD instead of
+// aborting the listing.
+std::string DumpJson(const nlohmann::ordered_json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 // The prefix to list for a location: "" for a store root, "key/" for a directory-like key.
 std::string DirPrefix(const std::string& key) {
   if (key.empty() || key.back() == '/') return key;
@@ -44,7 +51,7 @@ int RunLs(const std::string& where, bool recursive, bool json) {
     auto st = ref->store->Stat(ref->key);
     if (st.ok()) {
       std::printf("%12llu  %s  %s\n", static_cast<unsigned long long>(st->size),
-                  FormatTime(st->mtime_ns).c_str(), st->key.c_str());
+                  FormatTime(st->mtime_ns).c_str(), EscapeForDisplay(st->key).c_str());
       return kExitOk;
     }
     if (st.status().code() != StatusCode::kNotFound) return ReportError(st.status());
@@ -59,22 +66,22 @@ int RunLs(const std::string& where, bool recursive, bool json) {
     for (const auto& p : page->common_prefixes) {
       std::string rel = p.substr(req.prefix.size());
       if (json) {
-        std::printf("%s\n", nlohmann::json{{"path", rel}, {"dir", true}}.dump().c_str());
+        std::printf("%s\n", DumpJson({{"path", rel}, {"dir", true}}).c_str());
       } else {
-        std::printf("%12s  %19s  %s\n", "DIR", "", rel.c_str());
+        std::printf("%12s  %19s  %s\n", "DIR", "", EscapeForDisplay(rel).c_str());
       }
     }
     for (const auto& o : page->objects) {
       std::string rel = o.key.substr(req.prefix.size());
       ++count;
       if (json) {
-        nlohmann::json j{{"path", rel}, {"size", o.size}};
+        nlohmann::ordered_json j{{"path", rel}, {"size", o.size}};
         if (o.mtime_ns) j["mtime"] = FormatTime(o.mtime_ns);
         if (!o.sha256.empty()) j["sha256"] = o.sha256;
-        std::printf("%s\n", j.dump().c_str());
+        std::printf("%s\n", DumpJson(j).c_str());
       } else {
         std::printf("%12llu  %s  %s\n", static_cast<unsigned long long>(o.size),
-                    FormatTime(o.mtime_ns).c_str(), rel.c_str());
+                    FormatTime(o.mtime_ns).c_str(), EscapeForDisplay(rel).c_str());
       }
     }
     if (page->next_page_token.empty()) break;
@@ -105,11 +112,24 @@ int RunStat(const std::string& where) {
   if (!st->etag.empty()) j["etag"] = st->etag;
   if (!st->sha256.empty()) j["sha256"] = st->sha256;
   if (!st->metadata.empty()) j["metadata"] = st->metadata;
-  std::printf("%s\n", j.dump(2).c_str());
+  std::printf("%s\n", DumpJson(j, 2).c_str());
   return kExitOk;
 }
 
-int RunCat(const std::string& where, uint64_t offset, int64_t count) {
+int RunCat(const std::string& where, const std::string& offset_text,
+           const std::string& count_text) {
+  uint64_t offset = 0;
+  std::optional<uint64_t> count;
+  if (!offset_text.empty()) {
+    auto parsed = ParseSize(offset_text);
+    if (!parsed.ok()) return ReportError(parsed.status().WithContext("--offset"));
+    offset = *parsed;
+  }
+  if (!count_text.empty()) {
+    auto parsed = ParseSize(count_text);
+    if (!parsed.ok()) return ReportError(parsed.status().WithContext("--count"));
+    count = *parsed;
+  }
   auto ref = OpenForRead(where);
   if (!ref.ok()) return ReportError(ref.status());
   if (ref->key.empty()) return ReportError(InvalidArgumentError(where + " is a directory"));
@@ -127,7 +147,7 @@ int RunCat(const std::string& where, uint64_t offset, int64_t count) {
       return Status();
     }
   } sink;
-  ByteRange range{offset, count < 0 ? ByteRange::kToEnd : static_cast<uint64_t>(count)};
+  ByteRange range{offset, count ? *count : ByteRange::kToEnd};
   return ReportError(ref->store->Read(ref->key, range, sink));
 }
 
@@ -137,8 +157,10 @@ int RunRm(const std::string& where, bool recursive, bool dry_run) {
   std::vector<std::string> keys;
   if (!ref->key.empty() && ref->key.back() != '/') {
     auto st = ref->store->Stat(ref->key);
-    if (st.ok()) keys.push_back(ref->key);
-    else if (st.status().code() != StatusCode::kNotFound) return ReportError(st.status());
+    if (st.ok())
+      keys.push_back(ref->key);
+    else if (st.status().code() != StatusCode::kNotFound)
+      return ReportError(st.status());
   }
   if (keys.empty()) {
     if (!recursive) {
@@ -153,7 +175,9 @@ int RunRm(const std::string& where, bool recursive, bool dry_run) {
     if (!s.ok()) return ReportError(s);
   }
   if (dry_run) {
-    for (const auto& k : keys) std::printf("would-delete %s\n", ref->store->UrlFor(k).c_str());
+    for (const auto& k : keys) {
+      std::printf("would-delete %s\n", EscapeForDisplay(ref->store->UrlFor(k)).c_str());
+    }
     return kExitOk;
   }
   std::vector<Status> per_key;
@@ -191,14 +215,14 @@ void RegisterObjectCommands(CLI::App& app) {
 
   struct CatArgs {
     std::string where;
-    uint64_t offset = 0;
-    int64_t count = -1;
+    std::string offset;  // parsed by RunCat, so "-1" is refused by name instead of wrapping
+    std::string count;
   };
   auto cat = std::make_shared<CatArgs>();
   auto* ccmd = app.add_subcommand("cat", "Write an object's bytes to standard output");
   ccmd->add_option("LOCATION", cat->where, "File or object")->required();
-  ccmd->add_option("--offset", cat->offset, "Start at this byte");
-  ccmd->add_option("--count", cat->count, "Write at most this many bytes");
+  ccmd->add_option("--offset", cat->offset, "Start at this byte (a size: 1024, 4K, 1Mi)");
+  ccmd->add_option("--count", cat->count, "Write at most this many bytes (a size: 100, 64K)");
   ccmd->callback([cat] { SetExitCode(RunCat(cat->where, cat->offset, cat->count)); });
 
   struct RmArgs {

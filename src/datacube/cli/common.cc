@@ -1,17 +1,25 @@
 #include "datacube/cli/common.h"
-#include "datacube/cli/git_copy.h"
-#include "datacube/cli/hf_copy.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
-#include <thread>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
+#include "datacube/base/cancel.h"
 #include "datacube/base/log.h"
 #include "datacube/base/secret.h"
 #include "datacube/base/units.h"
+#include "datacube/cli/git_copy.h"
+#include "datacube/cli/hf_copy.h"
 #include "datacube/engine/manifest.h"
 #include "datacube/engine/thread_pool.h"
 #include "datacube/io/small_file.h"
@@ -68,6 +76,8 @@ int ExitCodeFor(const Status& status) {
 
 int ReportError(const Status& status) {
   if (status.ok()) return kExitOk;
+  // After Ctrl-C the cancelled operations are not errors to list; main() says why it stopped.
+  if (status.code() == StatusCode::kCancelled && Interrupted()) return ExitCodeFor(status);
   LogError(std::string(status.message()), {{"code", std::string(StatusCodeName(status.code()))}});
   return ExitCodeFor(status);
 }
@@ -93,19 +103,29 @@ void AddTransferFlags(CLI::App& cmd, TransferFlags& f) {
   cmd.add_flag("--no-resume", f.no_resume, "Start interrupted large files over");
 }
 
+Result<uint64_t> ParseCountFlag(std::string_view flag, std::string_view text, uint64_t min,
+                                uint64_t max) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  bool digits_only = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                  [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits_only || ec != std::errc() || ptr != end || value < min || value > max) {
+    return InvalidArgumentError(std::string(flag) + ": \"" + EscapeForDisplay(text) +
+                                "\" must be a whole number from " + std::to_string(min) + " to " +
+                                std::to_string(max));
+  }
+  return value;
+}
+
 Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
   if (!f.manifest_out.empty()) {  // refused before anything moves, not after
     DC_RETURN_IF_ERROR(io::CheckReplaceableFile(f.manifest_out, "--manifest-out"));
   }
   engine::TransferOptions o;
   if (!f.jobs.empty()) {
-    try {
-      long n = std::stol(f.jobs);
-      if (n < 1 || n > 1024) throw std::out_of_range("jobs");
-      o.jobs = static_cast<size_t>(n);
-    } catch (...) {
-      return InvalidArgumentError("--jobs: \"" + f.jobs + "\" must be a number from 1 to 1024");
-    }
+    DC_ASSIGN_OR_RETURN(uint64_t jobs, ParseCountFlag("--jobs", f.jobs, 1, 1024));
+    o.jobs = static_cast<size_t>(jobs);
   }
   if (!f.part_size.empty()) {
     auto size = ParseSize(f.part_size);
@@ -131,32 +151,70 @@ Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
   o.resume = !f.no_resume;
   o.require_checksum = f.require_checksum;
   o.retry.max_attempts = f.retries;
-  for (const auto& p : f.include) DC_RETURN_IF_ERROR(o.filter.AddInclude(p).WithContext("--include"));
-  for (const auto& p : f.exclude) DC_RETURN_IF_ERROR(o.filter.AddExclude(p).WithContext("--exclude"));
+  for (const auto& p : f.include)
+    DC_RETURN_IF_ERROR(o.filter.AddInclude(p).WithContext("--include"));
+  for (const auto& p : f.exclude)
+    DC_RETURN_IF_ERROR(o.filter.AddExclude(p).WithContext("--exclude"));
   return o;
 }
 
 namespace {
 
-std::atomic<int> interrupts{0};
+// The first signal's number (0 = none yet), and how many arrived.
+std::atomic<int> first_signal{0};
+std::atomic<int> signal_count{0};
+std::atomic<bool> interrupt_reported{false};
 
-void OnInterrupt(int) {
-  if (interrupts.fetch_add(1) > 0) std::_Exit(130);
+const char* SignalName(int signo) { return signo == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+// Async-signal-safe: atomics, write(2) and _Exit only.
+void OnInterrupt(int signo) {
+  int expected = 0;
+  first_signal.compare_exchange_strong(expected, signo);
+  if (signal_count.fetch_add(1) > 0) {
+    static constexpr char kMessage[] = "error: interrupted again; exiting now\n";
+    ssize_t ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    (void)ignored;
+    std::_Exit(128 + first_signal.load());
+  }
 }
 
 }  // namespace
 
+bool Interrupted() { return first_signal.load() != 0; }
+
+int InterruptExitCode() {
+  const int signo = first_signal.load();
+  if (signo == 0) return 0;
+  if (!interrupt_reported.exchange(true)) {
+    LogError(std::string("interrupted by ") + SignalName(signo) + "; rerun to resume");
+  }
+  return 128 + signo;
+}
+
 std::jthread StopOnInterrupt(std::stop_source source) {
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  // SA_RESTART: a signal must not turn a blocking read of a local file into an EINTR error.
+  action.sa_flags = SA_RESTART;
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
   return std::jthread([source](std::stop_token done) mutable {
-    while (!done.stop_requested()) {
-      if (interrupts.load() > 0) {
-        source.request_stop();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!done.stop_requested() && first_signal.load() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    if (done.stop_requested()) return;
+    source.request_stop();
+    RequestProcessInterrupt();
+    // The command unwinds now; if it has not returned within the grace period (a local read
+    // that does not look at the token, a child process slow to die), exit anyway.
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, done, kInterruptGrace, [] { return false; });
+    if (done.stop_requested()) return;
+    std::_Exit(InterruptExitCode());
   });
 }
 
@@ -175,6 +233,8 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   std::stop_source interrupt;
   options->stop = interrupt.get_token();
   std::jthread watcher = StopOnInterrupt(interrupt);
+  // Opening, listing and planning run on this thread: they stop with the same token.
+  CancellationScope cancel_scope(options->stop);
   // Git is not an object store: clone/fetch/checkout and push (git_copy.h).
   if (src->scheme == Scheme::kGit || dst->scheme == Scheme::kGit) {
     return RunGitCopy(*src, *dst, flags, delete_extra, options->stop);
@@ -198,7 +258,8 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
 
-  if (!flags.manifest_out.empty() && !options->dry_run) {
+  // An interrupted run writes no manifest: it would list only part of the tree.
+  if (!flags.manifest_out.empty() && !options->dry_run && !Interrupted()) {
     std::vector<engine::ManifestEntry> entries;
     for (const auto& f : report->files) {
       if ((f.action == engine::FileAction::kCopied || f.action == engine::FileAction::kSkipped) &&
@@ -214,15 +275,12 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
       if (f.action == engine::FileAction::kPlannedCopy ||
           f.action == engine::FileAction::kPlannedDelete) {
         std::printf("%s %s\n", std::string(engine::FileActionName(f.action)).c_str(),
-                    f.path.c_str());
+                    EscapeForDisplay(f.path).c_str());
       }
     }
   }
   if (!Globals().quiet) LogInfo((options->dry_run ? "dry run: " : "") + report->Summary());
-  if (options->stop.stop_requested()) {
-    LogError("interrupted; rerun the same command to resume");
-    return kExitFailure;
-  }
+  if (Interrupted()) return InterruptExitCode();
   if (!report->status.ok()) return ReportError(report->status);
   return kExitOk;
 }

@@ -4,10 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <map>
 #include <stop_token>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "datacube/base/status.h"
@@ -49,6 +50,12 @@ int ReportError(const Status& status);
 // 2 for usage/input errors (kInvalidArgument), 1 otherwise, 0 for OK.
 int ExitCodeFor(const Status& status);
 
+// Parses a whole number flag: decimal digits only (no sign, no spaces, no suffix), from `min` to
+// `max`. Errors name the flag and the text ("--jobs: \"-1\" must be a whole number from 1 to
+// 1024"), so "-1" is refused instead of wrapping to 18446744073709551615.
+Result<uint64_t> ParseCountFlag(std::string_view flag, std::string_view text, uint64_t min,
+                                uint64_t max);
+
 // Flags shared by cp and sync.
 struct TransferFlags {
   std::string jobs;
@@ -68,10 +75,24 @@ struct TransferFlags {
 void AddTransferFlags(CLI::App& cmd, TransferFlags& flags);
 Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& flags);
 
-// Installs SIGINT/SIGTERM handlers and returns a thread that requests `source` to stop at the
-// first signal; a second signal exits at once (130). The handler only counts, because
-// requesting a stop runs callbacks that take locks. Keep the thread alive while working.
+// Installs SIGINT/SIGTERM handlers and returns a thread that, at the first signal, requests
+// `source` and the process-wide interrupt token (base/cancel.h) to stop: workers, retries and
+// in-flight HTTP requests (even stalled ones) give up within milliseconds, and the command
+// unwinds, leaving only resumable state (hidden partial files with their journals). Should the
+// unwinding not finish within kInterruptGrace, the thread prints the message and exits (every
+// write is atomic, so an exit at any point leaves no torn file). A second signal exits at once.
+// The handler only records the signal, because requesting a stop runs callbacks that take
+// locks. Keep the thread alive while working.
+inline constexpr std::chrono::milliseconds kInterruptGrace{1500};
 std::jthread StopOnInterrupt(std::stop_source source);
+
+// 0 when no SIGINT/SIGTERM arrived. Otherwise prints "interrupted by SIGTERM; rerun to resume"
+// (once) and returns the conventional exit code, 128 + the signal number: 130 for SIGINT, 143
+// for SIGTERM. main() returns it whatever the command returned.
+int InterruptExitCode();
+// True once SIGINT/SIGTERM arrived (errors caused by the cancellation are then not reported one
+// by one).
+bool Interrupted();
 
 // Runs a copy or sync end to end with progress and summary. Returns the exit code.
 int RunCopyCommand(const std::string& src, const std::string& dst, const TransferFlags& flags,

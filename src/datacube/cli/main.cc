@@ -51,5 +51,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
+  // A SIGINT/SIGTERM decides the exit code (130/143), whatever the interrupted command returned.
+  if (int interrupted = InterruptExitCode(); interrupted != 0) return interrupted;
   return ExitCode();
 }

@@ -50,15 +50,68 @@ PlanItem Decide(const std::string& rel, const storage::ObjectInfo& src,
   return item;
 }
 
+namespace {
+
+// The first key of `m` below directory `dir` ("dir/..."), or nullptr. Keys are sorted, and every
+// key starting with "dir/" sorts right after "dir/" itself.
+const std::string* FirstBelow(const std::map<std::string, storage::ObjectInfo>& m,
+                              const std::string& dir) {
+  const std::string prefix = dir + "/";
+  auto it = m.lower_bound(prefix);
+  if (it == m.end() || it->first.compare(0, prefix.size(), prefix) != 0) return nullptr;
+  return &it->first;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> FindPathConflicts(
+    const std::map<std::string, storage::ObjectInfo>& src,
+    const std::map<std::string, storage::ObjectInfo>& dst) {
+  std::map<std::string, std::string> conflicts;
+  for (const auto& [rel, info] : src) {
+    if (const std::string* below = FirstBelow(src, rel)) {
+      conflicts[rel] = "the source also has \"" + *below +
+                       "\": a path cannot be both a file and a directory at the destination";
+      continue;
+    }
+    if (const std::string* below = FirstBelow(dst, rel)) {
+      conflicts[rel] = "the destination has a directory here (it holds \"" + *below + "\")";
+      continue;
+    }
+    for (size_t slash = rel.find('/'); slash != std::string::npos;
+         slash = rel.find('/', slash + 1)) {
+      const std::string parent = rel.substr(0, slash);
+      if (dst.count(parent)) {
+        conflicts[rel] =
+            "the destination has a file \"" + parent + "\" where a directory is needed";
+        break;
+      }
+    }
+  }
+  return conflicts;
+}
+
 std::vector<PlanItem> Plan(const std::map<std::string, storage::ObjectInfo>& src,
                            const std::map<std::string, storage::ObjectInfo>& dst,
                            const PlanOptions& options) {
+  std::map<std::string, std::string> conflicts;
+  if (options.tree_destination) conflicts = FindPathConflicts(src, dst);
   std::vector<PlanItem> plan;
   plan.reserve(src.size());
   for (const auto& [rel, info] : src) {
     auto it = dst.find(rel);
     std::optional<storage::ObjectInfo> existing;
     if (it != dst.end()) existing = it->second;
+    if (auto c = conflicts.find(rel); c != conflicts.end()) {
+      PlanItem item;
+      item.action = PlanAction::kConflict;
+      item.rel = rel;
+      item.src = info;
+      item.dst = existing;
+      item.reason = c->second;
+      plan.push_back(std::move(item));
+      continue;
+    }
     plan.push_back(Decide(rel, info, existing, options.compare));
   }
   if (options.delete_extra) {

@@ -63,5 +63,40 @@ TEST(PlannerTest, DeletesOnlyWhenAsked) {
   EXPECT_EQ(plan[1].action, PlanAction::kCopy);
 }
 
+TEST(PlannerTest, AFileThatIsAlsoADirectoryConflictsOnAFileSystemDestination) {
+  std::map<std::string, storage::ObjectInfo> src = {
+      {"a", Obj(1)}, {"a/b", Obj(2)}, {"a.txt", Obj(3)}, {"ab", Obj(4)}, {"c", Obj(5)}};
+  PlanOptions tree;
+  tree.tree_destination = true;
+  auto plan = Plan(src, {}, tree);
+  std::map<std::string, PlanAction> got;
+  for (const auto& item : plan) got[item.rel] = item.action;
+  EXPECT_EQ(got["a"], PlanAction::kConflict);
+  EXPECT_EQ(got["a/b"], PlanAction::kCopy);
+  EXPECT_EQ(got["a.txt"], PlanAction::kCopy);  // sorts between "a" and "a/b"
+  EXPECT_EQ(got["ab"], PlanAction::kCopy);
+  EXPECT_EQ(got["c"], PlanAction::kCopy);
+  for (const auto& item : plan) {
+    if (item.rel == "a") EXPECT_NE(item.reason.find("\"a/b\""), std::string::npos) << item.reason;
+  }
+  // An object store holds both keys happily.
+  for (const auto& item : Plan(src, {}, PlanOptions{})) {
+    EXPECT_EQ(item.action, PlanAction::kCopy) << item.rel;
+  }
+}
+
+TEST(PlannerTest, ConflictsWithWhatTheDestinationAlreadyHolds) {
+  std::map<std::string, storage::ObjectInfo> src = {
+      {"d", Obj(1)}, {"f/x", Obj(2)}, {"g/h/i", Obj(3)}};
+  std::map<std::string, storage::ObjectInfo> dst = {
+      {"d/old", Obj(1)}, {"f", Obj(2)}, {"g/h", Obj(3)}};
+  auto conflicts = FindPathConflicts(src, dst);
+  ASSERT_EQ(conflicts.size(), 3u);
+  EXPECT_NE(conflicts["d"].find("directory"), std::string::npos);
+  EXPECT_NE(conflicts["f/x"].find("file \"f\""), std::string::npos);
+  EXPECT_NE(conflicts["g/h/i"].find("file \"g/h\""), std::string::npos);
+  EXPECT_TRUE(FindPathConflicts({{"x/y", Obj(1)}}, {{"x/z", Obj(1)}}).empty());
+}
+
 }  // namespace
 }  // namespace datacube::engine

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "datacube/base/cancel.h"
 #include "datacube/base/log.h"
 #include "datacube/base/secret.h"
 #include "datacube/base/units.h"
@@ -12,12 +13,18 @@ namespace datacube::engine {
 
 std::string_view FileActionName(FileAction action) {
   switch (action) {
-    case FileAction::kCopied: return "copied";
-    case FileAction::kSkipped: return "skipped";
-    case FileAction::kDeleted: return "deleted";
-    case FileAction::kFailed: return "failed";
-    case FileAction::kPlannedCopy: return "would-copy";
-    case FileAction::kPlannedDelete: return "would-delete";
+    case FileAction::kCopied:
+      return "copied";
+    case FileAction::kSkipped:
+      return "skipped";
+    case FileAction::kDeleted:
+      return "deleted";
+    case FileAction::kFailed:
+      return "failed";
+    case FileAction::kPlannedCopy:
+      return "would-copy";
+    case FileAction::kPlannedDelete:
+      return "would-delete";
   }
   return "?";
 }
@@ -39,7 +46,9 @@ void ProgressReporter::OnPlanned(uint64_t files, uint64_t bytes) {
 
 void ProgressReporter::OnBytes(uint64_t n) { bytes_done_ += n; }
 
-void ProgressReporter::OnBytesRetracted(uint64_t n) { bytes_done_ -= std::min<uint64_t>(n, bytes_done_); }
+void ProgressReporter::OnBytesRetracted(uint64_t n) {
+  bytes_done_ -= std::min<uint64_t>(n, bytes_done_);
+}
 
 void ProgressReporter::OnFile(const FileEvent& e) {
   if (e.action == FileAction::kCopied || e.action == FileAction::kSkipped ||
@@ -49,21 +58,23 @@ void ProgressReporter::OnFile(const FileEvent& e) {
   if (e.action == FileAction::kFailed) ++files_failed_;
   if (mode_ == ProgressMode::kJson) {
     std::string line = "{\"event\":\"file\",\"path\":\"" + JsonEscape(e.path) + "\",\"action\":\"" +
-                       std::string(FileActionName(e.action)) + "\",\"size\":" +
-                       std::to_string(e.size);
+                       std::string(FileActionName(e.action)) +
+                       "\",\"size\":" + std::to_string(e.size);
     if (!e.sha256.empty()) line += ",\"sha256\":\"" + e.sha256 + "\"";
     if (!e.reason.empty()) line += ",\"reason\":\"" + JsonEscape(Redact(e.reason)) + "\"";
     line += "}\n";
     std::lock_guard<std::mutex> lock(mu_);
     std::fwrite(line.data(), 1, line.size(), stderr);
-  } else if (e.action == FileAction::kFailed && mode_ != ProgressMode::kNone) {
+  } else if (e.action == FileAction::kFailed && mode_ != ProgressMode::kNone &&
+             !ProcessInterruptToken().stop_requested()) {
+    // (After Ctrl-C every unfinished file "fails" as cancelled; the command says so once.)
     LogError("failed: " + e.path + ": " + e.reason);
   }
 }
 
 void ProgressReporter::OnRetry(const std::string& path, const Status& error, int attempt) {
-  LogWarn("retrying " + path + " (attempt " + std::to_string(attempt + 1) + "): " +
-          error.ToString());
+  LogWarn("retrying " + path + " (attempt " + std::to_string(attempt + 1) +
+          "): " + error.ToString());
 }
 
 void ProgressReporter::Start() {
@@ -153,8 +164,9 @@ void ProgressReporter::DrawBar(bool final) {
   char line[256];
   std::snprintf(line, sizeof line, "\r\033[K[%s] %3d%% %s / %s  %s/s  ETA %s  %llu/%llu files",
                 bar.c_str(), static_cast<int>(frac * 100), FormatBytes(s.bytes_done).c_str(),
-                FormatBytes(s.bytes_total).c_str(), FormatBytes(static_cast<uint64_t>(rate)).c_str(),
-                eta.c_str(), static_cast<unsigned long long>(s.files_done),
+                FormatBytes(s.bytes_total).c_str(),
+                FormatBytes(static_cast<uint64_t>(rate)).c_str(), eta.c_str(),
+                static_cast<unsigned long long>(s.files_done),
                 static_cast<unsigned long long>(s.files_total));
   std::lock_guard<std::mutex> lock(mu_);
   std::fputs(line, stderr);
@@ -166,16 +178,15 @@ void ProgressReporter::DrawBar(bool final) {
 void ProgressReporter::EmitJsonTick() {
   ProgressSnapshot s = Snapshot();
   char line[320];
-  std::snprintf(line, sizeof line,
-                "{\"event\":\"progress\",\"bytesDone\":%llu,\"bytesTotal\":%llu,\"filesDone\":%llu,"
-                "\"filesTotal\":%llu,\"filesFailed\":%llu,\"bytesPerSecond\":%.0f,"
-                "\"elapsedSeconds\":%.1f}\n",
-                static_cast<unsigned long long>(s.bytes_done),
-                static_cast<unsigned long long>(s.bytes_total),
-                static_cast<unsigned long long>(s.files_done),
-                static_cast<unsigned long long>(s.files_total),
-                static_cast<unsigned long long>(s.files_failed), s.bytes_per_second,
-                static_cast<double>(s.elapsed.count()) / 1000.0);
+  std::snprintf(
+      line, sizeof line,
+      "{\"event\":\"progress\",\"bytesDone\":%llu,\"bytesTotal\":%llu,\"filesDone\":%llu,"
+      "\"filesTotal\":%llu,\"filesFailed\":%llu,\"bytesPerSecond\":%.0f,"
+      "\"elapsedSeconds\":%.1f}\n",
+      static_cast<unsigned long long>(s.bytes_done), static_cast<unsigned long long>(s.bytes_total),
+      static_cast<unsigned long long>(s.files_done), static_cast<unsigned long long>(s.files_total),
+      static_cast<unsigned long long>(s.files_failed), s.bytes_per_second,
+      static_cast<double>(s.elapsed.count()) / 1000.0);
   std::lock_guard<std::mutex> lock(mu_);
   std::fputs(line, stderr);
   std::fflush(stderr);

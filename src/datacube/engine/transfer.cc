@@ -178,7 +178,8 @@ Status StatWhereListingsFallShort(const TransferEndpoints& ends,
     if (!src_full && s.sha256.empty() && (same_size || s.size > options.part_size)) {
       todo.push_back({ends.src.store.get(), ends.src_prefix + rel, &s});
     }
-    if (!dst_full && same_size) todo.push_back({ends.dst.store.get(), ends.dst_prefix + rel, &it->second});
+    if (!dst_full && same_size)
+      todo.push_back({ends.dst.store.get(), ends.dst_prefix + rel, &it->second});
   }
   return ParallelFor(todo.size(), jobs, options.stop, [&](size_t i) -> Status {
     auto st = todo[i].store->Stat(todo[i].key);
@@ -206,7 +207,8 @@ Status FillMissingHashes(const TransferEndpoints& ends,
   io::BufferPool buffers(std::min<uint64_t>(options.part_size, 4ull << 20), jobs);
   return ParallelFor(todo.size(), jobs, options.stop, [&](size_t i) -> Status {
     DC_ASSIGN_OR_RETURN(io::PooledBuffer buffer, buffers.Acquire(options.stop));
-    DC_ASSIGN_OR_RETURN(todo[i].info->sha256, HashObject(*todo[i].store, todo[i].key, buffer.span()));
+    DC_ASSIGN_OR_RETURN(todo[i].info->sha256,
+                        HashObject(*todo[i].store, todo[i].key, buffer.span()));
     return Status();
   });
 }
@@ -258,7 +260,8 @@ Status DeleteExtras(const TransferEndpoints& ends, const std::vector<PlanItem>& 
 
 std::string TransferReport::Summary() const {
   double secs = static_cast<double>(elapsed.count()) / 1000.0;
-  std::string rate = secs > 0 ? FormatBytes(static_cast<uint64_t>(bytes_copied / secs)) + "/s" : "-";
+  std::string rate =
+      secs > 0 ? FormatBytes(static_cast<uint64_t>(bytes_copied / secs)) + "/s" : "-";
   std::string out = "copied " + std::to_string(files_copied) + " file" +
                     (files_copied == 1 ? "" : "s") + " (" + FormatBytes(bytes_copied) +
                     "), skipped " + std::to_string(files_skipped) + ", deleted " +
@@ -368,7 +371,8 @@ Result<TransferEndpoints> ResolveEndpoints(const Location& src, const Location& 
     return ends;
   }
   ends.src_prefix = WithSlash(key);
-  DC_ASSIGN_OR_RETURN(ends.dst, storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
+  DC_ASSIGN_OR_RETURN(ends.dst,
+                      storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
   ends.dst_prefix = WithSlash(ends.dst.key);
   return ends;
 }
@@ -431,7 +435,7 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
   if (options.compare == CompareMode::kChecksum) {
     DC_RETURN_IF_ERROR(FillMissingHashes(ends, src_objects, dst_objects, options, jobs));
   }
-  PlanOptions popts{options.compare, options.delete_extra};
+  PlanOptions popts{options.compare, options.delete_extra, dst_is_local};
   std::vector<PlanItem> plan = Plan(src_objects, dst_objects, popts);
 
   std::vector<std::shared_ptr<CopyJob>> copies;
@@ -447,6 +451,17 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
       report.files.push_back(std::move(r));
       continue;
     }
+    if (item.action == PlanAction::kConflict) {
+      // Found before anything is copied; the rest of the tree still copies.
+      ++report.files_failed;
+      Status s = FailedPreconditionError(
+          "cannot copy " + ends.src.store->UrlFor(keys[item.rel].first) + ": " + item.reason);
+      if (report.status.ok()) report.status = s;
+      if (progress)
+        progress->OnFile({item.rel, FileAction::kFailed, item.src.size, "", item.reason});
+      report.files.push_back({item.rel, FileAction::kFailed, item.src.size, "", s});
+      continue;
+    }
     if (item.action != PlanAction::kCopy) continue;
     auto job = std::make_shared<CopyJob>();
     job->item = item;
@@ -454,7 +469,8 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
     job->dst_key = keys[item.rel].second;
     bytes_planned += item.src.size;
     if (dst_caps.multipart) {
-      buffer_size = std::max(buffer_size, RequiredPartSize(item.src.size, options.part_size, dst_caps));
+      buffer_size =
+          std::max(buffer_size, RequiredPartSize(item.src.size, options.part_size, dst_caps));
     }
     copies.push_back(std::move(job));
   }
@@ -466,8 +482,8 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
   if (options.dry_run) {
     for (const auto& item : plan) {
       if (item.action == PlanAction::kSkip) continue;
-      FileAction a = item.action == PlanAction::kCopy ? FileAction::kPlannedCopy
-                                                      : FileAction::kPlannedDelete;
+      FileAction a =
+          item.action == PlanAction::kCopy ? FileAction::kPlannedCopy : FileAction::kPlannedDelete;
       uint64_t size = item.action == PlanAction::kCopy ? item.src.size : item.dst->size;
       if (progress) progress->OnFile({item.rel, a, size, "", item.reason});
       report.files.push_back({item.rel, a, size, "", Status()});
@@ -480,17 +496,28 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
   // 3. Copy.
   {
     // One worker per file is enough for small files; a file split into parts uses them all.
-    bool any_parts = dst_caps.multipart &&
-                     std::any_of(copies.begin(), copies.end(), [&](const auto& job) {
-                       return job->item.src.size > options.part_size;
-                     });
+    bool any_parts =
+        dst_caps.multipart && std::any_of(copies.begin(), copies.end(), [&](const auto& job) {
+          return job->item.src.size > options.part_size;
+        });
     size_t workers = any_parts ? jobs : std::min(jobs, std::max<size_t>(1, copies.size()));
     Executor executor(ends, options, progress, workers, buffer_size);
     executor.Run(std::move(copies));
     // Small files may still be waiting for the destination's group commit.
     Status flushed = ends.dst.store->Flush();
     if (!flushed.ok()) report.status = flushed.WithContext("publishing copied files");
-    for (auto& r : executor.TakeResults()) {
+    std::vector<FileResult> results = executor.TakeResults();
+    if (!flushed.ok()) {
+      // Which deferred files did not land is not known from one status: every copy that is
+      // not at its destination now counts as failed, so the summary never says "failed 0".
+      for (auto& r : results) {
+        if (r.status.ok() && !ends.dst.store->Stat(keys[r.path].second).ok()) {
+          r.action = FileAction::kFailed;
+          r.status = report.status;
+        }
+      }
+    }
+    for (auto& r : results) {
       if (r.status.ok()) {
         ++report.files_copied;
         report.bytes_copied += r.size;

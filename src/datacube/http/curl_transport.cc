@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <stop_token>
 #include <vector>
 
 #include "datacube/base/cancel.h"
@@ -95,9 +96,27 @@ int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return 0;
 }
 
-Status CurlErrorToStatus(CURLcode code, const char* detail, const HttpRequest& req) {
-  std::string what = req.method + " " + req.url.substr(0, req.url.find('?')) + ": " +
-                     (detail && *detail ? detail : curl_easy_strerror(code));
+std::string StripQuery(std::string_view url) { return std::string(url.substr(0, url.find('?'))); }
+
+// Only these protocols, for the request and for every redirect it follows: a server's
+// "Location: file:///etc/passwd" (or gopher://, dict://, ...) must never make the client read a
+// local file or talk another protocol.
+constexpr const char* kAllowedProtocols = "http,https";
+
+Status CurlErrorToStatus(CURLcode code, const char* detail, const HttpRequest& req,
+                         const std::string& redirect_url) {
+  const std::string where = req.method + " " + StripQuery(req.url);
+  if (code == CURLE_UNSUPPORTED_PROTOCOL && !redirect_url.empty()) {
+    return PermissionDeniedError(where + ": refused redirect to " + StripQuery(redirect_url) +
+                                 ": only http and https are allowed");
+  }
+  if (code == CURLE_UNSUPPORTED_PROTOCOL) {
+    return InvalidArgumentError(where + ": unsupported protocol: only http and https are allowed");
+  }
+  if (code == CURLE_TOO_MANY_REDIRECTS) {
+    return UnavailableError(where + ": too many redirects (more than 10)");
+  }
+  std::string what = where + ": " + (detail && *detail ? detail : curl_easy_strerror(code));
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return DeadlineExceededError(what + " (timed out)");
@@ -105,7 +124,6 @@ Status CurlErrorToStatus(CURLcode code, const char* detail, const HttpRequest& r
     case CURLE_SSL_CACERT_BADFILE:
       return FailedPreconditionError(what + " (TLS certificate not trusted; set a CA bundle)");
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
       return InvalidArgumentError(what);
     default:
       return UnavailableError(what);
@@ -125,13 +143,14 @@ class CurlTransport final : public HttpTransport {
   }
 
   ~CurlTransport() override {
-    for (CURL* h : idle_) curl_easy_cleanup(h);
+    for (const Handle& h : idle_) Destroy(h);
     curl_share_cleanup(share_);
   }
 
   Result<HttpResponse> Send(const HttpRequest& req, io::ByteSource* body,
                             io::ByteSink* response_body) override {
-    CURL* h = Acquire();
+    Handle handle = Acquire();
+    CURL* h = handle.easy;
     HttpResponse response;
     Exchange ex;
     ex.body = body;
@@ -158,6 +177,8 @@ class CurlTransport final : public HttpTransport {
     }
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.stall_bytes_per_second);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_time.count()));
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, kAllowedProtocols);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, kAllowedProtocols);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
     // Never resend credentials to another host after a redirect (curl's default; stated here
@@ -205,24 +226,74 @@ class CurlTransport final : public HttpTransport {
       curl_easy_setopt(h, CURLOPT_READDATA, &ex);
     }
 
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = Perform(handle, ex.stop, &ex.cancelled);
     curl_slist_free_all(headers);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     char* effective = nullptr;
     curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
     if (effective) response.effective_url = effective;
-    Release(h, rc == CURLE_OK);
+    char* redirect = nullptr;
+    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redirect);
+    // Where a refused redirect pointed: curl knows it, or the 3xx's Location header says it.
+    std::string redirect_url = redirect ? redirect : "";
+    if (redirect_url.empty()) redirect_url = response.Header("location").value_or("");
+    Release(handle, rc == CURLE_OK && !ex.cancelled);
 
     if (ex.cancelled) return CancelledError(req.method + " " + StripQuery(req.url) + ": cancelled");
     if (!ex.callback_error.ok()) return ex.callback_error;
-    if (rc != CURLE_OK) return CurlErrorToStatus(rc, errbuf, req);
+    if (rc != CURLE_OK) return CurlErrorToStatus(rc, errbuf, req, redirect_url);
     response.status = static_cast<int>(code);
     return response;
   }
 
  private:
-  static std::string StripQuery(const std::string& url) { return url.substr(0, url.find('?')); }
+  // An easy handle with its own multi handle. The multi interface lets a request wait in
+  // curl_multi_poll, which a stop request interrupts at once (curl_multi_wakeup), so a request
+  // stalled on the network (no bytes, no progress callback) ends within milliseconds of a
+  // Ctrl-C. The connection cache lives in the multi handle, so keeping the pair together keeps
+  // the keep-alive connections.
+  struct Handle {
+    CURL* easy = nullptr;
+    CURLM* multi = nullptr;
+  };
+
+  // Runs the transfer on `handle` until it finishes or `stop` is requested (*cancelled).
+  static CURLcode Perform(const Handle& handle, const std::stop_token& stop, bool* cancelled) {
+    if (curl_multi_add_handle(handle.multi, handle.easy) != CURLM_OK) return CURLE_OUT_OF_MEMORY;
+    std::stop_callback wake(stop, [multi = handle.multi] { curl_multi_wakeup(multi); });
+    CURLcode result = CURLE_OK;
+    for (bool done = false; !done;) {
+      if (stop.stop_requested()) {
+        *cancelled = true;
+        break;
+      }
+      int running = 0;
+      if (curl_multi_perform(handle.multi, &running) != CURLM_OK) {
+        result = CURLE_OUT_OF_MEMORY;
+        break;
+      }
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(handle.multi, &left)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == handle.easy) {
+          result = msg->data.result;
+          done = true;
+        }
+      }
+      if (done || running == 0) break;
+      // The timeout only bounds the wait; curl's own timers (timeouts, low-speed limit) are
+      // honoured because curl_multi_poll never waits past curl's next timeout.
+      if (curl_multi_poll(handle.multi, nullptr, 0, 1000, nullptr) != CURLM_OK) {
+        result = CURLE_OUT_OF_MEMORY;
+        break;
+      }
+    }
+    curl_multi_remove_handle(handle.multi, handle.easy);
+    if (*cancelled || (result == CURLE_ABORTED_BY_CALLBACK && stop.stop_requested())) {
+      *cancelled = true;
+    }
+    return result;
+  }
 
   void ApplyProxyAndTls(CURL* h, const std::string& url) {
     // Proxies come only from options (built from the caller's environment map, so a DataCube's
@@ -239,22 +310,28 @@ class CurlTransport final : public HttpTransport {
     }
   }
 
-  CURL* Acquire() {
+  Handle Acquire() {
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
       if (!idle_.empty()) {
-        CURL* h = idle_.back();
+        Handle h = idle_.back();
         idle_.pop_back();
         return h;
       }
     }
-    return curl_easy_init();
+    return Handle{curl_easy_init(), curl_multi_init()};
   }
 
-  // Handles whose request failed at the transport level are dropped, with their connections.
-  void Release(CURL* h, bool reusable) {
+  static void Destroy(const Handle& h) {
+    curl_easy_cleanup(h.easy);
+    curl_multi_cleanup(h.multi);
+  }
+
+  // Handles whose request failed at the transport level (or was cancelled mid-request) are
+  // dropped, with their connections.
+  void Release(const Handle& h, bool reusable) {
     if (!reusable) {
-      curl_easy_cleanup(h);
+      Destroy(h);
       return;
     }
     std::lock_guard<std::mutex> lock(pool_mu_);
@@ -274,7 +351,7 @@ class CurlTransport final : public HttpTransport {
   CURLSH* share_ = nullptr;
   std::mutex share_mu_[2];
   std::mutex pool_mu_;
-  std::vector<CURL*> idle_;  // guarded by pool_mu_
+  std::vector<Handle> idle_;  // guarded by pool_mu_
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "datacube/base/cancel.h"
@@ -37,11 +39,30 @@ class LocalServer {
         return sink.write("x", 1);
       });
     });
+    server_.Get("/to-file", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 302;
+      res.set_header("Location", "file:///etc/passwd");
+    });
+    server_.Get("/to-gopher", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 301;
+      res.set_header("Location", "gopher://127.0.0.1:70/x");
+    });
+    // Headers never come: a request stalled on the network, which no progress callback sees.
+    server_.Get("/stall", [this](const httplib::Request&, httplib::Response& res) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(30), [&] { return released_; });
+      res.set_content("late", "text/plain");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~LocalServer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+      cv_.notify_all();
+    }
     server_.stop();
     thread_.join();
   }
@@ -52,6 +73,9 @@ class LocalServer {
 
  private:
   httplib::Server server_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;  // guarded by mu_
   int port_ = 0;
   std::thread thread_;
 };
@@ -143,6 +167,86 @@ TEST(CurlTransportTest, StopTokenCancelsAStreamingBody) {
   stopper.join();
   EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(CurlTransportTest, StopEndsARequestStalledBeforeAnyByteWithinMilliseconds) {
+  LocalServer server;
+  auto t = MakeCurlTransport({});
+  std::stop_source stop;
+  CancellationScope scope(stop.get_token());
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop.request_stop();
+  });
+  HttpRequest req;
+  req.url = server.Url("/stall");
+  auto start = std::chrono::steady_clock::now();
+  auto r = t->Send(req, nullptr, nullptr);
+  auto took = std::chrono::steady_clock::now() - start;
+  stopper.join();
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  EXPECT_LT(took, std::chrono::milliseconds(600));
+}
+
+TEST(CurlTransportTest, RequestsKeepWorkingAfterACancelledOne) {
+  LocalServer server;
+  auto t = MakeCurlTransport({});
+  {
+    std::stop_source stop;
+    stop.request_stop();
+    CancellationScope scope(stop.get_token());
+    HttpRequest req;
+    req.url = server.Url("/hello");
+    EXPECT_EQ(t->Send(req, nullptr, nullptr).status().code(), StatusCode::kCancelled);
+  }
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest req;
+    req.url = server.Url("/hello");
+    auto r = t->Send(req, nullptr, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, "hello body");
+  }
+}
+
+TEST(CurlTransportTest, RedirectToAnotherProtocolIsRefusedByName) {
+  LocalServer server;
+  auto t = MakeCurlTransport({});
+  for (const char* path : {"/to-file", "/to-gopher"}) {
+    HttpRequest req;
+    req.url = server.Url(path);
+    req.follow_redirects = true;
+    io::StringSink sink;
+    auto r = t->Send(req, nullptr, &sink);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("refused redirect to "), std::string_view::npos)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(": only http and https are allowed"),
+              std::string_view::npos)
+        << r.status().ToString();
+    EXPECT_EQ(sink.str(), "");
+  }
+  HttpRequest req;
+  req.url = server.Url("/to-file");
+  req.follow_redirects = true;
+  auto r = t->Send(req, nullptr, nullptr);
+  EXPECT_NE(r.status().message().find("refused redirect to file:///etc/passwd"),
+            std::string_view::npos)
+      << r.status().ToString();
+  EXPECT_EQ(r.status().message().find("root:"), std::string_view::npos);
+}
+
+TEST(CurlTransportTest, OnlyHttpAndHttpsUrlsAreSent) {
+  auto t = MakeCurlTransport({});
+  for (const char* url : {"file:///etc/passwd", "ftp://127.0.0.1/x", "dict://127.0.0.1/x"}) {
+    HttpRequest req;
+    req.url = url;
+    auto r = t->Send(req, nullptr, nullptr);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("only http and https are allowed"), std::string_view::npos)
+        << r.status().ToString();
+  }
 }
 
 TEST(HttpStatusTest, Mapping) {

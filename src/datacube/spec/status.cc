@@ -88,7 +88,7 @@ std::string_view ReasonFor(const Status& status) {
     case StatusCode::kNotFound:
       return kReasonNotFound;
     case StatusCode::kDataLoss:
-      return kReasonChecksumMismatch;
+      return IsMalformedResponse(status) ? kReasonMalformedResponse : kReasonChecksumMismatch;
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
       return kReasonUnavailable;

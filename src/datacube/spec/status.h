@@ -45,6 +45,7 @@ inline constexpr std::string_view kReasonAuthFailed = "AuthFailed";
 inline constexpr std::string_view kReasonPermissionDenied = "PermissionDenied";
 inline constexpr std::string_view kReasonNotFound = "NotFound";
 inline constexpr std::string_view kReasonChecksumMismatch = "ChecksumMismatch";
+inline constexpr std::string_view kReasonMalformedResponse = "MalformedResponse";
 inline constexpr std::string_view kReasonDeadlineExceeded = "DeadlineExceeded";
 inline constexpr std::string_view kReasonEgressDenied = "EgressDenied";
 inline constexpr std::string_view kReasonUnavailable = "Unavailable";
@@ -56,10 +57,12 @@ inline constexpr std::string_view kReasonTransferFailed = "TransferFailed";
 
 // The failure reason for an error of one attempt: kUnauthenticated -> AuthFailed,
 // kPermissionDenied -> PermissionDenied (EgressDenied when the message says a policy refused
-// egress), kNotFound -> NotFound, kDataLoss -> ChecksumMismatch, kUnavailable/kDeadlineExceeded ->
-// Unavailable, kResourceExhausted -> InsufficientStorage, kUnimplemented -> Unsupported,
-// kInvalidArgument -> InvalidSpec, kCancelled -> Interrupted, anything else -> TransferFailed.
-// (An attempt cut by activeDeadlineSeconds is DeadlineExceeded; the runner knows, not the code.)
+// egress), kNotFound -> NotFound, kDataLoss -> ChecksumMismatch (MalformedResponse when the
+// status is a MalformedResponseError: a listing or answer that broke its protocol),
+// kUnavailable/kDeadlineExceeded -> Unavailable, kResourceExhausted -> InsufficientStorage,
+// kUnimplemented -> Unsupported, kInvalidArgument -> InvalidSpec, kCancelled -> Interrupted,
+// anything else -> TransferFailed. (An attempt cut by activeDeadlineSeconds is DeadlineExceeded;
+// the runner knows, not the code.)
 std::string_view ReasonFor(const Status& status);
 
 struct Condition {

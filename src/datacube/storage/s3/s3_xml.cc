@@ -13,8 +13,8 @@ namespace {
 Status Load(pugi::xml_document& doc, std::string_view xml, std::string_view what) {
   pugi::xml_parse_result r = doc.load_buffer(xml.data(), xml.size());
   if (!r) {
-    return DataLossError("malformed " + std::string(what) + " response from the server (" +
-                         r.description() + " at byte " + std::to_string(r.offset) + ")");
+    return MalformedResponseError("malformed " + std::string(what) + " response from the server (" +
+                                  r.description() + " at byte " + std::to_string(r.offset) + ")");
   }
   return Status();
 }
@@ -23,8 +23,9 @@ Result<pugi::xml_node> Root(pugi::xml_document& doc, std::string_view xml, std::
   DC_RETURN_IF_ERROR(Load(doc, xml, name));
   pugi::xml_node root = doc.child(std::string(name).c_str());
   if (!root) {
-    return DataLossError("expected a <" + std::string(name) + "> document from the server, got <" +
-                         std::string(doc.first_child().name()) + ">");
+    return MalformedResponseError("expected a <" + std::string(name) +
+                                  "> document from the server, got <" +
+                                  std::string(doc.first_child().name()) + ">");
   }
   return root;
 }
@@ -146,7 +147,8 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
   page.truncated = IsTrue(root, "IsTruncated");
   page.next_continuation_token = Text(root, "NextContinuationToken");
   if (page.truncated && page.next_continuation_token.empty()) {
-    return DataLossError("the server said the listing continues but sent no continuation token");
+    return MalformedResponseError(
+        "the server said the listing continues but sent no continuation token");
   }
   return page;
 }
@@ -155,7 +157,8 @@ Result<std::string> ParseInitiateMultipartUpload(std::string_view xml) {
   pugi::xml_document doc;
   DC_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml, "InitiateMultipartUploadResult"));
   std::string id = Text(root, "UploadId");
-  if (id.empty()) return DataLossError("the server started a multipart upload without an id");
+  if (id.empty())
+    return MalformedResponseError("the server started a multipart upload without an id");
   return id;
 }
 
