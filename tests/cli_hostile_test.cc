@@ -451,6 +451,11 @@ TEST_F(CliHostileTest, CopyingKeysWithControlCharactersLogsEscapedWarningsOnly) 
     for (const auto& line : LinesWith(r.err, "all files verified")) {
       EXPECT_NE(line.find("evil\\"), std::string::npos) << line;
     }
+    if (std::string(format) == "text") {
+      // The refusal names the key with hexadecimal escapes (ESC is \x1b, not its decimal 27).
+      EXPECT_NE(r.err.find("\\x1b[2J\\x1b]0;owned\\x07.bin"), std::string::npos) << r.err;
+      EXPECT_EQ(r.err.find("\\x27"), std::string::npos) << r.err;
+    }
     if (std::string(format) == "json") {
       for (const auto& line : LinesWith(r.err, "{")) {
         EXPECT_NO_THROW(nlohmann::json::parse(line)) << line;
@@ -559,6 +564,8 @@ TEST_F(CliHostileTest, MalformedListingIsNotReportedAsAChecksumMismatch) {
 
 TEST_F(CliHostileTest, NegativeAndOverflowingNumbersAreRefusedByFlagName) {
   WriteFile(tmp_ / "f.txt", "0123456789");
+  fs::create_directories(tmp_ / "m");
+  WriteFile(tmp_ / "m.jsonl", "");
   struct Case {
     std::vector<std::string> args;
     std::string flag;
@@ -577,6 +584,8 @@ TEST_F(CliHostileTest, NegativeAndOverflowingNumbersAreRefusedByFlagName) {
       {{"cp", f, d, "--part-size", "99999999999999999999999"}, "--part-size"},
       {{"cp", f, d, "--bwlimit", "-1"}, "--bwlimit"},
       {{"presign", "s3://bucket/k", "--expires", "100000000h"}, "--expires"},
+      {{"manifest", tmp_ / "m", "--jobs", "-1"}, "--jobs"},
+      {{"verify", tmp_ / "m", "--manifest", tmp_ / "m.jsonl", "--jobs", "x"}, "--jobs"},
   };
   for (const auto& c : cases) {
     auto r = Dc(c.args, {{"AWS_ACCESS_KEY_ID", "AKIDTEST"},

@@ -172,10 +172,6 @@ std::string EscapeForDisplay(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '\\':
-        out += "\\\\";
-        ++i;
-        continue;
       case '\n':
         out += "\\n";
         ++i;

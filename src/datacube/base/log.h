@@ -40,10 +40,11 @@ inline void LogError(std::string_view m, const LogFields& f = {}) { Log(LogLevel
 std::string JsonEscape(std::string_view s);
 
 // Makes a string that came from outside (an object key, a file name, a server's message) safe to
-// print on one line of a terminal or a text log: backslash becomes "\\", newline, tab and carriage
-// return become "\n", "\t", "\r", every other control character, DEL and every byte that is
-// not part of valid UTF-8 becomes "\xHH" (two hex digits), and the Unicode C1 controls and
-// bidirectional overrides become "\u{HHHH}". Valid printable UTF-8 passes unchanged.
+// print on one line of a terminal or a text log: newline, tab and carriage return become "\n",
+// "\t", "\r", every other control character, DEL and every byte that is not part of valid UTF-8
+// becomes "\xHH" (two hex digits), and the Unicode C1 controls and bidirectional overrides become
+// "\u{HHHH}". Valid printable UTF-8 passes unchanged. A backslash is left as it is, so escaping
+// twice (a message that embeds an escaped key, then the log line) changes nothing more.
 std::string EscapeForDisplay(std::string_view s);
 
 }  // namespace datacube

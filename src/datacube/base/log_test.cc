@@ -22,7 +22,7 @@ TEST(EscapeForDisplayTest, ControlCharactersBecomeTwoHexDigits) {
   EXPECT_EQ(EscapeForDisplay(std::string("nul\0x", 5)), "nul\\x00x");
   EXPECT_EQ(EscapeForDisplay("\x01\x1f"), "\\x01\\x1f");
   EXPECT_EQ(EscapeForDisplay("del\x7f"), "del\\x7f");
-  EXPECT_EQ(EscapeForDisplay("back\\slash"), "back\\\\slash");
+  EXPECT_EQ(EscapeForDisplay("back\\slash"), "back\\slash");
 }
 
 TEST(EscapeForDisplayTest, InvalidUtf8BytesAreEscapedOneByOne) {
@@ -42,6 +42,13 @@ TEST(EscapeForDisplayTest, UnicodeControlsThatMoveOrHideTextAreEscaped) {
                              "2J"),
             "\\u{009b}2J");  // C1 CSI, UTF-8 encoded
   EXPECT_EQ(EscapeForDisplay("abc\xe2\x80\xaetxt.exe"), "abc\\u{202e}txt.exe");  // RLO
+}
+
+TEST(EscapeForDisplayTest, EscapingTwiceChangesNothingMore) {
+  for (const char* raw : {"a\nb", "\x1b[2J", "\xff\xfe", "x\xe2\x80\xaey", "\\x1b"}) {
+    std::string once = EscapeForDisplay(raw);
+    EXPECT_EQ(EscapeForDisplay(once), once) << raw;
+  }
 }
 
 TEST(EscapeForDisplayTest, OutputIsOneLineOfPrintableCharacters) {

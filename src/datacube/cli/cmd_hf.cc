@@ -101,10 +101,7 @@ int RunDownload(const DownloadArgs& a) {
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
   if (!report->snapshot_dir.empty()) std::printf("%s\n", report->snapshot_dir.c_str());
-  if (options.stop.stop_requested()) {
-    LogError("interrupted; rerun the same command to resume");
-    return kExitFailure;
-  }
+  if (Interrupted()) return InterruptExitCode();
   return Finish(report->transfer, a.flags.manifest_out);
 }
 

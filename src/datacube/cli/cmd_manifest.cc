@@ -43,7 +43,12 @@ int RunManifest(const std::string& where, const std::string& out, const std::str
   }
   auto tree = OpenTree(where);
   if (!tree.ok()) return ReportError(tree.status());
-  size_t jobs = jobs_text.empty() ? engine::DefaultJobs() : std::stoul(jobs_text);
+  size_t jobs = engine::DefaultJobs();
+  if (!jobs_text.empty()) {
+    auto parsed = ParseCountFlag("--jobs", jobs_text, 1, 1024);
+    if (!parsed.ok()) return ReportError(parsed.status());
+    jobs = static_cast<size_t>(*parsed);
+  }
   auto mode = ParseProgressMode(Globals().progress == "auto" ? "none" : Globals().progress);
   engine::ProgressReporter progress(mode.ok() ? *mode : engine::ProgressMode::kNone);
   progress.Start();
@@ -67,16 +72,23 @@ int RunVerify(const std::string& where, const std::string& manifest_path,
   if (!manifest.ok()) return ReportError(manifest.status());
   auto tree = OpenTree(where);
   if (!tree.ok()) return ReportError(tree.status());
-  size_t jobs = jobs_text.empty() ? engine::DefaultJobs() : std::stoul(jobs_text);
+  size_t jobs = engine::DefaultJobs();
+  if (!jobs_text.empty()) {
+    auto parsed = ParseCountFlag("--jobs", jobs_text, 1, 1024);
+    if (!parsed.ok()) return ReportError(parsed.status());
+    jobs = static_cast<size_t>(*parsed);
+  }
   auto mode = ParseProgressMode(Globals().progress == "auto" ? "none" : Globals().progress);
   engine::ProgressReporter progress(mode.ok() ? *mode : engine::ProgressMode::kNone);
   progress.Start();
   auto report = engine::VerifyManifest(*tree->ref.store, tree->prefix, *manifest, jobs, &progress);
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
-  for (const auto& p : report->missing) std::printf("missing: %s\n", p.c_str());
-  for (const auto& p : report->extra) std::printf("extra: %s\n", p.c_str());
-  for (const auto& p : report->corrupted) std::printf("corrupted: %s\n", p.c_str());
+  for (const auto& p : report->missing) std::printf("missing: %s\n", EscapeForDisplay(p).c_str());
+  for (const auto& p : report->extra) std::printf("extra: %s\n", EscapeForDisplay(p).c_str());
+  for (const auto& p : report->corrupted) {
+    std::printf("corrupted: %s\n", EscapeForDisplay(p).c_str());
+  }
   std::string summary = "verified " + std::to_string(report->verified) + " of " +
                         std::to_string(manifest->size()) +
                         " files: " + std::to_string(report->missing.size()) + " missing, " +

@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include "datacube/base/log.h"
+
 namespace datacube::storage {
 
 Status MultipartUpload::ReadBack(ByteRange, io::ByteSink&) {
@@ -39,15 +41,8 @@ Result<std::string> ObjectStore::Presign(std::string_view key, std::string_view,
 
 Status ValidateRelativeKey(std::string_view key) {
   auto bad = [&](std::string_view why) {
-    std::string shown;
-    for (char c : key) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        shown += "\\x" + std::to_string(static_cast<unsigned char>(c));
-      } else {
-        shown += c;
-      }
-    }
-    return InvalidArgumentError("unsafe object key \"" + shown + "\": " + std::string(why));
+    return InvalidArgumentError("unsafe object key \"" + EscapeForDisplay(key) +
+                                "\": " + std::string(why));
   };
   if (key.empty()) return bad("it is empty");
   if (key.front() == '/') return bad("it starts with '/' (absolute path)");
@@ -64,7 +59,8 @@ Status ValidateRelativeKey(std::string_view key) {
   }
   for (char c : key) {
     if (c == '\0') return bad("it contains a NUL byte");
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return bad("it contains a control character");
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return bad("it contains a control character");
     if (c == '\\') return bad("it contains a backslash");
   }
   return Status();
