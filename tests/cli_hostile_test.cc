@@ -524,9 +524,7 @@ TEST_F(CliHostileTest, RedirectToFileUrlIsRefusedAndNothingIsRead) {
   s3.redirect_to = "file:///etc/passwd";
   auto r = Dc({"--progress", "none", "cp", s3.url() + "/bucket/r/x.bin", tmp_ / "out.bin"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("refused redirect to file:///etc/passwd: only http and https are allowed"),
-            std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("refused redirect to file:///etc/passwd"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("HTTP 0"), std::string::npos) << r.err;
   EXPECT_FALSE(Exists(tmp_ / "out.bin"));
   EXPECT_EQ(r.out.find("root:"), std::string::npos);

@@ -117,7 +117,7 @@ Status UnauthenticatedError(std::string m) {
 }
 
 Status MalformedResponseError(std::string m) {
-  Status s(StatusCode::kDataLoss, std::move(m));
+  Status s(StatusCode::kInternal, std::move(m));
   s.state_->malformed_response = true;
   return s;
 }

@@ -99,10 +99,10 @@ Status DataLossError(std::string message);
 Status UnauthenticatedError(std::string message);
 
 // A remote answer that breaks its protocol: a document that does not parse, a size that is not a
-// number, a listing that repeats its continuation token or never ends. The code is kDataLoss, as
-// for a garbled body (retryable: a proxy may have mangled it), but the status is marked so that
-// reports name it a malformed answer and never a checksum mismatch. The mark survives
-// WithContext.
+// number, a key outside the requested prefix, a listing that repeats its continuation token or
+// never ends. The code is kInternal (not retried: a server that answers nonsense keeps doing so),
+// and the status is marked, so that reports name it a malformed answer (never a checksum
+// mismatch). The mark survives WithContext.
 Status MalformedResponseError(std::string message);
 bool IsMalformedResponse(const Status& status);
 

@@ -76,9 +76,9 @@ TEST(ResultTest, OkStatusWithoutValueBecomesInternal) {
 
 TEST(StatusTest, MalformedResponseIsMarkedAndKeepsTheMarkThroughContext) {
   Status s = MalformedResponseError("malformed listing from http://127.0.0.1/b");
-  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
   EXPECT_TRUE(IsMalformedResponse(s));
-  EXPECT_TRUE(IsRetryable(s));
+  EXPECT_FALSE(IsRetryable(s));
   Status wrapped = s.WithContext("listing s3://b/p/");
   EXPECT_TRUE(IsMalformedResponse(wrapped));
   EXPECT_EQ(wrapped.message(), "listing s3://b/p/: malformed listing from http://127.0.0.1/b");

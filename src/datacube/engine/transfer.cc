@@ -98,7 +98,7 @@ Status ListRelative(storage::ObjectStore& store, const std::string& prefix,
         // A listing is untrusted: a key outside the prefix is refused, never re-mapped by cutting
         // its first characters off.
         if (obj.key.compare(0, prefix.size(), prefix) != 0) {
-          return InternalError("malformed listing from " + store.UrlFor(prefix) + ": key " +
+          return MalformedResponseError("malformed listing from " + store.UrlFor(prefix) + ": key " +
                                Quoted(obj.key) + " is outside the requested prefix");
         }
         if (obj.key.size() == prefix.size()) return Status();  // the prefix's own marker object

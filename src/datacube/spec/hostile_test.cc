@@ -371,7 +371,7 @@ TEST(HostileValidation, RefusesWhatRunWouldRefuse) {
       {"GitTimeoutZero", GitCube("    - {name: timeout, value: \"0\"}\n"),
        "spec.source.options[1].value", "must be between"},
       {"GitStallTimeoutHuge", GitCube("    - {name: stall-timeout, value: 100000000h}\n"),
-       "spec.source.options[1].value", "must be between"},
+       "spec.source.options[1].value", "is too long"},
       {"NulEscape", Cube("    - {name: s3-region, value: \"us\\0east\"}\n"),
        "spec.source.options[4].value", "control character U+0000"},
       {"TabEscape", Cube("    - {name: s3-region, value: \"us\\teast\"}\n"),

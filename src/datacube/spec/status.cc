@@ -77,6 +77,7 @@ std::string_view PhaseName(Phase phase) {
 }
 
 std::string_view ReasonFor(const Status& status) {
+  if (IsMalformedResponse(status)) return kReasonMalformedResponse;
   switch (status.code()) {
     case StatusCode::kOk:
       return kReasonCompleted;
@@ -88,7 +89,7 @@ std::string_view ReasonFor(const Status& status) {
     case StatusCode::kNotFound:
       return kReasonNotFound;
     case StatusCode::kDataLoss:
-      return IsMalformedResponse(status) ? kReasonMalformedResponse : kReasonChecksumMismatch;
+      return kReasonChecksumMismatch;
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
       return kReasonUnavailable;

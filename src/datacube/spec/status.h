@@ -57,8 +57,8 @@ inline constexpr std::string_view kReasonTransferFailed = "TransferFailed";
 
 // The failure reason for an error of one attempt: kUnauthenticated -> AuthFailed,
 // kPermissionDenied -> PermissionDenied (EgressDenied when the message says a policy refused
-// egress), kNotFound -> NotFound, kDataLoss -> ChecksumMismatch (MalformedResponse when the
-// status is a MalformedResponseError: a listing or answer that broke its protocol),
+// egress), kNotFound -> NotFound, kDataLoss -> ChecksumMismatch, a MalformedResponseError (a
+// listing or answer that broke its protocol) -> MalformedResponse,
 // kUnavailable/kDeadlineExceeded -> Unavailable, kResourceExhausted -> InsufficientStorage,
 // kUnimplemented -> Unsupported, kInvalidArgument -> InvalidSpec, kCancelled -> Interrupted,
 // anything else -> TransferFailed. (An attempt cut by activeDeadlineSeconds is DeadlineExceeded;

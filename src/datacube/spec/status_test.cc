@@ -40,6 +40,10 @@ TEST(Status, ReasonTaxonomy) {
   EXPECT_EQ(ReasonFor(InvalidArgumentError("x")), "InvalidSpec");
   EXPECT_EQ(ReasonFor(CancelledError("x")), "Interrupted");
   EXPECT_EQ(ReasonFor(InternalError("x")), "TransferFailed");
+  // A listing the server got wrong is not a checksum mismatch, however it is wrapped.
+  EXPECT_EQ(ReasonFor(MalformedResponseError("malformed listing from s3://b/p/")),
+            "MalformedResponse");
+  EXPECT_EQ(ReasonFor(MalformedResponseError("x").WithContext("listing")), "MalformedResponse");
 }
 
 TEST(Status, YamlParsesBackRedactedAndQuoted) {

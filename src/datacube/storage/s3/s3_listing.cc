@@ -35,7 +35,7 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
 }
 
-Status Malformed(const std::string& why) { return InternalError(why); }
+Status Malformed(const std::string& why) { return MalformedResponseError(why); }
 
 // Checks one kind of entry (keys or common prefixes): inside the prefix, ascending, after
 // `last`. Advances `last`.

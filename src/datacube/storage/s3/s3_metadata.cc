@@ -127,8 +127,8 @@ Status AddFlexibleChecksums(const http::HttpResponse& r, ObjectInfo& info,
     if (size_t dash = b64.rfind('-'); dash != std::string::npos) {
       auto n = StrictCount(std::string_view(b64).substr(dash + 1));
       if (!n || *n < 1 || *n > 10'000) {
-        return InternalError(std::string(header) + " \"" + b64.substr(0, 80) +
-                             "\" has a malformed part count");
+        return MalformedResponseError(std::string(header) + " \"" + b64.substr(0, 80) +
+                                      "\" has a malformed part count");
       }
       parts = static_cast<uint32_t>(*n);
       b64.resize(dash);
@@ -142,8 +142,8 @@ Status AddFlexibleChecksums(const http::HttpResponse& r, ObjectInfo& info,
     }
     std::string raw;
     if (!crypto::Base64Decode(b64, &raw) || raw.size() != DigestBytes(algorithm)) {
-      return InternalError(std::string(header) + " \"" + b64.substr(0, 80) + "\" is not a base64 " +
-                           algorithm + " digest");
+      return MalformedResponseError(std::string(header) + " \"" + b64.substr(0, 80) +
+                                    "\" is not a base64 " + algorithm + " digest");
     }
     if (!composite && std::string_view(algorithm) == "sha256") {
       *full_sha256 = crypto::HexEncode(raw);
@@ -193,11 +193,13 @@ Result<ObjectInfo> ObjectInfoFromHeaders(std::string key, const http::HttpRespon
   size_t slash = range ? range->rfind('/') : std::string::npos;
   if (slash != std::string::npos && range->substr(slash + 1) != "*") {
     auto total = StrictCount(std::string_view(*range).substr(slash + 1));
-    if (!total) return InternalError("malformed Content-Range \"" + range->substr(0, 80) + "\"");
+    if (!total)
+      return MalformedResponseError("malformed Content-Range \"" + range->substr(0, 80) + "\"");
     info.size = *total;
   } else if (auto len = r.Header("content-length")) {
     auto n = StrictCount(*len);
-    if (!n) return InternalError("malformed Content-Length \"" + len->substr(0, 80) + "\"");
+    if (!n)
+      return MalformedResponseError("malformed Content-Length \"" + len->substr(0, 80) + "\"");
     info.size = *n;
   }
   if (auto etag = r.Header("etag")) {

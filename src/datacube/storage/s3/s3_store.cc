@@ -394,8 +394,8 @@ class S3Store final : public ObjectStore {
     if (!resp.ok()) return resp.status();
     // A listing the server got wrong is no checksum mismatch and no reason to retry.
     auto malformed = [&](const Status& s) {
-      return InternalError("malformed listing from " + UrlFor(request.prefix) + ": " +
-                           std::string(s.message()));
+      return MalformedResponseError("malformed listing from " + UrlFor(request.prefix) + ": " +
+                                    std::string(s.message()));
     };
     auto parsed = ParseListObjectsV2(resp->body);
     if (!parsed.ok()) return malformed(parsed.status());
@@ -782,8 +782,8 @@ class S3Store final : public ObjectStore {
       }
       if (!page.truncated || page.next_key_marker.empty()) break;
       if (page.next_key_marker == key_marker && page.next_upload_id_marker == id_marker) {
-        return InternalError("malformed listing of uploads from " + UrlFor(key) +
-                             ": the server sent the same markers again");
+        return MalformedResponseError("malformed listing of uploads from " + UrlFor(key) +
+                                      ": the server sent the same markers again");
       }
       key_marker = page.next_key_marker;
       id_marker = page.next_upload_id_marker;
@@ -809,9 +809,9 @@ class S3Store final : public ObjectStore {
       const long next = std::strtol(page.next_part_number_marker.c_str(), nullptr, 10);
       const long prev = marker.empty() ? 0 : std::strtol(marker.c_str(), nullptr, 10);
       if (next <= prev || next >= static_cast<long>(kMaxPartCount)) {
-        return InternalError("malformed listing of parts from " + UrlFor(key) +
-                             ": part number marker " + QuoteKey(page.next_part_number_marker) +
-                             " does not advance");
+        return MalformedResponseError("malformed listing of parts from " + UrlFor(key) +
+                                      ": part number marker " +
+                                      QuoteKey(page.next_part_number_marker) + " does not advance");
       }
       marker = std::to_string(next);
     }

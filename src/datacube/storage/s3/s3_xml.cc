@@ -71,9 +71,9 @@ std::string UrlDecode(std::string_view s) {
 Result<uint64_t> Count(const pugi::xml_node& node, const char* child, std::string_view entry) {
   const std::string text = Text(node, child);
   auto bad = [&](std::string_view why) -> Status {
-    return InternalError("<" + std::string(child) + "> of " + std::string(entry) + " is " +
-                         QuoteKey(text.substr(0, 40)) + (text.size() > 40 ? "..." : "") + ": " +
-                         std::string(why));
+    return MalformedResponseError("<" + std::string(child) + "> of " + std::string(entry) + " is " +
+                                  QuoteKey(text.substr(0, 40)) + (text.size() > 40 ? "..." : "") +
+                                  ": " + std::string(why));
   };
   if (text.empty()) return bad("empty, not a number");
   uint64_t v = 0;
@@ -170,7 +170,8 @@ Result<ListPartsPage> ParseListParts(std::string_view xml) {
     ListedPart part;
     DC_ASSIGN_OR_RETURN(uint64_t number, Count(p, "PartNumber", "a part"));
     if (number < 1 || number > 10'000) {
-      return InternalError("<PartNumber> " + std::to_string(number) + " is outside 1..10000");
+      return MalformedResponseError("<PartNumber> " + std::to_string(number) +
+                                    " is outside 1..10000");
     }
     part.number = static_cast<uint32_t>(number);
     DC_ASSIGN_OR_RETURN(part.size, Count(p, "Size", "part " + std::to_string(number)));
