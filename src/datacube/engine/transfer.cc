@@ -98,8 +98,9 @@ Status ListRelative(storage::ObjectStore& store, const std::string& prefix,
         // A listing is untrusted: a key outside the prefix is refused, never re-mapped by cutting
         // its first characters off.
         if (obj.key.compare(0, prefix.size(), prefix) != 0) {
-          return MalformedResponseError("malformed listing from " + store.UrlFor(prefix) + ": key " +
-                               Quoted(obj.key) + " is outside the requested prefix");
+          return MalformedResponseError("malformed listing from " + store.UrlFor(prefix) +
+                                        ": key " + Quoted(obj.key) +
+                                        " is outside the requested prefix");
         }
         if (obj.key.size() == prefix.size()) return Status();  // the prefix's own marker object
         std::string rel = obj.key.substr(prefix.size());
@@ -401,7 +402,8 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
   } else {
     Status refused;
     DC_RETURN_IF_ERROR(ListRelative(
-        *ends.src.store, ends.src_prefix, [&](std::string rel, storage::ObjectInfo& info) {
+        *ends.src.store, ends.src_prefix,
+        [&](std::string rel, storage::ObjectInfo& info) {
           if (!options.filter.Selected(rel)) return Status();
           if (dst_is_local) {
             Status safe = storage::ValidateRelativeKey(rel);
@@ -418,7 +420,8 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
           return Status();
         },
         [&](std::string rel, const storage::SkippedEntry& e) {
-          if (options.filter.Selected(rel)) ReportLeftOut(ends, std::move(rel), e, report, progress);
+          if (options.filter.Selected(rel))
+            ReportLeftOut(ends, std::move(rel), e, report, progress);
         }));
     Status listed = ListRelative(*ends.dst.store, ends.dst_prefix,
                                  [&](std::string rel, storage::ObjectInfo& info) {
