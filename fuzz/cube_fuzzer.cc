@@ -7,13 +7,13 @@
 #include <optional>
 #include <string>
 
-#include "datacube/spec/loader.h"
-#include "datacube/spec/resolve.h"
-#include "datacube/spec/validate.h"
+#include "datacube/cube/loader.h"
+#include "datacube/cube/resolve.h"
+#include "datacube/cube/validate.h"
 #include "fuzz_input.h"
 
 using namespace datacube;
-using namespace datacube::spec;
+using namespace datacube::cube;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   LoadResult loaded = LoadCube(fuzz::AsText(data, size), "fuzz.yaml", ValidateOptions{});

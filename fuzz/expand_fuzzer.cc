@@ -13,14 +13,14 @@
 #include <string_view>
 #include <vector>
 
-#include "datacube/spec/expand.h"
-#include "datacube/spec/loader.h"
-#include "datacube/spec/resolve.h"
-#include "datacube/spec/validate.h"
+#include "datacube/cube/expand.h"
+#include "datacube/cube/loader.h"
+#include "datacube/cube/resolve.h"
+#include "datacube/cube/validate.h"
 #include "fuzz_input.h"
 
 using namespace datacube;
-using namespace datacube::spec;
+using namespace datacube::cube;
 
 namespace {
 

@@ -323,7 +323,7 @@ TEST_F(HfE2eTest, SeedManifestsRunWithATokenFromASecret) {
   std::string secrets = tmp_ / "secrets";
   fs::create_directories(secrets + "/hf-token");
   WriteFile(secrets + "/hf-token/token", hub_.write_token);
-  std::string seeds = std::string(DATACUBE_SOURCE_ROOT) + "/tests/spec_seed";
+  std::string seeds = std::string(DATACUBE_SOURCE_ROOT) + "/tests/cube_examples";
   CommandOptions o;
   o.env = hub_.Env("");
   o.env["HF_TOKEN"] = "";
@@ -443,7 +443,7 @@ TEST_F(HfE2eTest, ASecretTokenWithALineBreakFailsTheCubeAndSendsNothing) {
   o.env["HF_TOKEN"] = "";
   o.timeout = std::chrono::minutes(2);
   auto r = RunCommand(
-      Dc({"run", "-f", std::string(DATACUBE_SOURCE_ROOT) + "/tests/spec_seed/04-hf-source.yaml",
+      Dc({"run", "-f", std::string(DATACUBE_SOURCE_ROOT) + "/tests/cube_examples/04-hf-source.yaml",
           "--secrets-dir", secrets, "--pvc-root", pvc_root, "--status-file", tmp_ / "status.yaml"}),
       o);
   std::string status = ReadFile(tmp_ / "status.yaml");

@@ -10,9 +10,9 @@
 #include "datacube/cli/commands.h"
 #include "datacube/cli/common.h"
 #include "datacube/io/small_file.h"
-#include "datacube/spec/backends.h"
-#include "datacube/spec/loader.h"
-#include "datacube/spec/runner.h"
+#include "datacube/cube/backends.h"
+#include "datacube/cube/loader.h"
+#include "datacube/cube/runner.h"
 
 namespace datacube::cli {
 namespace {
@@ -27,33 +27,33 @@ struct RunArgs {
   std::string status_interval = "1s";
 };
 
-spec::ValidateOptions BuildValidateOptions() {
-  return {.type_supported = spec::TypeSupportedInThisBuild};
+cube::ValidateOptions BuildValidateOptions() {
+  return {.type_supported = cube::TypeSupportedInThisBuild};
 }
 
 // Loads and validates. A file that cannot be read yields a LoadResult holding that error, so
 // that `run` still writes a Failed status for it.
-spec::LoadResult Load(const std::string& file) {
-  auto text = spec::ReadCubeFile(file);
-  if (!text.ok()) return spec::UnreadableCube(text.status(), file);
-  return spec::LoadCube(*text, file, BuildValidateOptions());
+cube::LoadResult Load(const std::string& file) {
+  auto text = cube::ReadCubeFile(file);
+  if (!text.ok()) return cube::UnreadableCube(text.status(), file);
+  return cube::LoadCube(*text, file, BuildValidateOptions());
 }
 
-void PrintErrors(const spec::LoadResult& loaded) {
+void PrintErrors(const cube::LoadResult& loaded) {
   std::string text(loaded.status().message());
   std::fprintf(stderr, "%s\n", Redact(text).c_str());
 }
 
 int RunValidate(const std::string& file) {
-  spec::LoadResult loaded = Load(file);
+  cube::LoadResult loaded = Load(file);
   if (!loaded.ok()) {
     PrintErrors(loaded);
     return kExitUsage;
   }
-  const spec::DataCube& c = loaded.cube;
+  const cube::DataCube& c = loaded.cube;
   std::printf("%s: valid DataCube \"%s\" (%s -> %s)\n", file.c_str(), c.metadata.name.c_str(),
-              std::string(spec::EndpointTypeName(*c.source.type)).c_str(),
-              std::string(spec::EndpointTypeName(*c.sink.type)).c_str());
+              std::string(cube::EndpointTypeName(*c.source.type)).c_str(),
+              std::string(cube::EndpointTypeName(*c.sink.type)).c_str());
   return kExitOk;
 }
 
@@ -73,7 +73,7 @@ Result<std::chrono::milliseconds> ParseFlagDuration(const std::string& flag,
 }
 
 // The flags of `run` that need parsing; errors name the flag.
-Status ParseRunFlags(const RunArgs& args, spec::RunOptions& options) {
+Status ParseRunFlags(const RunArgs& args, cube::RunOptions& options) {
   using std::chrono::hours;
   using std::chrono::milliseconds;
   DC_ASSIGN_OR_RETURN(options.attempt_backoff,
@@ -103,7 +103,7 @@ int RunRun(const RunArgs& args) {
     Status target = io::CheckReplaceableFile(args.status_file, "--status-file");
     if (!target.ok()) return ReportError(target);
   }
-  spec::RunOptions options;
+  cube::RunOptions options;
   options.sources.secrets_dir = args.secrets_dir;
   options.sources.configmaps_dir = args.configmaps_dir;
   options.plan.pvc_root = Globals().pvc_root;
@@ -111,7 +111,7 @@ int RunRun(const RunArgs& args) {
   // A bad flag, an unreadable file and an invalid cube all end in a Failed status (InvalidSpec,
   // exit 2), so that whoever watches --status-file learns why.
   Status flags = ParseRunFlags(args, options);
-  spec::LoadResult loaded = flags.ok() ? Load(args.file) : spec::UnreadableCube(flags, args.file);
+  cube::LoadResult loaded = flags.ok() ? Load(args.file) : cube::UnreadableCube(flags, args.file);
   if (!loaded.ok()) PrintErrors(loaded);
 
   // First signal ends the attempt cleanly (the status says Interrupted); a second one kills.
@@ -121,21 +121,21 @@ int RunRun(const RunArgs& args) {
 
   bool status_write_failed = false;
   if (!args.status_file.empty() && !args.dry_run) {
-    options.on_status = [&](const spec::CubeStatus& status) {
-      Status s = spec::WriteStatusFile(args.status_file, status);
+    options.on_status = [&](const cube::CubeStatus& status) {
+      Status s = cube::WriteStatusFile(args.status_file, status);
       if (!s.ok() && !status_write_failed) {
         status_write_failed = true;  // say it once, not every second
         LogError(std::string(s.message()));
       }
     };
   }
-  spec::RunOutcome outcome = spec::RunCube(loaded, options);
+  cube::RunOutcome outcome = cube::RunCube(loaded, options);
 
   if (args.dry_run) {
     PrintDryRun(outcome.report);
     if (outcome.exit_code == 0) LogInfo("dry run: nothing was changed");
   } else if (args.status_file.empty()) {
-    std::fputs(spec::StatusToYaml(outcome.status).c_str(), stdout);
+    std::fputs(cube::StatusToYaml(outcome.status).c_str(), stdout);
   }
   if (!outcome.error.ok() && loaded.ok()) {
     LogError(std::string(outcome.error.message()));
