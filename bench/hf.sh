@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hugging Face download benchmark (issue 5): `datacube cp hf://...` against curl and aria2c
+# Hugging Face download benchmark: `datacube cp hf://...` against curl and aria2c
 # fetching the very same resolve URLs from the Hub fixture (testing/hf_fixture), side by side in
 # one run, for (a) a repo with one 4 GiB LFS file and (b) a repo with 2,000 small files.
 #

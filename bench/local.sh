@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local-to-local copy benchmark (issue 2): datacube cp against cp -r, rsync and rclone copy, side
+# Local-to-local copy benchmark: datacube cp against cp -r, rsync and rclone copy, side
 # by side in one run, for (a) one 4 GiB file and (b) 10,000 files of 64 KiB.
 #
 #   bench/local.sh            # full sizes

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# S3 benchmark (issue 3): datacube vs rclone vs the AWS CLI against one Ceph RGW on loopback
+# S3 benchmark: datacube vs rclone vs the AWS CLI against one Ceph RGW on loopback
 # (testing/servers/rgw.sh), side by side in one run:
 #   (a) one 4 GiB object: upload, then download
 #   (b) 10,000 objects of 64 KiB: upload, then download

@@ -1,7 +1,7 @@
-// `datacube run` end to end against the real servers of the test run (issue 4 acceptance):
-//   - the seed's S3, Hugging Face and git examples run unchanged (endpoints reach loopback through
-//   the Secrets
-//     they reference, or through a host-mapping proxy for github.com);
+// `datacube run` end to end against the real servers of the test run:
+//   - the DataCube guide's S3, Hugging Face and git examples (tests/cube_examples/) run
+//     unchanged (endpoints reach loopback through the Secrets they reference, or through a
+//     host-mapping proxy for github.com);
 //   - retries through the fault proxy (fails the first two attempts: backoffLimit 2 succeeds,
 //     backoffLimit 1 ends in BackoffLimitExceeded after 2 attempts);
 //   - a throttled transfer ends within 2 s of activeDeadlineSeconds without torn files;
@@ -28,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string SeedDir() { return std::string(DATACUBE_SOURCE_ROOT) + "/tests/cube_examples"; }
+std::string ExamplesDir() { return std::string(DATACUBE_SOURCE_ROOT) + "/tests/cube_examples"; }
 
 struct S3Server {
   std::string endpoint, access_key, secret_key;
@@ -214,60 +214,60 @@ std::vector<std::string> VisibleFiles(const std::string& dir) {
   return out;
 }
 
-TEST_F(CubeRunTest, SeedS3ExamplesRunUnchanged) {
-  // The seed's manifests use s3://bucket/path/subpath and the Secret s3-config; the Secret
-  // points them at the local RGW. Upload first (08, 13), then download (05, 09, 11, 12).
-  // The prefix is the seed's, shared by every run of this test: start from an empty one.
+TEST_F(CubeRunTest, ExampleS3CubesRunUnchanged) {
+  // The examples use s3://bucket/path/subpath and the Secret s3-config; the Secret points them
+  // at the local RGW. Upload first (08, 13), then download (05, 09, 11, 12).
+  // The prefix is the examples', shared by every run of this test: start from an empty one.
   auto rm = S3Cli({"rm", "-r", "s3://bucket/path/subpath/"});
   ASSERT_TRUE(rm.exit_code == 0 || rm.err.find("nothing") != std::string::npos) << rm.err;
-  std::string up = PvcRoot("seed-up");
+  std::string up = PvcRoot("s3-up");
   std::string src = up + "/datacube-pvc/dev/hf/whisper-large-v3";
   fs::create_directories(src + "/sub");
   WriteRandomFile(src + "/model.safetensors", 2'500'000, 1);
   WriteFile(src + "/tokenizer.json", "{\"version\": \"1.0\"}");
   WriteFile(src + "/sub/config.json", "{\"layers\": 32}");
 
-  CubeRun upload = RunCube(SeedDir() + "/08-s3-upload.yaml", up);
+  CubeRun upload = RunCube(ExamplesDir() + "/08-s3-upload.yaml", up);
   ASSERT_EQ(upload.cmd.exit_code, 0) << upload.Describe();
   EXPECT_EQ(upload.status["phase"].as<std::string>(), "Succeeded");
   std::string digest = upload.status["result"]["manifestDigest"].as<std::string>();
   EXPECT_EQ(digest.size(), 7u + 64u);
   EXPECT_EQ(upload.status["result"]["files"].as<int>(), 3);
 
-  CubeRun with_status = RunCube(SeedDir() + "/13-status.yaml", up);
+  CubeRun with_status = RunCube(ExamplesDir() + "/13-status.yaml", up);
   ASSERT_EQ(with_status.cmd.exit_code, 0) << with_status.Describe();
   EXPECT_EQ(with_status.status["result"]["manifestDigest"].as<std::string>(), digest);
   EXPECT_EQ(with_status.status["result"]["filesSkipped"].as<int>(), 3);
 
-  std::string down = PvcRoot("seed-down");
+  std::string down = PvcRoot("s3-down");
   fs::create_directories(down + "/datacube-pvc");
-  for (const char* seed :
+  for (const char* example :
        {"05-s3-source.yaml", "09-executor-policy.yaml", "11-executor-env.yaml"}) {
-    CubeRun r = RunCube(SeedDir() + "/" + seed, down);
-    ASSERT_EQ(r.cmd.exit_code, 0) << seed << "\n" << r.Describe();
-    EXPECT_EQ(r.status["phase"].as<std::string>(), "Succeeded") << seed;
-    EXPECT_EQ(r.status["attempts"].as<int>(), 1) << seed;
+    CubeRun r = RunCube(ExamplesDir() + "/" + example, down);
+    ASSERT_EQ(r.cmd.exit_code, 0) << example << "\n" << r.Describe();
+    EXPECT_EQ(r.status["phase"].as<std::string>(), "Succeeded") << example;
+    EXPECT_EQ(r.status["attempts"].as<int>(), 1) << example;
     // What arrived is exactly what was uploaded.
-    EXPECT_EQ(r.status["result"]["manifestDigest"].as<std::string>(), digest) << seed;
+    EXPECT_EQ(r.status["result"]["manifestDigest"].as<std::string>(), digest) << example;
   }
   EXPECT_EQ(Sha256OfFile(down + "/datacube-pvc/model.safetensors"),
             Sha256OfFile(src + "/model.safetensors"));
 
   WriteFile(down + "/datacube-pvc/stale.bin", "not in the bucket");
-  CubeRun sync = RunCube(SeedDir() + "/12-s3-sync.yaml", down);
+  CubeRun sync = RunCube(ExamplesDir() + "/12-s3-sync.yaml", down);
   ASSERT_EQ(sync.cmd.exit_code, 0) << sync.Describe();
   EXPECT_FALSE(Exists(down + "/datacube-pvc/stale.bin"));
   EXPECT_EQ(sync.status["result"]["filesDeleted"].as<int>(), 1);
   EXPECT_EQ(sync.status["result"]["manifestDigest"].as<std::string>(), digest);
 }
 
-TEST_F(CubeRunTest, SeedGitExamplesRunUnchanged) {
+TEST_F(CubeRunTest, ExampleGitCubesRunUnchanged) {
   auto git = GitFromEnv();
   if (!git) {
     if (ServersRequired()) FAIL() << "DATACUBE_TEST_GIT_* not set (testing/servers/git.sh)";
     GTEST_SKIP() << "git test server not running";
   }
-  // The seed's URLs name github.com. A forward proxy maps github.com:443 to the local git server
+  // The examples' URLs name github.com. A forward proxy maps github.com:443 to the local git server
   // (whose certificate names 127.0.0.1, hence GIT_SSL_NO_VERIFY for this test only).
   FaultProxyProcess proxy(FAULT_PROXY_BIN, {"--map", "github.com:443=" + git->host});
   ASSERT_TRUE(proxy.ok()) << proxy.error();
@@ -282,7 +282,7 @@ TEST_F(CubeRunTest, SeedGitExamplesRunUnchanged) {
   auto sh = [&](const std::string& cmd) {
     return RunCommand({"sh", "-c", "cd '" + work + "' && " + cmd}, {}).exit_code;
   };
-  ASSERT_EQ(sh("git init -q -b master . && echo 'seed repo' > README.md && git add . && "
+  ASSERT_EQ(sh("git init -q -b master . && echo 'example repo' > README.md && git add . && "
                "git -c user.name=t -c user.email=t@example.test commit -qm init && "
                "git push -q '" +
                git->repos +
@@ -300,7 +300,7 @@ TEST_F(CubeRunTest, SeedGitExamplesRunUnchanged) {
   WriteFile(git->repos + "/owner/repo.git/datacube-public-read", "");
   std::map<std::string, std::string> env_auth = env;
 
-  // Seeds 01 and 02 clone without a token: the test server must allow anonymous reads of this
+  // Examples 01 and 02 clone without a token: the test server must allow anonymous reads of this
   // repository (testing/servers/git.sh marks it datacube-public-read).
   CommandOptions anonymous;
   anonymous.env = {{"GIT_SSL_NO_VERIFY", "1"},
@@ -314,21 +314,21 @@ TEST_F(CubeRunTest, SeedGitExamplesRunUnchanged) {
          "testing/servers/git.sh";
   std::string p1 = PvcRoot("git1");
   fs::create_directories(p1 + "/datacube-pvc");
-  CubeRun r1 = RunCube(SeedDir() + "/01-git-download.yaml", p1, {}, env_auth);
+  CubeRun r1 = RunCube(ExamplesDir() + "/01-git-download.yaml", p1, {}, env_auth);
   ASSERT_EQ(r1.cmd.exit_code, 0) << r1.Describe();
-  EXPECT_EQ(ReadFile(p1 + "/datacube-pvc/repo/README.md"), "seed repo\n");
+  EXPECT_EQ(ReadFile(p1 + "/datacube-pvc/repo/README.md"), "example repo\n");
 
   std::string p2 = PvcRoot("git2");  // no datacube-pvc: the template creates it
-  CubeRun r2 = RunCube(SeedDir() + "/02-pvc-template.yaml", p2, {}, env_auth);
+  CubeRun r2 = RunCube(ExamplesDir() + "/02-pvc-template.yaml", p2, {}, env_auth);
   ASSERT_EQ(r2.cmd.exit_code, 0) << r2.Describe();
   EXPECT_TRUE(Exists(p2 + "/datacube-pvc/dev/git/repo/README.md"));
 
   // 03 and 07 authenticate with the token from the Secret, nothing else.
   std::string p3 = PvcRoot("git3");
   fs::create_directories(p3 + "/datacube-pvc");
-  CubeRun r3 = RunCube(SeedDir() + "/03-git-source-token.yaml", p3, {}, env);
+  CubeRun r3 = RunCube(ExamplesDir() + "/03-git-source-token.yaml", p3, {}, env);
   ASSERT_EQ(r3.cmd.exit_code, 0) << r3.Describe();
-  EXPECT_EQ(ReadFile(p3 + "/datacube-pvc/repo/README.md"), "seed repo\n");
+  EXPECT_EQ(ReadFile(p3 + "/datacube-pvc/repo/README.md"), "example repo\n");
 
   std::string p7 = PvcRoot("git7");
   std::string clone = p7 + "/datacube-pvc/dev/git/repo";
@@ -340,7 +340,7 @@ TEST_F(CubeRunTest, SeedGitExamplesRunUnchanged) {
                             "git -c user.name=t -c user.email=t@example.test commit -qam more"})
                 .exit_code,
             0);
-  CubeRun r7 = RunCube(SeedDir() + "/07-git-upload.yaml", p7, {}, env);
+  CubeRun r7 = RunCube(ExamplesDir() + "/07-git-upload.yaml", p7, {}, env);
   ASSERT_EQ(r7.cmd.exit_code, 0) << r7.Describe();
   auto head = RunCommand(
       {"git", "--git-dir", git->repos + "/user/repo.git", "log", "-1", "--format=%s", "main"});
@@ -354,7 +354,7 @@ TEST_F(CubeRunTest, SeedGitExamplesRunUnchanged) {
   }
 }
 
-// A Hub fixture of this test's own (testing/hf_fixture), so that the seed's repositories
+// A Hub fixture of this test's own (testing/hf_fixture), so that the examples' repositories
 // (openai/whisper-large-v3, user/repo) can exist with a token of the user "user".
 class HubFixtureProcess {
  public:
@@ -390,7 +390,7 @@ class HubFixtureProcess {
   std::string hub_;
 };
 
-TEST_F(CubeRunTest, SeedHuggingFaceExamplesRunUnchanged) {
+TEST_F(CubeRunTest, ExampleHuggingFaceCubesRunUnchanged) {
   const std::string token = "hf_specuser_" + std::to_string(::getpid()) + "x7Qm";
   HubFixtureProcess hub(token);
   ASSERT_FALSE(hub.hub().empty()) << "hub fixture did not start";
@@ -408,13 +408,13 @@ TEST_F(CubeRunTest, SeedHuggingFaceExamplesRunUnchanged) {
   // 04 downloads exactly the `files` it names; 10 (same source, --cache-dir) finds them there.
   std::string down = PvcRoot("hf-down");
   fs::create_directories(down + "/datacube-pvc");
-  CubeRun r4 = RunCube(SeedDir() + "/04-hf-source.yaml", down, {}, env);
+  CubeRun r4 = RunCube(ExamplesDir() + "/04-hf-source.yaml", down, {}, env);
   ASSERT_EQ(r4.cmd.exit_code, 0) << r4.Describe();
   EXPECT_EQ(ListFilesRecursive(down + "/datacube-pvc"),
             (std::vector<std::string>{"README.md", "tokenizer.json", "tokenizer_config.json"}));
   EXPECT_EQ(ReadFile(down + "/datacube-pvc/README.md"), "# whisper-large-v3\n");
   EXPECT_EQ(r4.status["result"]["files"].as<int>(), 3);
-  CubeRun r10 = RunCube(SeedDir() + "/10-executor-extra-args.yaml", down, {}, env);
+  CubeRun r10 = RunCube(ExamplesDir() + "/10-executor-extra-args.yaml", down, {}, env);
   ASSERT_EQ(r10.cmd.exit_code, 0) << r10.Describe();
   EXPECT_EQ(r10.status["result"]["filesSkipped"].as<int>(), 3);
   EXPECT_EQ(r10.status["result"]["manifestDigest"].as<std::string>(),
@@ -426,7 +426,7 @@ TEST_F(CubeRunTest, SeedHuggingFaceExamplesRunUnchanged) {
   fs::create_directories(src);
   WriteRandomFile(src + "/model.safetensors", 2'000'000, 21);
   WriteFile(src + "/config.json", "{\"d_model\": 1280}");
-  CubeRun r6 = RunCube(SeedDir() + "/06-hf-upload.yaml", up, {}, env);
+  CubeRun r6 = RunCube(ExamplesDir() + "/06-hf-upload.yaml", up, {}, env);
   ASSERT_EQ(r6.cmd.exit_code, 0) << r6.Describe();
   EXPECT_EQ(r6.status["result"]["files"].as<int>(), 2);
   auto got = RunCommand({"curl", "-sfL", "-o", dir_ / "fetched.bin",

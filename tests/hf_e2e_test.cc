@@ -1,4 +1,4 @@
-// The datacube binary against the Hugging Face Hub fixture (issue 5 acceptance):
+// The datacube binary against the Hugging Face Hub fixture:
 //   - cp hf://... downloads verified files; a rerun skips them and fetches nothing;
 //   - the token never appears in stdout/stderr (text or JSON logs, errors) nor in any request to
 //     the storage host the Hub redirects to (the fixture records every header);
@@ -8,7 +8,8 @@
 //   - errors name the repository, revision or file, and say how to get access to a gated repo;
 //   - `hf download --cache-dir` writes the huggingface_hub cache layout; `hf upload` and
 //     `cp DIR hf://...` commit, and a round trip returns the same bytes;
-//   - `datacube run` with the seed's huggingface manifests (token from a Secret) works.
+//   - `datacube run` with the DataCube guide's huggingface examples (tests/cube_examples/, token
+//     from a Secret) works.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -310,8 +311,8 @@ TEST_F(HfE2eTest, UploadWithCpAndHfUploadThenDownloadTheSameBytes) {
   EXPECT_FALSE(Exists(tmp_ / "back/README.md.x"));
 }
 
-TEST_F(HfE2eTest, SeedManifestsRunWithATokenFromASecret) {
-  // The seed's repos: openai/whisper-large-v3 (source), user/repo (sink).
+TEST_F(HfE2eTest, ExampleManifestsRunWithATokenFromASecret) {
+  // The examples' repos: openai/whisper-large-v3 (source), user/repo (sink).
   hub_.Seed("openai/whisper-large-v3",
             json::array({
                 {{"path", "README.md"}, {"content", "# whisper"}},
@@ -323,7 +324,7 @@ TEST_F(HfE2eTest, SeedManifestsRunWithATokenFromASecret) {
   std::string secrets = tmp_ / "secrets";
   fs::create_directories(secrets + "/hf-token");
   WriteFile(secrets + "/hf-token/token", hub_.write_token);
-  std::string seeds = std::string(DATACUBE_SOURCE_ROOT) + "/tests/cube_examples";
+  std::string examples = std::string(DATACUBE_SOURCE_ROOT) + "/tests/cube_examples";
   CommandOptions o;
   o.env = hub_.Env("");
   o.env["HF_TOKEN"] = "";
@@ -331,7 +332,7 @@ TEST_F(HfE2eTest, SeedManifestsRunWithATokenFromASecret) {
   std::string pvc_root = tmp_ / "pvcs";
   fs::create_directories(pvc_root + "/datacube-pvc");
   auto source =
-      RunCommand(Dc({"run", "-f", seeds + "/04-hf-source.yaml", "--secrets-dir", secrets,
+      RunCommand(Dc({"run", "-f", examples + "/04-hf-source.yaml", "--secrets-dir", secrets,
                      "--pvc-root", pvc_root, "--status-file", tmp_ / "status-source.yaml"}),
                  o);
   ASSERT_EQ(source.exit_code, 0) << Describe(source) << ReadFile(tmp_ / "status-source.yaml");
@@ -342,7 +343,7 @@ TEST_F(HfE2eTest, SeedManifestsRunWithATokenFromASecret) {
   fs::create_directories(pvc_root + "/datacube-pvc/dev/hf/whisper-large-v3/sub");
   WriteFile(pvc_root + "/datacube-pvc/dev/hf/whisper-large-v3/config.json", "{\"a\": 1}");
   WriteFile(pvc_root + "/datacube-pvc/dev/hf/whisper-large-v3/sub/notes.txt", "notes");
-  auto sink = RunCommand(Dc({"run", "-f", seeds + "/06-hf-upload.yaml", "--secrets-dir", secrets,
+  auto sink = RunCommand(Dc({"run", "-f", examples + "/06-hf-upload.yaml", "--secrets-dir", secrets,
                              "--pvc-root", pvc_root, "--status-file", tmp_ / "status-sink.yaml"}),
                          o);
   ASSERT_EQ(sink.exit_code, 0) << Describe(sink) << ReadFile(tmp_ / "status-sink.yaml");

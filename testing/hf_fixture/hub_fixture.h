@@ -3,11 +3,11 @@
 // tests/hf_fidelity_test.cc: when the two disagree, the fixture is wrong.
 //
 // Two listeners, so that "another host" is real for clients:
-//   hub      the Hub API and file URLs (PROTOCOLS.md §1): revision info, tree (paginated with
-//            Link rel="next"), paths-info, resolve/raw (X-Repo-Commit, ETag, X-Linked-Etag,
-//            X-Linked-Size, 302 for LFS files), preupload, LFS batch (basic and HF multipart),
-//            LFS verify and multipart completion, NDJSON commit (incl. create_pr), repo create,
-//            whoami; errors with X-Error-Code / X-Error-Message / JSON bodies
+//   hub      the Hub API and file URLs (docs/protocols/huggingface.md): revision info, tree
+//            (paginated with Link rel="next"), paths-info, resolve/raw (X-Repo-Commit, ETag,
+//            X-Linked-Etag, X-Linked-Size, 302 for LFS files), preupload, LFS batch (basic and HF
+//            multipart), LFS verify and multipart completion, NDJSON commit (incl. create_pr),
+//            repo create, whoami; errors with X-Error-Code / X-Error-Message / JSON bodies
 //   storage  the pre-signed LFS object URLs the Hub redirects to and hands out for uploads
 //            (HMAC-signed, expiring; Range supported)
 // Repositories live on disk (hub_model.h). Tokens map to users; repos may be private (visible to

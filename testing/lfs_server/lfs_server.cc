@@ -1,4 +1,5 @@
-// datacube-lfs-server: a minimal Git LFS server for the test suite (PROTOCOLS.md §2).
+// datacube-lfs-server: a minimal Git LFS server for the test suite (the batch API of
+// docs/protocols/git-lfs.md).
 //
 // No LFS server ships in Debian or npm, so the Git tests use this one, behind the same nginx that
 // serves `git http-backend` (testing/servers/git.sh), mounted at /<repo>.git/info/lfs/. It is

@@ -12,7 +12,8 @@
 # Ports: GIT_PORT_BASE (7510) = nginx HTTPS, +1 = the LFS server (loopback HTTP behind nginx).
 #
 # Basic auth accepts the throwaway token as password of any of the users "git", "x-access-token"
-# and as the user name with an empty password (the seed's https://TOKEN@host form). A bare
+# and as the user name with an empty password (the https://TOKEN@host form of DataCube git
+# URLs). A bare
 # repository holding a file named datacube-public-read can be fetched without credentials.
 #
 # git.env (KEY=value, exported to the tests by scripts/test.sh):

@@ -1,4 +1,4 @@
-// The DataCube resource as typed values (DESIGN.md §2.1; the seed 001 defines the API).
+// The DataCube resource as typed values (docs/datacube-spec.md describes every field).
 //
 //   apiVersion: tensorstack.dev/v1beta1
 //   kind: DataCube
@@ -121,7 +121,7 @@ struct DataCube {
 };
 
 // Kubernetes-style variable name of an option: upper-cased, '-' becomes '_' ("s3-uri" ->
-// "S3_URI"), as the seed's `$(TOKEN)` references expect.
+// "S3_URI"), so that `https://$(TOKEN)@host/...` in a git url refers to the `token` option.
 std::string OptionVariableName(std::string_view option_name);
 
 }  // namespace datacube::cube

@@ -1,8 +1,8 @@
 // Validation errors of a DataCube: every problem found, each with the field path it is about.
 //
 // Decoding and validation never stop at the first problem; they add to a Diagnostics and the
-// caller reports them all at once (issue 4: "All errors are reported at once"). A field path is
-// written the way kubectl explains fields: "spec.source.options[2].valueFrom".
+// caller reports them all at once, so one run of validate-cube shows everything to fix. A field
+// path is written the way kubectl explains fields: "spec.source.options[2].valueFrom".
 #pragma once
 
 #include <span>

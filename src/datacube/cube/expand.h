@@ -4,7 +4,7 @@
 // NAME when NAME is defined and left as written when it is not; "$$" is an escaped "$" (so
 // "$$(NAME)" yields the literal text "$(NAME)"); a "$" followed by anything else, or a "$(" with
 // no closing ")", is kept as written. Only literal `value`s are expanded, never values read
-// from Secrets or ConfigMaps.
+// from Secrets or ConfigMaps. See docs/protocols/kubernetes.md#variable-references.
 #pragma once
 
 #include <functional>

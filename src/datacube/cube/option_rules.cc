@@ -5,9 +5,9 @@
 namespace datacube::cube {
 namespace {
 
-// Required-ness follows the seed, which marks each optional option as such ("该字段是可选的"):
-// git token and ref, huggingface token, files and commit-message, s3-no-check-bucket. Options
-// marked "extension" are ours (DESIGN.md §2.1).
+// Required-ness follows the DataCube guide, which marks git token and ref, huggingface token,
+// files and commit-message, and s3-no-check-bucket optional (path-in-repo defaults to the
+// repository root). Options marked "extension" are ours (docs/datacube-spec.md lists them).
 constexpr std::array<OptionRule, 11> kGitRules = {{
     {"url", true, true, true, false, false,
      "repository URL (https://host/owner/repo.git); may embed $(TOKEN)"},

@@ -6,10 +6,10 @@
 #include <set>
 
 #include "datacube/base/secret.h"
-#include "datacube/io/small_file.h"
 #include "datacube/cube/expand.h"
 #include "datacube/cube/field_reader.h"
 #include "datacube/cube/option_rules.h"
+#include "datacube/io/small_file.h"
 
 namespace datacube::cube {
 namespace {
@@ -28,8 +28,9 @@ std::string DropOneTrailingNewline(std::string s) {
 }
 
 // Reads DIR/<name>/<key>. nullopt with `problem` set when missing (`not_found`) or unusable.
-// Only a regular file is read (Kubernetes mounts keys as symbolic links to regular files): a
-// FIFO would block the run, a directory or device is not a value.
+// Only a regular file is read (Kubernetes mounts keys as symbolic links to regular files, see
+// docs/protocols/kubernetes.md#secrets-and-configmaps): a FIFO would block the run, a directory
+// or device is not a value.
 std::optional<std::string> ReadFromDir(const std::string& dir, const KeyRef& ref,
                                        std::string& problem, bool& not_found, StatusCode& code) {
   std::string object_dir = dir + "/" + ref.name;

@@ -1,4 +1,4 @@
-// The status of a DataCube run, shaped like the resource's status subresource (seed 001):
+// The status of a DataCube run, shaped like the resource's status subresource:
 //
 //   status:
 //     phase: Pending | Running | Succeeded | Failed

@@ -1,11 +1,11 @@
-// Validation of a decoded DataCube as a whole: the rules of DESIGN.md §2.1 and issue 4 that
-// relate several fields. Every violation is reported with its field path; nothing stops early.
+// Validation of a decoded DataCube as a whole: the rules that relate several fields
+// (docs/datacube-spec.md). Every violation is reported with its field path; nothing stops early.
 //
 //   - exactly one of source and sink is a pvc; the other is a data service
 //   - per-type options: known names (with suggestions), no duplicates, required ones present,
 //     `files` and `s3-uri` literal, values well formed (s3://bucket, https URLs, repo ids)
 //   - names of Kubernetes objects and keys (PVCs, Secrets, ConfigMaps) are valid, so they are safe
-//     as path components under --secrets-dir
+//     as path components under --secrets-dir (docs/protocols/kubernetes.md#names)
 //   - executor.env names are valid, unique, and do not clash with option variables ($(TOKEN))
 //   - $(NAME) references between literal values form no cycle
 //   - sync only for s3 -> pvc; extraArgs only from the documented set

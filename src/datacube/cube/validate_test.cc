@@ -1,5 +1,5 @@
-// Loading and validation: every seed example loads; every invalid manifest in the table is
-// rejected with an error at exactly the expected field path.
+// Loading and validation: every example in tests/cube_examples/ loads; every invalid manifest in
+// the table is rejected with an error at exactly the expected field path.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -364,9 +364,9 @@ TEST(Validate, StreamsTheYamlParserCannotLeaveAreRefusedQuickly) {
   }
 }
 
-// Every example of the seed (tests/cube_examples/, each holding the seed's text verbatim) loads and
-// validates.
-TEST(Validate, EverySeedExampleLoads) {
+// Every example of the DataCube guide (tests/cube_examples/, each holding the guide's text
+// verbatim) loads and validates.
+TEST(Validate, EveryExampleLoads) {
   std::string dir = DATACUBE_CUBE_EXAMPLES_DIR;
   int count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {

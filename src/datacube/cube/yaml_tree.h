@@ -1,11 +1,12 @@
 // YamlNode: a parsed YAML document as a plain value tree, with positions.
 //
-// yaml-cpp reports errors by throwing; this is the one place that calls it (STYLE.md: exceptions
-// only inside the module that wraps a throwing library). Everything downstream walks YamlNode and
-// never sees an exception. A node remembers where it came from (line and column, 1-based) so that
-// validation errors can point at the text, and whether a scalar was written plain or quoted,
-// because Kubernetes decodes `value: true` as a boolean and `value: "true"` as a string, and we
-// must reject the first where a string is required, as the API server would.
+// yaml-cpp reports errors by throwing; this is the one place that calls it, because errors are
+// Status values everywhere else and exceptions stay inside the module that wraps a throwing
+// library. Everything downstream walks YamlNode and never sees an exception. A node remembers
+// where it came from (line and column, 1-based) so that validation errors can point at the text,
+// and whether a scalar was written plain or quoted, because Kubernetes decodes `value: true` as a
+// boolean and `value: "true"` as a string, and we must reject the first where a string is
+// required, as the API server would (docs/protocols/kubernetes.md#decoding-a-resource).
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
 // Progress of a transfer: events from the engine, rendered as a live bar on a terminal or as
-// JSON lines (DESIGN.md §3.3), plus a snapshot for status writers (DataCube status.progress).
+// JSON lines (--progress json, for scripts and logs), plus a snapshot for status writers
+// (DataCube status.progress).
 #pragma once
 
 #include <atomic>

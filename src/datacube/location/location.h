@@ -1,4 +1,4 @@
-// Location: where data lives, as the user wrote it on the command line (DESIGN.md §3.1).
+// Location: where data lives, as the user wrote it on the command line (docs/cli.md#locations).
 //
 //   /abs/path, ./rel, rel, file:///abs      local directory or file
 //   pvc://NAME/subpath                      a PVC mounted under the PVC root
@@ -7,7 +7,7 @@
 //   gs://bucket/prefix                      Google Cloud Storage
 //   az://account/container/prefix           Azure Blob Storage
 //   hf://[models/|datasets/|spaces/]org/name[@revision][/path]   Hugging Face repository
-//   git+https://host/owner/repo.git[@ref]   Git repository (git+http:// for plain-HTTP test servers)
+//   git+https://host/owner/repo.git[@ref]   Git repository (git+http:// for test servers)
 //   https://host/path?query, http://...     one file over HTTP(S), read only
 //
 // A Location never holds credentials: "scheme://user:token@host" is refused with an error that

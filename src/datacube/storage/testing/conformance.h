@@ -1,5 +1,6 @@
-// The conformance suite every ObjectStore backend registers (STYLE.md guideline 10): the same
-// tests, with capability knobs instead of `if (backend == ...)`.
+// The conformance suite every ObjectStore backend registers: the same tests for every backend,
+// with capability knobs instead of `if (backend == ...)`, so the contract of object_store.h is
+// checked once and holds everywhere.
 //
 //   TEST registration, in a backend's test file:
 //     static bool registered = [] {
