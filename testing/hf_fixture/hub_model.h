@@ -1,5 +1,5 @@
 // HubModel: the repositories of the Hugging Face Hub fixture, kept on disk as a faithful model of
-// git + Git LFS (no Hub can run here; see docs/huggingface.md §Fixture).
+// git + Git LFS (no Hub can run here; see "The Hub fixture" in docs/huggingface.md).
 //
 // What is faithful, because clients see it:
 //   - every file has its real git blob id (for an LFS file: the blob id of its pointer text);
