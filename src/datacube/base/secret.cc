@@ -9,15 +9,6 @@
 namespace datacube {
 namespace {
 
-std::mutex& RegistryMutex() {
-  static std::mutex m;
-  return m;
-}
-std::vector<std::string>& Registry() {  // guarded by RegistryMutex()
-  static std::vector<std::string> values;
-  return values;
-}
-
 // Scrubs "scheme://<userinfo>@" so tokens written into URLs (the DataCube seed does
 // `https://$(TOKEN)@github.com/...`) never print.
 std::string RedactUrlUserinfo(std::string text) {
@@ -126,36 +117,81 @@ std::string Base64ForRedaction(std::string_view data, bool url_safe) {
   return out;
 }
 
-void RegisterSecretForRedaction(std::string_view value) {
+Redactor::Redactor() = default;
+Redactor::~Redactor() = default;
+
+void Redactor::Add(std::string_view value) {
   if (value.size() < 4) return;
-  std::lock_guard<std::mutex> lock(RegistryMutex());
-  auto& reg = Registry();
-  AddWithEncodingsLocked(reg, value);
-  SortLocked(reg);
+  std::lock_guard<std::mutex> lock(mu_);
+  AddWithEncodingsLocked(values_, value);
+  SortLocked(values_);
+}
+
+void Redactor::AddCredentialPair(std::string_view user, std::string_view secret) {
+  if (secret.size() < 4) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  AddWithEncodingsLocked(values_, secret);
+  AddLocked(values_, Base64ForRedaction(std::string(user) + ":" + std::string(secret)));
+  SortLocked(values_);
+}
+
+void Redactor::ApplyTo(std::string& text) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& secret : values_) {
+    size_t pos = 0;
+    while ((pos = text.find(secret, pos)) != std::string::npos) {
+      text.replace(pos, secret.size(), "***");
+      pos += 3;
+    }
+  }
+}
+
+size_t Redactor::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return values_.size();
+}
+
+namespace {
+
+// The job running on this thread; null outside any job.
+thread_local std::shared_ptr<Redactor> current_redactor;
+
+}  // namespace
+
+Redactor& ProcessRedactor() {
+  static Redactor* process = new Redactor();  // never destroyed: logging may outlive main()
+  return *process;
+}
+
+std::shared_ptr<Redactor> CurrentRedactor() { return current_redactor; }
+
+RedactionScope::RedactionScope(std::shared_ptr<Redactor> redactor)
+    : previous_(std::move(current_redactor)) {
+  current_redactor = std::move(redactor);
+}
+
+RedactionScope::~RedactionScope() { current_redactor = std::move(previous_); }
+
+void RegisterSecretForRedaction(std::string_view value) {
+  if (current_redactor) {
+    current_redactor->Add(value);
+  } else {
+    ProcessRedactor().Add(value);
+  }
 }
 
 void RegisterCredentialPairForRedaction(std::string_view user, std::string_view secret) {
-  if (secret.size() < 4) return;
-  std::lock_guard<std::mutex> lock(RegistryMutex());
-  auto& reg = Registry();
-  AddWithEncodingsLocked(reg, secret);
-  std::string pair = std::string(user) + ":" + std::string(secret);
-  AddLocked(reg, Base64ForRedaction(pair));
-  SortLocked(reg);
+  if (current_redactor) {
+    current_redactor->AddCredentialPair(user, secret);
+  } else {
+    ProcessRedactor().AddCredentialPair(user, secret);
+  }
 }
 
 std::string Redact(std::string_view text) {
   std::string out(text);
-  {
-    std::lock_guard<std::mutex> lock(RegistryMutex());
-    for (const auto& secret : Registry()) {
-      size_t pos = 0;
-      while ((pos = out.find(secret, pos)) != std::string::npos) {
-        out.replace(pos, secret.size(), "***");
-        pos += 3;
-      }
-    }
-  }
+  if (current_redactor) current_redactor->ApplyTo(out);
+  ProcessRedactor().ApplyTo(out);
   return RedactUrlUserinfo(std::move(out));
 }
 

@@ -9,9 +9,6 @@
 #include "datacube/base/secret.h"
 #include "datacube/cli/commands.h"
 #include "datacube/cli/hf_copy.h"
-#include "datacube/engine/manifest.h"
-#include "datacube/storage/hf/hf_transfer.h"
-#include "datacube/storage/hf/hub_options.h"
 
 namespace datacube::cli {
 namespace {
@@ -20,7 +17,7 @@ namespace {
 // must be a regular file; one trailing newline is dropped and any other control character is
 // refused (a CR or LF would smuggle a header into every request).
 void ReadTokenFile(const std::string& path) {
-  auto token = storage::hf::ReadTokenFile(path, "--token-file");
+  auto token = transfer::ReadHfTokenFile(path, "--token-file");
   if (!token.ok())
     throw CLI::ValidationError("--token-file", std::string(token.status().message()));
   if (token->empty()) throw CLI::ValidationError("--token-file", path + " is empty");
@@ -31,23 +28,13 @@ void ReadTokenFile(const std::string& path) {
 // --token: the same rule, named after the flag.
 void SetToken(const std::string& token) {
   RegisterSecretForRedaction(token);
-  Status ok = storage::hf::CheckTokenText(token, "--token");
+  Status ok = transfer::CheckHfToken(token, "--token");
   if (!ok.ok()) throw CLI::ValidationError("--token", std::string(ok.message()));
   Globals().backend_options["token"] = token;
 }
 
-int Finish(const engine::TransferReport& report, const std::string& manifest_out) {
-  if (!manifest_out.empty()) {
-    std::vector<engine::ManifestEntry> entries;
-    for (const auto& f : report.files) {
-      if ((f.action == engine::FileAction::kCopied || f.action == engine::FileAction::kSkipped) &&
-          !f.sha256.empty()) {
-        entries.push_back({f.path, f.size, f.sha256});
-      }
-    }
-    Status s = engine::WriteManifestFile(manifest_out, std::move(entries));
-    if (!s.ok()) return ReportError(s.WithContext("--manifest-out"));
-  }
+// The summary and exit code of a finished Hugging Face job (its manifest is already written).
+int Finish(const transfer::TransferReport& report) {
   if (!Globals().quiet) LogInfo(report.Summary());
   if (!report.status.ok()) return ReportError(report.status);
   return kExitOk;
@@ -57,16 +44,20 @@ int Finish(const engine::TransferReport& report, const std::string& manifest_out
 // and the progress mode.
 struct HfCommandSetup {
   Location location;
-  engine::TransferOptions options;
-  engine::ProgressMode mode;
+  transfer::JobOptions job;
+  transfer::ProgressMode mode;
 };
 
 Result<HfCommandSetup> SetUpHfCommand(const std::string& repo, const TransferFlags& flags) {
   auto loc = ParseLocation(repo.rfind("hf://", 0) == 0 ? repo : "hf://" + repo);
   if (!loc.ok()) return loc.status().WithContext("repository");
-  DC_ASSIGN_OR_RETURN(engine::TransferOptions options, MakeTransferOptions(flags));
-  DC_ASSIGN_OR_RETURN(engine::ProgressMode mode, ParseProgressMode(Globals().progress));
-  return HfCommandSetup{std::move(*loc), std::move(options), mode};
+  HfCommandSetup setup;
+  setup.location = std::move(*loc);
+  DC_ASSIGN_OR_RETURN(setup.job.transfer, MakeTransferOptions(flags));
+  setup.job.config = MakeStoreConfig();
+  setup.job.manifest_out = flags.manifest_out;
+  DC_ASSIGN_OR_RETURN(setup.mode, ParseProgressMode(Globals().progress));
+  return setup;
 }
 
 struct DownloadArgs {
@@ -80,29 +71,28 @@ struct DownloadArgs {
 int RunDownload(const DownloadArgs& a) {
   auto setup = SetUpHfCommand(a.repo, a.flags);
   if (!setup.ok()) return ReportError(setup.status());
-  auto& [loc, options, mode] = *setup;
-  std::stop_source interrupt;
-  options.stop = interrupt.get_token();
-  std::jthread watcher = StopOnInterrupt(interrupt);
-
-  storage::hf::DownloadRequest request;
-  request.location = loc;
-  request.config = MakeStoreConfig();
-  request.files = a.files;
-  request.local_dir = a.local_dir;
-  request.cache_dir = a.cache_dir;
-  if (request.local_dir.empty() && request.cache_dir.empty()) {
-    request.cache_dir = storage::hf::DefaultHubCacheDir(request.config);
+  auto& [loc, job, mode] = *setup;
+  job.hf.session = true;
+  job.hf.files = a.files;
+  job.hf.cache_dir = a.cache_dir;
+  Location local;  // unused with a cache directory
+  if (!a.local_dir.empty()) {
+    auto dir = ParseLocation(a.local_dir);
+    if (!dir.ok()) return ReportError(dir.status().WithContext("--local-dir"));
+    local = std::move(*dir);
+  } else if (a.cache_dir.empty()) {
+    job.hf.cache_dir = transfer::DefaultHfCacheDir(job.config);
   }
-  request.transfer = options;
-  engine::ProgressReporter progress(mode);
+  std::stop_source interrupt;
+  std::jthread watcher = StopOnInterrupt(interrupt);
+  transfer::ProgressReporter progress(mode);
   progress.Start();
-  auto report = storage::hf::Download(request, &progress);
+  auto report = transfer::RunJob(loc, local, job, &progress, interrupt.get_token());
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
   if (!report->snapshot_dir.empty()) std::printf("%s\n", report->snapshot_dir.c_str());
   if (Interrupted()) return InterruptExitCode();
-  return Finish(report->transfer, a.flags.manifest_out);
+  return Finish(report->transfer);
 }
 
 struct UploadArgs {
@@ -120,34 +110,31 @@ struct UploadArgs {
 int RunUpload(const UploadArgs& a) {
   auto setup = SetUpHfCommand(a.repo, a.flags);
   if (!setup.ok()) return ReportError(setup.status());
-  auto& [loc, options, mode] = *setup;
+  auto& [loc, job, mode] = *setup;
+  auto local = ParseLocation(a.local);
+  if (!local.ok()) return ReportError(local.status().WithContext("LOCAL"));
+  if (!local->is_local()) {
+    return ReportError(InvalidArgumentError("LOCAL: " + a.local +
+                                            " is not a local file or directory (or pvc://)"));
+  }
+  job.hf.path_in_repo = a.path_in_repo;
+  job.hf.commit_message = a.message;
+  job.hf.commit_description = a.description;
+  job.hf.create_repo = a.create_repo;
+  job.hf.private_repo = a.private_repo;
+  job.hf.create_pr = a.create_pr;
   std::stop_source interrupt;
   std::jthread watcher = StopOnInterrupt(interrupt);
-
-  storage::hf::UploadRequest r;
-  r.location = loc;
-  r.config = MakeStoreConfig();
-  r.local_path = a.local;
-  r.path_in_repo = a.path_in_repo;
-  r.commit_message = a.message;
-  r.commit_description = a.description;
-  r.create_repo = a.create_repo;
-  r.private_repo = a.private_repo;
-  r.create_pr = a.create_pr;
-  r.filter = options.filter;
-  r.jobs = options.jobs;
-  r.retry = options.retry;
-  r.stop = interrupt.get_token();
-  engine::ProgressReporter progress(mode);
+  transfer::ProgressReporter progress(mode);
   progress.Start();
-  auto report = storage::hf::Upload(r, &progress);
+  auto report = transfer::RunJob(*local, loc, job, &progress, interrupt.get_token());
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
   for (const auto& c : report->commits) std::printf("commit %s\n", c.c_str());
   if (!report->pull_request_url.empty()) {
     std::printf("pull request %s\n", report->pull_request_url.c_str());
   }
-  return Finish(report->transfer, a.flags.manifest_out);
+  return Finish(report->transfer);
 }
 
 }  // namespace
@@ -209,21 +196,6 @@ void RegisterHfCommands(CLI::App& app) {
   up->add_flag("--create-pr", u->create_pr, "Open a pull request instead of committing");
   AddTransferFlags(*up, u->flags);
   up->callback([u] { SetExitCode(RunUpload(*u)); });
-}
-
-int RunHfUploadCopy(const Location& src, const Location& dst, const TransferFlags& flags,
-                    std::stop_token stop) {
-  auto options = MakeTransferOptions(flags);
-  if (!options.ok()) return ReportError(options.status());
-  options->stop = stop;
-  auto mode = ParseProgressMode(Globals().progress);
-  if (!mode.ok()) return ReportError(mode.status());
-  engine::ProgressReporter progress(*mode);
-  progress.Start();
-  auto report = storage::hf::UploadLocation(src, dst, MakeStoreConfig(), *options, &progress);
-  progress.Stop();
-  if (!report.ok()) return ReportError(report.status());
-  return Finish(report->transfer, flags.manifest_out);
 }
 
 }  // namespace datacube::cli

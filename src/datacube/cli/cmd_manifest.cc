@@ -5,62 +5,34 @@
 #include "datacube/base/log.h"
 #include "datacube/cli/commands.h"
 #include "datacube/cli/common.h"
-#include "datacube/engine/manifest.h"
-#include "datacube/engine/thread_pool.h"
 #include "datacube/io/small_file.h"
-#include "datacube/location/location.h"
 
 namespace datacube::cli {
 namespace {
-
-struct Tree {
-  storage::StoreRef ref;
-  std::string prefix;
-};
-
-Result<Tree> OpenTree(const std::string& where) {
-  DC_ASSIGN_OR_RETURN(Location loc, ParseLocation(where));
-  Tree t;
-  DC_ASSIGN_OR_RETURN(t.ref,
-                      storage::OpenLocation(loc, MakeStoreConfig(), storage::OpenMode::kRead));
-  if (!t.ref.key.empty()) {
-    auto st = t.ref.store->Stat(t.ref.key);
-    if (st.ok()) {
-      return InvalidArgumentError(where + " is a file; manifest and verify take a directory");
-    }
-    if (st.status().code() != StatusCode::kNotFound) return st.status();
-    t.prefix = t.ref.key.back() == '/' ? t.ref.key : t.ref.key + "/";
-    auto probe = t.ref.store->List({t.prefix, true, "", 1});
-    if (probe.ok() && probe->objects.empty()) return NotFoundError("no directory at " + where);
-  }
-  return t;
-}
 
 int RunManifest(const std::string& where, const std::string& out, const std::string& jobs_text) {
   if (!out.empty()) {  // before hashing anything: the output path must be replaceable
     Status target = io::CheckReplaceableFile(out, "--output");
     if (!target.ok()) return ReportError(target);
   }
-  auto tree = OpenTree(where);
-  if (!tree.ok()) return ReportError(tree.status());
-  size_t jobs = engine::DefaultJobs();
+  size_t jobs = transfer::DefaultJobs();
   if (!jobs_text.empty()) {
     auto parsed = ParseCountFlag("--jobs", jobs_text, 1, 1024);
     if (!parsed.ok()) return ReportError(parsed.status());
     jobs = static_cast<size_t>(*parsed);
   }
   auto mode = ParseProgressMode(Globals().progress == "auto" ? "none" : Globals().progress);
-  engine::ProgressReporter progress(mode.ok() ? *mode : engine::ProgressMode::kNone);
+  transfer::ProgressReporter progress(mode.ok() ? *mode : transfer::ProgressMode::kNone);
   progress.Start();
-  auto entries = engine::BuildManifest(*tree->ref.store, tree->prefix, jobs, &progress);
+  auto entries = transfer::BuildManifestAt(where, MakeStoreConfig(), jobs, &progress);
   progress.Stop();
   if (!entries.ok()) return ReportError(entries.status());
   if (!out.empty()) {
-    Status s = engine::WriteManifestFile(out, *entries);
+    Status s = transfer::WriteManifestFile(out, *entries);
     if (!s.ok()) return ReportError(s);
     LogInfo("wrote manifest of " + std::to_string(entries->size()) + " files to " + out);
   } else {
-    std::string text = engine::FormatManifest(*entries);
+    std::string text = transfer::FormatManifest(*entries);
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
   return kExitOk;
@@ -68,20 +40,18 @@ int RunManifest(const std::string& where, const std::string& out, const std::str
 
 int RunVerify(const std::string& where, const std::string& manifest_path,
               const std::string& jobs_text) {
-  auto manifest = engine::ReadManifestFile(manifest_path);
+  auto manifest = transfer::ReadManifestFile(manifest_path);
   if (!manifest.ok()) return ReportError(manifest.status());
-  auto tree = OpenTree(where);
-  if (!tree.ok()) return ReportError(tree.status());
-  size_t jobs = engine::DefaultJobs();
+  size_t jobs = transfer::DefaultJobs();
   if (!jobs_text.empty()) {
     auto parsed = ParseCountFlag("--jobs", jobs_text, 1, 1024);
     if (!parsed.ok()) return ReportError(parsed.status());
     jobs = static_cast<size_t>(*parsed);
   }
   auto mode = ParseProgressMode(Globals().progress == "auto" ? "none" : Globals().progress);
-  engine::ProgressReporter progress(mode.ok() ? *mode : engine::ProgressMode::kNone);
+  transfer::ProgressReporter progress(mode.ok() ? *mode : transfer::ProgressMode::kNone);
   progress.Start();
-  auto report = engine::VerifyManifest(*tree->ref.store, tree->prefix, *manifest, jobs, &progress);
+  auto report = transfer::VerifyManifestAt(where, MakeStoreConfig(), *manifest, jobs, &progress);
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
   for (const auto& p : report->missing) std::printf("missing: %s\n", EscapeForDisplay(p).c_str());

@@ -11,6 +11,7 @@
 #include "datacube/cli/commands.h"
 #include "datacube/cli/common.h"
 #include "datacube/location/location.h"
+#include "datacube/transfer/registry.h"
 
 namespace datacube::cli {
 namespace {
@@ -25,9 +26,9 @@ std::string FormatTime(std::optional<int64_t> ns) {
   return buf;
 }
 
-Result<storage::StoreRef> OpenForRead(const std::string& text) {
+Result<transfer::StoreRef> OpenForRead(const std::string& text) {
   DC_ASSIGN_OR_RETURN(Location loc, ParseLocation(text));
-  return storage::OpenLocation(loc, MakeStoreConfig(), storage::OpenMode::kRead);
+  return transfer::OpenLocation(loc, MakeStoreConfig(), transfer::OpenMode::kRead);
 }
 
 // JSON output keeps every valid UTF-8 name exactly (control characters become \u00XX escapes);

@@ -7,6 +7,7 @@
 #include "datacube/cli/commands.h"
 #include "datacube/cli/common.h"
 #include "datacube/location/location.h"
+#include "datacube/transfer/registry.h"
 
 namespace datacube::cli {
 namespace {
@@ -28,7 +29,7 @@ int RunPresign(const PresignFlags& f) {
   }
   std::string method = f.method;
   for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto ref = storage::OpenLocation(*loc, MakeStoreConfig(), storage::OpenMode::kRead);
+  auto ref = transfer::OpenLocation(*loc, MakeStoreConfig(), transfer::OpenMode::kRead);
   if (!ref.ok()) return ReportError(ref.status());
   if (ref->key.empty() || ref->key.back() == '/') {
     return ReportError(InvalidArgumentError(f.location + " names a bucket or folder; presign "

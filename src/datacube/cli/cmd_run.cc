@@ -88,11 +88,11 @@ Status ParseRunFlags(const RunArgs& args, cube::RunOptions& options) {
   return Status();
 }
 
-void PrintDryRun(const engine::TransferReport& report) {
+void PrintDryRun(const transfer::TransferReport& report) {
   for (const auto& f : report.files) {
-    if (f.action == engine::FileAction::kPlannedCopy ||
-        f.action == engine::FileAction::kPlannedDelete) {
-      std::printf("%s %s\n", std::string(engine::FileActionName(f.action)).c_str(), f.path.c_str());
+    if (f.action == transfer::FileAction::kPlannedCopy ||
+        f.action == transfer::FileAction::kPlannedDelete) {
+      std::printf("%s %s\n", std::string(transfer::FileActionName(f.action)).c_str(), f.path.c_str());
     }
   }
 }

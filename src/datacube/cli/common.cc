@@ -19,11 +19,7 @@
 #include "datacube/base/secret.h"
 #include "datacube/base/units.h"
 #include "datacube/cli/git_copy.h"
-#include "datacube/cli/hf_copy.h"
-#include "datacube/engine/manifest.h"
-#include "datacube/engine/thread_pool.h"
 #include "datacube/io/small_file.h"
-#include "datacube/location/location.h"
 
 namespace datacube::cli {
 
@@ -53,19 +49,19 @@ Status ApplyLogging() {
   return Status();
 }
 
-storage::StoreConfig MakeStoreConfig() {
-  storage::StoreConfig cfg;
+transfer::StoreConfig MakeStoreConfig() {
+  transfer::StoreConfig cfg;
   cfg.pvc_root = Globals().pvc_root;
   cfg.options = Globals().backend_options;
   return cfg;
 }
 
-Result<engine::ProgressMode> ParseProgressMode(const std::string& text) {
-  if (Globals().quiet) return engine::ProgressMode::kNone;
-  if (text == "auto") return engine::ProgressMode::kAuto;
-  if (text == "bar") return engine::ProgressMode::kBar;
-  if (text == "json") return engine::ProgressMode::kJson;
-  if (text == "none") return engine::ProgressMode::kNone;
+Result<transfer::ProgressMode> ParseProgressMode(const std::string& text) {
+  if (Globals().quiet) return transfer::ProgressMode::kNone;
+  if (text == "auto") return transfer::ProgressMode::kAuto;
+  if (text == "bar") return transfer::ProgressMode::kBar;
+  if (text == "json") return transfer::ProgressMode::kJson;
+  if (text == "none") return transfer::ProgressMode::kNone;
   return InvalidArgumentError("--progress: \"" + text + "\" is not one of auto, bar, json, none");
 }
 
@@ -118,11 +114,11 @@ Result<uint64_t> ParseCountFlag(std::string_view flag, std::string_view text, ui
   return value;
 }
 
-Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
+Result<transfer::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
   if (!f.manifest_out.empty()) {  // refused before anything moves, not after
     DC_RETURN_IF_ERROR(io::CheckReplaceableFile(f.manifest_out, "--manifest-out"));
   }
-  engine::TransferOptions o;
+  transfer::TransferOptions o;
   if (!f.jobs.empty()) {
     DC_ASSIGN_OR_RETURN(uint64_t jobs, ParseCountFlag("--jobs", f.jobs, 1, 1024));
     o.jobs = static_cast<size_t>(jobs);
@@ -143,9 +139,9 @@ Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& f) {
   if (f.checksum && f.size_only) {
     return InvalidArgumentError("--checksum and --size-only cannot be combined");
   }
-  o.compare = f.checksum    ? engine::CompareMode::kChecksum
-              : f.size_only ? engine::CompareMode::kSizeOnly
-                            : engine::CompareMode::kSizeAndTime;
+  o.compare = f.checksum    ? transfer::CompareMode::kChecksum
+              : f.size_only ? transfer::CompareMode::kSizeOnly
+                            : transfer::CompareMode::kSizeAndTime;
   o.dry_run = f.dry_run;
   o.strict_keys = f.strict;
   o.resume = !f.no_resume;
@@ -218,6 +214,38 @@ std::jthread StopOnInterrupt(std::stop_source source) {
   });
 }
 
+namespace {
+
+// Prints what a finished copy did and returns the exit code.
+int ReportCopy(const transfer::JobReport& report, bool dry_run) {
+  const bool git = report.route == transfer::Route::kGitClone ||
+                   report.route == transfer::Route::kGitPush;
+  if (git) {
+    if (dry_run) {
+      std::printf("%s\n", report.message.c_str());
+    } else if (!Globals().quiet) {
+      LogInfo(report.message);
+    }
+    return kExitOk;
+  }
+  const transfer::TransferReport& t = report.transfer;
+  if (dry_run) {
+    for (const auto& f : t.files) {
+      if (f.action == transfer::FileAction::kPlannedCopy ||
+          f.action == transfer::FileAction::kPlannedDelete) {
+        std::printf("%s %s\n", std::string(transfer::FileActionName(f.action)).c_str(),
+                    EscapeForDisplay(f.path).c_str());
+      }
+    }
+  }
+  if (!Globals().quiet) LogInfo((dry_run ? "dry run: " : "") + t.Summary());
+  if (Interrupted()) return InterruptExitCode();
+  if (!t.status.ok()) return ReportError(t.status);
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
                    const TransferFlags& flags, bool delete_extra) {
   auto src = ParseLocation(src_text);
@@ -230,59 +258,26 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   auto mode = ParseProgressMode(Globals().progress);
   if (!mode.ok()) return ReportError(mode.status());
 
+  transfer::JobOptions job;
+  job.transfer = std::move(*options);
+  job.config = MakeStoreConfig();
+  job.manifest_out = flags.manifest_out;
+  const transfer::Route route = transfer::RouteFor(*src, *dst, job);
+  const bool git = route == transfer::Route::kGitClone || route == transfer::Route::kGitPush;
+  if (git) {
+    Status s = FillGitOptions(flags, &job.git);
+    if (!s.ok()) return ReportError(s);
+  }
+
   std::stop_source interrupt;
-  options->stop = interrupt.get_token();
   std::jthread watcher = StopOnInterrupt(interrupt);
-  // Opening, listing and planning run on this thread: they stop with the same token.
-  CancellationScope cancel_scope(options->stop);
-  // Git is not an object store: clone/fetch/checkout and push (git_copy.h).
-  if (src->scheme == Scheme::kGit || dst->scheme == Scheme::kGit) {
-    return RunGitCopy(*src, *dst, flags, delete_extra, options->stop);
-  }
-  // To the Hub: one upload session (a few commits), not one commit per file.
-  if (dst->scheme == Scheme::kHuggingFace && src->is_local() && !delete_extra) {
-    return RunHfUploadCopy(*src, *dst, flags, options->stop);
-  }
-
-  storage::StoreConfig config = MakeStoreConfig();
-  auto ends = engine::ResolveEndpoints(*src, *dst, config, config);
-  if (!ends.ok()) return ReportError(ends.status());
-  if (ends->single && delete_extra) {
-    return ReportError(InvalidArgumentError("sync needs a directory or prefix as its source; " +
-                                            src_text + " is a single file (use cp)"));
-  }
-
-  engine::ProgressReporter progress(*mode);
+  // git reports its own progress (none here); every other route shows the bar or JSON lines.
+  transfer::ProgressReporter progress(git ? transfer::ProgressMode::kNone : *mode);
   progress.Start();
-  auto report = engine::RunTransfer(*ends, *options, &progress);
+  auto report = transfer::RunJob(*src, *dst, job, &progress, interrupt.get_token());
   progress.Stop();
   if (!report.ok()) return ReportError(report.status());
-
-  // An interrupted run writes no manifest: it would list only part of the tree.
-  if (!flags.manifest_out.empty() && !options->dry_run && !Interrupted()) {
-    std::vector<engine::ManifestEntry> entries;
-    for (const auto& f : report->files) {
-      if ((f.action == engine::FileAction::kCopied || f.action == engine::FileAction::kSkipped) &&
-          !f.sha256.empty()) {
-        entries.push_back({f.path, f.size, f.sha256});
-      }
-    }
-    Status s = engine::WriteManifestFile(flags.manifest_out, std::move(entries));
-    if (!s.ok()) return ReportError(s.WithContext("--manifest-out"));
-  }
-  if (options->dry_run) {
-    for (const auto& f : report->files) {
-      if (f.action == engine::FileAction::kPlannedCopy ||
-          f.action == engine::FileAction::kPlannedDelete) {
-        std::printf("%s %s\n", std::string(engine::FileActionName(f.action)).c_str(),
-                    EscapeForDisplay(f.path).c_str());
-      }
-    }
-  }
-  if (!Globals().quiet) LogInfo((options->dry_run ? "dry run: " : "") + report->Summary());
-  if (Interrupted()) return InterruptExitCode();
-  if (!report->status.ok()) return ReportError(report->status);
-  return kExitOk;
+  return ReportCopy(*report, job.transfer.dry_run);
 }
 
 }  // namespace datacube::cli

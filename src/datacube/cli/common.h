@@ -12,9 +12,8 @@
 #include <vector>
 
 #include "datacube/base/status.h"
-#include "datacube/engine/progress.h"
-#include "datacube/engine/transfer.h"
-#include "datacube/storage/registry.h"
+#include "datacube/location/location.h"
+#include "datacube/transfer/job.h"
 
 namespace datacube::cli {
 
@@ -42,8 +41,8 @@ Status ApplyLogging();
 // Flags of the storage backends (endpoint, credentials, addressing), one place for all commands.
 void AddBackendFlags(CLI::App& app);
 
-storage::StoreConfig MakeStoreConfig();
-Result<engine::ProgressMode> ParseProgressMode(const std::string& text);
+transfer::StoreConfig MakeStoreConfig();
+Result<transfer::ProgressMode> ParseProgressMode(const std::string& text);
 
 // Prints the error (redacted) and returns the exit code for it.
 int ReportError(const Status& status);
@@ -73,7 +72,7 @@ struct TransferFlags {
   bool require_checksum = false;  // cp and sync (cmd_copy.cc)
 };
 void AddTransferFlags(CLI::App& cmd, TransferFlags& flags);
-Result<engine::TransferOptions> MakeTransferOptions(const TransferFlags& flags);
+Result<transfer::TransferOptions> MakeTransferOptions(const TransferFlags& flags);
 
 // Installs SIGINT/SIGTERM handlers and returns a thread that, at the first signal, requests
 // `source` and the process-wide interrupt token (base/cancel.h) to stop: workers, retries and
@@ -94,7 +93,8 @@ int InterruptExitCode();
 // by one).
 bool Interrupted();
 
-// Runs a copy or sync end to end with progress and summary. Returns the exit code.
+// Runs a copy or sync end to end through the transfer API, with progress and summary. Returns
+// the exit code.
 int RunCopyCommand(const std::string& src, const std::string& dst, const TransferFlags& flags,
                    bool delete_extra);
 

@@ -1,4 +1,4 @@
-// `datacube cp` to and from Git repositories (issue 6):
+// `datacube cp` to and from Git repositories:
 //
 //   datacube cp git+https://host/owner/repo.git[@ref] DST     clone into DST (a path or pvc://),
 //                                                            or fetch and check out when DST
@@ -7,13 +7,12 @@
 //                                                            directory holding one named after
 //                                                            the repository) to the remote
 //
-// Git is not an object store (a clone is a checkout, a push sends commits), so these bypass the
-// transfer engine and call datacube/git/git_transfer.h. The token comes from --git-token-file or
+// The transfer API routes these to git (a clone is a checkout, a push sends commits, so the
+// engine is not involved); this file holds the flags. The token comes from --git-token-file or
 // the environment variable DATACUBE_GIT_TOKEN; never from the command line.
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <stop_token>
 #include <string>
 
 #include "datacube/cli/common.h"
@@ -25,9 +24,9 @@ namespace datacube::cli {
 // --git-ca-file, --git-stall-timeout, --git-timeout) on the top-level app.
 void AddGitFlags(CLI::App& app);
 
-// Runs a cp where `src` or `dst` is a git location. Returns the exit code (0 ok, 1 transfer
-// failed, 2 usage error); errors are printed, redacted.
-int RunGitCopy(const Location& src, const Location& dst, const TransferFlags& flags,
-               bool delete_extra, std::stop_token stop);
+// The git settings of a cp from the git flags: the token (read from --git-token-file or
+// DATACUBE_GIT_TOKEN, registered for redaction), user name, CA file, LFS, depth, branch and time
+// limits. Errors name the flag.
+Status FillGitOptions(const TransferFlags& flags, transfer::GitOptions* options);
 
 }  // namespace datacube::cli

@@ -1,7 +1,7 @@
-// Hugging Face on the command line (issue 5, docs/huggingface.md):
+// Hugging Face on the command line (docs/huggingface.md):
 //
 //   datacube cp hf://[datasets/]org/name[@rev][/path] DIR     download (plain files, verified)
-//   datacube cp DIR hf://org/name[@branch][/path-in-repo]     upload as commits (HfUpload)
+//   datacube cp DIR hf://org/name[@branch][/path-in-repo]     upload as commits (one session)
 //   datacube hf download org/name [FILE...] (--local-dir DIR | --cache-dir DIR)
 //   datacube hf upload org/name LOCAL [PATH_IN_REPO] [--commit-message M] [--create-repo] ...
 //
@@ -12,7 +12,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <stop_token>
 
 #include "datacube/cli/common.h"
 #include "datacube/location/location.h"
@@ -21,10 +20,5 @@ namespace datacube::cli {
 
 // --token, --token-file, --revision, --repo-type on the top-level app.
 void AddHfFlags(CLI::App& app);
-
-// cp with an hf:// destination and a local source: one upload session (few commits) instead of
-// one commit per file. Returns the exit code.
-int RunHfUploadCopy(const Location& src, const Location& dst, const TransferFlags& flags,
-                    std::stop_token stop);
 
 }  // namespace datacube::cli

@@ -96,7 +96,7 @@ Result<Location> ServiceLocation(const Endpoint& e, const ResolvedCube& r) {
 // Hugging Face `files`: besides passing the option to the backend (which may list only those),
 // select exactly those paths in the engine, so the cube downloads what it names whatever the
 // backend does. Names with glob characters are left to the backend.
-Status AddFileFilters(const std::string& files, engine::TransferOptions& options) {
+Status AddFileFilters(const std::string& files, transfer::TransferOptions& options) {
   size_t start = 0;
   while (start <= files.size()) {
     size_t comma = files.find(',', start);

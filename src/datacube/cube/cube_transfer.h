@@ -7,7 +7,7 @@
 //   git          -> git+https://host/owner/repo.git@ref, for display; the git module gets the
 //                   `url` option as written and takes a token out of its user information (the
 //                   seed's https://$(TOKEN)@host/...) itself. The PVC side is the parent
-//                   directory; the repository is <subPath>/<repo> (git_attempt.h).
+//                   directory; the repository is <subPath>/<repo> (attempt.h).
 //
 // executor.env applies through StoreConfig::getenv, without touching the process environment.
 #pragma once
@@ -17,12 +17,12 @@
 #include <optional>
 #include <string>
 
-#include "datacube/engine/transfer.h"
+#include "datacube/transfer/job.h"
 #include "datacube/location/location.h"
 #include "datacube/cube/cube.h"
 #include "datacube/cube/extra_args.h"
 #include "datacube/cube/resolve.h"
-#include "datacube/storage/registry.h"
+#include "datacube/transfer/job.h"
 
 namespace datacube::cube {
 
@@ -32,9 +32,9 @@ struct CubeTransfer {
   Location source;
   Location sink;
   // The same configuration serves both sides: the PVC root, the service's options, the env.
-  storage::StoreConfig config;
+  transfer::StoreConfig config;
   // Without a stop token; the runner adds one per attempt.
-  engine::TransferOptions options;
+  transfer::TransferOptions options;
   // "<pvc-root>/<name>": the volume as mounted.
   std::string pvc_volume_dir;
   // The PVC side is the sink and has a template: create the volume when it does not exist.

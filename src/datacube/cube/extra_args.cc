@@ -123,13 +123,13 @@ ExtraArgs ParseExtraArgs(const std::vector<std::string>& args, const std::string
   return out;
 }
 
-Status ApplyExtraArgs(const ExtraArgs& args, engine::TransferOptions& o) {
+Status ApplyExtraArgs(const ExtraArgs& args, transfer::TransferOptions& o) {
   if (args.jobs) o.jobs = *args.jobs;
   if (args.part_size) o.part_size = *args.part_size;
   if (args.bwlimit) o.bwlimit = *args.bwlimit;
   if (args.retries) o.retry.max_attempts = *args.retries;
-  if (args.checksum) o.compare = engine::CompareMode::kChecksum;
-  if (args.size_only) o.compare = engine::CompareMode::kSizeOnly;
+  if (args.checksum) o.compare = transfer::CompareMode::kChecksum;
+  if (args.size_only) o.compare = transfer::CompareMode::kSizeOnly;
   if (args.no_resume) o.resume = false;
   if (args.strict) o.strict_keys = true;
   for (const auto& p : args.include) DC_RETURN_IF_ERROR(o.filter.AddInclude(p));

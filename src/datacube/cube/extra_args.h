@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "datacube/engine/transfer.h"
+#include "datacube/transfer/job.h"
 #include "datacube/cube/diagnostics.h"
 
 namespace datacube::cube {
@@ -48,6 +48,6 @@ ExtraArgs ParseExtraArgs(const std::vector<std::string>& args, const std::string
 
 // Applies parsed flags to transfer options (unset flags keep the options' defaults). Fails only
 // for globs the engine rejects, which ParseExtraArgs already reported.
-Status ApplyExtraArgs(const ExtraArgs& args, engine::TransferOptions& options);
+Status ApplyExtraArgs(const ExtraArgs& args, transfer::TransferOptions& options);
 
 }  // namespace datacube::cube

@@ -490,7 +490,7 @@ class HostileRunTest : public TempDirTest {
       return std::nullopt;
     };
     o.attempt_backoff = std::chrono::milliseconds(1);
-    o.open = [this](const CubeTransfer&) -> Result<engine::TransferEndpoints> {
+    o.open = [this](const CubeTransfer&) -> Result<transfer::TransferEndpoints> {
       ++opened_;
       return UnavailableError("no store in this test");
     };
@@ -533,7 +533,7 @@ TEST_F(HostileRunTest, InvalidArgumentFromAnAttemptExitsTwo) {
   ASSERT_TRUE(r.ok());
   fs::create_directories(dir_ / "pvc" / "data");
   RunOptions o = Options();
-  o.open = [](const CubeTransfer&) -> Result<engine::TransferEndpoints> {
+  o.open = [](const CubeTransfer&) -> Result<transfer::TransferEndpoints> {
     return InvalidArgumentError("s3-region: not usable");
   };
   RunOutcome out = RunCube(r, o);

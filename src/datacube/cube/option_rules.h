@@ -2,7 +2,7 @@
 //
 // One table drives validation (unknown, missing, literal-only options), redaction (which values
 // are credentials even when written literally) and the documentation in docs/datacube-spec.md.
-// Option names are also the keys of storage::StoreConfig::options that the backends read.
+// Option names are also the keys of transfer::StoreConfig::options that the backends read.
 #pragma once
 
 #include <span>

@@ -13,9 +13,9 @@
 #include "datacube/base/secret.h"
 #include "datacube/base/units.h"
 #include "datacube/retry/retry.h"
-#include "datacube/cube/engine_attempt.h"
-#include "datacube/cube/git_attempt.h"
+#include "datacube/cube/attempt.h"
 #include "datacube/cube/status_board.h"
+#include "datacube/transfer/registry.h"
 #include "datacube/cube/validate.h"
 
 namespace datacube::cube {
@@ -75,7 +75,7 @@ struct AttemptOutcome {
   Status status;
   bool deadline_exceeded = false;
   bool interrupted = false;
-  engine::TransferReport report;
+  transfer::TransferReport report;
   std::optional<ResultStatus> result;
 };
 
@@ -150,7 +150,7 @@ class Run {
     return Status();
   }
 
-  AttemptOutcome RunAttempt(const engine::TransferOptions& base) {
+  AttemptOutcome RunAttempt(const transfer::TransferOptions& base) {
     AttemptOutcome out;
     std::stop_source stop;
     std::stop_callback on_interrupt(options_.interrupt, [&stop] { stop.request_stop(); });
@@ -162,31 +162,27 @@ class Run {
     DeadlineWatchdog watchdog(stop, limit);
     // Listing and opening happen on this thread; the engine's workers get the token themselves.
     CancellationScope scope(stop.get_token());
-    if (is_git_) {
-      GitAttemptOutcome git = RunGitAttempt(transfer_, stop.get_token());
-      out.status = git.status;
-      if (git.status.ok()) {
-        LogInfo(git.message);
-        out.result = git.result;
-        board_.Update([&](CubeStatus& s) {
-          s.progress = ProgressStatus{git.result.bytes, git.result.bytes, git.result.files,
-                                      git.result.files, 0};
-        });
-      }
-    } else {
-      engine::ProgressReporter progress(options_.progress_mode);
-      progress.Start();
-      {
-        ProgressTicker ticker(board_, progress, options_.status_interval);
-        engine::TransferOptions o = base;
-        o.stop = stop.get_token();
-        EngineAttemptOutcome moved =
-            RunEngineAttempt(transfer_, service_, o, &progress, options_.open);
-        out.status = moved.status;
-        out.report = std::move(moved.report);
-        out.result = std::move(moved.result);
-      }
-      progress.Stop();
+    // git reports no byte progress while it runs: no bar and no ticker for it.
+    transfer::ProgressReporter progress(options_.progress_mode);
+    if (!is_git_) progress.Start();
+    {
+      std::optional<ProgressTicker> ticker;
+      if (!is_git_) ticker.emplace(board_, progress, options_.status_interval);
+      AttemptResult moved = RunTransferAttempt(transfer_, service_, base,
+                                               is_git_ ? nullptr : &progress, options_.open,
+                                               stop.get_token());
+      out.status = moved.status;
+      out.report = std::move(moved.report);
+      out.result = std::move(moved.result);
+      if (is_git_ && out.status.ok()) LogInfo(moved.message);
+    }
+    if (!is_git_) progress.Stop();
+    if (is_git_ && out.result) {
+      // The finished tree is the progress.
+      const ResultStatus& r = *out.result;
+      board_.Update([&](CubeStatus& s) {
+        s.progress = ProgressStatus{r.bytes, r.bytes, r.files, r.files, 0};
+      });
     }
     watchdog.Disarm();
     if (out.status.ok() && stop.stop_requested() && !out.result && !base.dry_run) {
@@ -270,13 +266,13 @@ class Run {
       out.status = board_.Snapshot();
       return out;
     }
-    engine::TransferOptions o = transfer_.options;
+    transfer::TransferOptions o = transfer_.options;
     o.dry_run = true;
     // The sink PVC path may not exist yet; plan against an empty directory instead of creating
     // it, so that a dry run changes nothing.
     std::string empty_dir;
     if (transfer_.pvc_is_sink) {
-      auto local = storage::PvcLocalPath(transfer_.sink, transfer_.config);
+      auto local = transfer::PvcLocalPath(transfer_.sink, transfer_.config);
       if (local.ok() && !DirectoryExists(*local)) {
         char tmpl[] = "/tmp/datacube-dry-run-XXXXXX";
         if (::mkdtemp(tmpl) != nullptr) {

@@ -21,10 +21,10 @@
 #include <functional>
 #include <stop_token>
 
-#include "datacube/engine/progress.h"
-#include "datacube/engine/transfer.h"
+#include "datacube/transfer/job.h"
+#include "datacube/transfer/job.h"
 #include "datacube/cube/cube_transfer.h"
-#include "datacube/cube/engine_attempt.h"
+#include "datacube/cube/attempt.h"
 #include "datacube/cube/loader.h"
 #include "datacube/cube/resolve.h"
 #include "datacube/cube/status.h"
@@ -39,11 +39,11 @@ struct RunOptions {
   std::chrono::milliseconds attempt_backoff{10'000};
   std::chrono::milliseconds max_attempt_backoff{360'000};
   std::chrono::milliseconds status_interval{1'000};
-  engine::ProgressMode progress_mode = engine::ProgressMode::kNone;
+  transfer::ProgressMode progress_mode = transfer::ProgressMode::kNone;
   // Ctrl-C / SIGTERM: ends the current attempt and the run (reason Interrupted).
   std::stop_token interrupt;
-  // Opens both endpoints of an engine transfer. Unset: engine::ResolveEndpoints, or the Hugging
-  // Face entry points for huggingface cubes (tests inject in-memory stores).
+  // Opens both endpoints of an engine transfer (tests inject in-memory stores). Unset: the
+  // transfer API chooses and opens them.
   OpenEndpointsFn open;
   // Receives the status after every change (the CLI writes --status-file). May be empty.
   std::function<void(const CubeStatus&)> on_status;
@@ -56,7 +56,7 @@ struct RunOutcome {
   // 0 success, 1 the transfer failed, 2 the cube or its inputs are invalid.
   int exit_code = 0;
   // The last attempt's report (for --dry-run, the plan).
-  engine::TransferReport report;
+  transfer::TransferReport report;
 };
 
 // Runs a loaded cube. A cube that failed to load or validate yields a Failed status with reason

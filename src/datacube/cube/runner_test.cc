@@ -13,6 +13,7 @@
 #include "datacube/io/atomic_file_writer.h"
 #include "datacube/storage/memory/memory_store.h"
 #include "datacube/storage/testing/fault_injecting_store.h"
+#include "datacube/transfer/registry.h"
 
 namespace datacube::cube {
 namespace {
@@ -65,14 +66,14 @@ class RunnerTest : public ::testing::Test {
     o.status_interval = std::chrono::milliseconds(100);
     auto faulty = std::make_shared<storage::FaultInjectingStore>(source_, plan);
     faulty_ = faulty;
-    o.open = [faulty](const CubeTransfer& t) -> Result<engine::TransferEndpoints> {
-      engine::TransferEndpoints ends;
+    o.open = [faulty](const CubeTransfer& t) -> Result<transfer::TransferEndpoints> {
+      transfer::TransferEndpoints ends;
       ends.src.store = faulty;
       ends.src.location = t.source;
       ends.src.key = "models/";
       ends.src_prefix = "models/";
       DC_ASSIGN_OR_RETURN(ends.dst,
-                          storage::OpenLocation(t.sink, t.config, storage::OpenMode::kWriteTree));
+                          transfer::OpenLocation(t.sink, t.config, transfer::OpenMode::kWriteTree));
       ends.dst_prefix = ends.dst.key;
       return ends;
     };
@@ -134,8 +135,8 @@ TEST_F(RunnerTest, SucceedsWithStatusProgressAndManifestDigest) {
   EXPECT_EQ(s.result->files, 2u);
   EXPECT_EQ(s.result->files_copied, 2u);
   // Compute the expected digest from the files themselves, independently of the runner.
-  auto local = storage::OpenLocation(*ParseLocation(root_.string() + "/pvc/vol/dl"), {},
-                                     storage::OpenMode::kRead);
+  auto local = transfer::OpenLocation(*ParseLocation(root_.string() + "/pvc/vol/dl"), {},
+                                     transfer::OpenMode::kRead);
   ASSERT_TRUE(local.ok());
   auto manifest = engine::BuildManifest(*local->store, "", 1, nullptr);
   ASSERT_TRUE(manifest.ok());
@@ -298,7 +299,7 @@ TEST_F(RunnerTest, DryRunChangesNothing) {
   ASSERT_EQ(out.exit_code, 0) << out.error.ToString();
   EXPECT_FALSE(fs::exists(Sink("")));
   int planned = 0;
-  for (const auto& f : out.report.files) planned += f.action == engine::FileAction::kPlannedCopy;
+  for (const auto& f : out.report.files) planned += f.action == transfer::FileAction::kPlannedCopy;
   EXPECT_EQ(planned, 2);
 }
 

@@ -16,7 +16,7 @@ CubeStatus StatusBoard::Snapshot() const {
   return status_;
 }
 
-ProgressTicker::ProgressTicker(StatusBoard& board, const engine::ProgressReporter& progress,
+ProgressTicker::ProgressTicker(StatusBoard& board, const transfer::ProgressReporter& progress,
                                std::chrono::milliseconds interval)
     : board_(board),
       progress_(progress),
@@ -44,7 +44,7 @@ ProgressTicker::~ProgressTicker() {
 }
 
 void ProgressTicker::Tick() {
-  engine::ProgressSnapshot snap = progress_.Snapshot();
+  transfer::ProgressSnapshot snap = progress_.Snapshot();
   auto now = std::chrono::steady_clock::now();
   double secs = std::chrono::duration<double>(now - last_time_).count();
   if (secs >= 0.2) {

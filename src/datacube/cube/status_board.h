@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "datacube/engine/progress.h"
+#include "datacube/transfer/job.h"
 #include "datacube/cube/status.h"
 
 namespace datacube::cube {
@@ -36,7 +36,7 @@ class StatusBoard {
 // rate measured over the last interval, so a watcher of the status file sees the run move.
 class ProgressTicker {
  public:
-  ProgressTicker(StatusBoard& board, const engine::ProgressReporter& progress,
+  ProgressTicker(StatusBoard& board, const transfer::ProgressReporter& progress,
                  std::chrono::milliseconds interval);
   // Stops the thread after one final update.
   ~ProgressTicker();
@@ -47,7 +47,7 @@ class ProgressTicker {
   void Tick();
 
   StatusBoard& board_;
-  const engine::ProgressReporter& progress_;
+  const transfer::ProgressReporter& progress_;
   const std::chrono::milliseconds interval_;
   uint64_t last_bytes_ = 0;
   std::chrono::steady_clock::time_point last_time_;

@@ -8,14 +8,11 @@
 #include <set>
 
 #include "datacube/base/units.h"
-#include "datacube/git/git_remote.h"
-#include "datacube/git/git_transfer.h"
 #include "datacube/location/location.h"
 #include "datacube/cube/option_rules.h"
 #include "datacube/cube/resolve.h"
 #include "datacube/cube/validate.h"
-#include "datacube/storage/hf/hub_options.h"
-#include "datacube/storage/s3/s3_endpoint.h"
+#include "datacube/transfer/option_checks.h"
 
 namespace datacube::cube {
 namespace {
@@ -39,7 +36,7 @@ std::string CheckGitOption(bool is_sink, const std::string& name, const std::str
     auto d = ParseDuration(v);
     if (!d.ok()) return std::string(d.status().message());
     // The git module's range: below a second "1ms" used to round to "no limit".
-    if (*d < git::kMinGitTimeout || *d > git::kMaxGitTimeout) {
+    if (*d < transfer::MinGitTimeLimit() || *d > transfer::MaxGitTimeLimit()) {
       return "\"" + v + "\" must be between 1s and 24h";
     }
   }
@@ -49,9 +46,7 @@ std::string CheckGitOption(bool is_sink, const std::string& name, const std::str
   }
   // The git module's own parser, on this option alone.
   std::map<std::string, std::string> one = {{"url", "https://host/owner/repo.git"}, {name, v}};
-  Status s = is_sink ? git::GitSinkOptionsFromMap(one).status()
-                     : git::GitSourceOptionsFromMap(one).status();
-  return Problem(s, "git option \"" + name + "\": ");
+  return Problem(transfer::CheckGitOptions(is_sink, one), "git option \"" + name + "\": ");
 }
 
 // Checks the value of one option; returns a problem or "". At validation, values with $(NAME)
@@ -72,12 +67,9 @@ std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
       return "\"" + v + "\" is not an http:// or https:// URL";
     }
     // A bucket name every rule accepts, so that only the endpoint can be at fault.
-    storage::s3::EndpointSettings settings;
-    settings.bucket = "bucket";
-    settings.endpoint = v;
-    return Problem(storage::s3::ResolveEndpoint(settings).status());
+    return Problem(transfer::CheckS3Endpoint("bucket", v, "", ""));
   } else if (name == "s3-addressing") {
-    if (!has_ref) return Problem(storage::s3::ParseAddressing(v, name).status(), name + ": ");
+    if (!has_ref) return Problem(transfer::CheckS3Addressing(v, name), name + ": ");
   } else if (name == "s3-no-check-bucket" || name == "require-checksum") {
     // Stricter than the backend (which also takes yes/no/1/0): the seed documents these two.
     if (v != "true" && v != "false") return "must be \"true\" or \"false\", got \"" + v + "\"";
@@ -105,9 +97,9 @@ std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
       return "\"" + v + "\" must name a host and a repository, e.g. https://host/owner/repo.git";
     }
     // The git module's own URL rules (no query or fragment, ...), once no $(NAME) is left.
-    if (!has_ref) return Problem(git::ParseGitRemote(v, "").status(), "git url: ");
+    if (!has_ref) return Problem(transfer::CheckGitRemoteUrl(v), "git url: ");
   } else if (name == "repo" && type == EndpointType::kHuggingFace) {
-    if (!has_ref) return Problem(storage::hf::ValidateRepoId(v), "repo: ");
+    if (!has_ref) return Problem(transfer::CheckHfRepoId(v), "repo: ");
   } else if (name == "repo-type") {
     if (has_ref) return "";
     // Stricter than the backend, which also takes the plurals.
@@ -140,16 +132,12 @@ void CheckCombination(EndpointType type, const std::map<std::string, std::string
   if (type != EndpointType::kS3 || !values.count("s3-uri")) return;
   auto loc = ParseLocation(values.at("s3-uri"));
   if (!loc.ok() || loc->scheme != Scheme::kS3 || loc->authority.empty()) return;
-  storage::s3::EndpointSettings settings;
-  settings.bucket = loc->authority;
-  if (auto it = values.find("s3-endpoint"); it != values.end()) settings.endpoint = it->second;
-  if (auto it = values.find("s3-region"); it != values.end()) settings.region = it->second;
-  if (auto it = values.find("s3-addressing"); it != values.end()) {
-    auto a = storage::s3::ParseAddressing(it->second, "s3-addressing");
-    if (!a.ok()) return;  // reported on its own
-    settings.addressing = *a;
-  }
-  Status s = storage::s3::ResolveEndpoint(settings).status();
+  auto value = [&](const char* name) {
+    auto it = values.find(name);
+    return it == values.end() ? std::string() : it->second;
+  };
+  Status s = transfer::CheckS3Endpoint(loc->authority, value("s3-endpoint"), value("s3-region"),
+                                       value("s3-addressing"));
   if (!s.ok()) diag.Add(paths.at("s3-uri"), "option \"s3-uri\": " + std::string(s.message()));
 }
 

@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "datacube/crypto/sha256.h"
-#include "datacube/engine/thread_pool.h"
+#include "datacube/engine/parallel.h"
 #include "datacube/engine/transfer.h"
 #include "datacube/io/atomic_file_writer.h"
 #include "datacube/io/buffer_pool.h"
@@ -30,37 +29,24 @@ Status HashAll(storage::ObjectStore& store, const std::vector<storage::ObjectInf
                std::vector<ManifestEntry>* out) {
   out->resize(objects.size());
   io::BufferPool buffers(kHashChunk, jobs);
-  std::mutex mu;
-  Status first;
-  {
-    ThreadPool pool(jobs, {});
-    for (size_t i = 0; i < objects.size(); ++i) {
-      pool.Submit([&, i] {
-        const auto& obj = objects[i];
-        ManifestEntry& e = (*out)[i];
-        e.path = obj.key.substr(prefix.size());
-        e.size = obj.size;
-        Result<std::string> sha = obj.sha256;
-        if (obj.sha256.empty()) {
-          auto buffer = buffers.Acquire();
-          sha = buffer.ok() ? HashObject(store, obj.key, buffer->span())
-                            : Result<std::string>(buffer.status());
-        }
-        if (!sha.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (first.ok()) first = sha.status();
-          return;
-        }
-        e.sha256 = *sha;
-        if (progress) {
-          progress->OnBytes(obj.size);
-          progress->OnFile({e.path, FileAction::kCopied, e.size, e.sha256, "hashed"});
-        }
-      });
+  // No stop token of its own: a manifest is computed to the end or fails.
+  return ParallelFor(objects.size(), jobs, {}, [&](size_t i) -> Status {
+    const auto& obj = objects[i];
+    ManifestEntry& e = (*out)[i];
+    e.path = obj.key.substr(prefix.size());
+    e.size = obj.size;
+    std::string sha = obj.sha256;
+    if (sha.empty()) {
+      DC_ASSIGN_OR_RETURN(auto buffer, buffers.Acquire());
+      DC_ASSIGN_OR_RETURN(sha, HashObject(store, obj.key, buffer.span()));
     }
-    pool.Wait();
-  }
-  return first;
+    e.sha256 = std::move(sha);
+    if (progress) {
+      progress->OnBytes(obj.size);
+      progress->OnFile({e.path, FileAction::kCopied, e.size, e.sha256, "hashed"});
+    }
+    return Status();
+  });
 }
 
 Result<std::vector<storage::ObjectInfo>> ListTree(storage::ObjectStore& store,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "datacube/base/cancel.h"
+#include "datacube/base/secret.h"
 
 namespace datacube::engine {
 
@@ -22,6 +23,13 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::Submit(std::function<void()> task) {
+  // The task belongs to the job that submits it: its secrets are redacted in what the task logs.
+  if (auto redactor = CurrentRedactor()) {
+    task = [redactor = std::move(redactor), inner = std::move(task)] {
+      RedactionScope scope(redactor);
+      inner();
+    };
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(task));

@@ -2,7 +2,8 @@
 //
 // The queue itself is unbounded; callers bound the work in flight by acquiring a BufferPool buffer
 // *before* submitting (see transfer.cc), so memory stays fixed. Each worker runs its tasks under
-// the pool's stop token (CancellationScope). Thread-safe.
+// the pool's stop token (CancellationScope) and the redactor of the job that submitted it
+// (RedactionScope). Thread-safe.
 #pragma once
 
 #include <condition_variable>

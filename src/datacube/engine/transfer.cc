@@ -1,7 +1,5 @@
 #include "datacube/engine/transfer.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <future>
 #include <map>
@@ -11,6 +9,7 @@
 #include "datacube/base/units.h"
 #include "datacube/crypto/sha256.h"
 #include "datacube/engine/executor.h"
+#include "datacube/engine/parallel.h"
 #include "datacube/io/buffer_pool.h"
 
 namespace datacube::engine {
@@ -20,47 +19,6 @@ std::string Basename(std::string_view key) {
   while (!key.empty() && key.back() == '/') key.remove_suffix(1);
   size_t slash = key.rfind('/');
   return std::string(slash == std::string_view::npos ? key : key.substr(slash + 1));
-}
-
-std::string WithSlash(std::string s) {
-  if (!s.empty() && s.back() != '/') s += '/';
-  return s;
-}
-
-// True when the location is a local directory that exists.
-bool IsLocalDirectory(const Location& loc, const storage::StoreConfig& config) {
-  std::string path;
-  if (loc.scheme == Scheme::kFile) {
-    path = loc.path;
-  } else if (loc.scheme == Scheme::kPvc) {
-    auto p = storage::PvcLocalPath(loc, config);
-    if (!p.ok()) return false;
-    path = *p;
-  } else {
-    return false;
-  }
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool EndsWithSlash(const Location& loc) {
-  std::string text = loc.ToString();
-  return !text.empty() && text.back() == '/';
-}
-
-// A bucket, container or repository root ("s3://bucket", "hf://org/name"): a file copied there
-// keeps its name.
-bool IsStoreRoot(const Location& loc) {
-  switch (loc.scheme) {
-    case Scheme::kS3:
-    case Scheme::kCoreWeave:
-    case Scheme::kGcs:
-    case Scheme::kAzure:
-    case Scheme::kHuggingFace:
-      return loc.path.empty();
-    default:
-      return false;
-  }
 }
 
 // `key` quoted for a message, control characters as \xNN (a key from a listing is untrusted).
@@ -132,27 +90,6 @@ void ReportLeftOut(const TransferEndpoints& ends, std::string rel, const storage
   }
   LogWarn("not copying " + url + ": " + e.reason);
   if (progress) progress->OnFile({std::move(rel), FileAction::kSkipped, 0, "", e.reason});
-}
-
-// Runs fn(0..n-1) on `jobs` threads; returns the first error.
-Status ParallelFor(size_t n, size_t jobs, std::stop_token stop,
-                   const std::function<Status(size_t)>& fn) {
-  if (n == 0) return Status();
-  std::mutex mu;
-  Status first;
-  {
-    ThreadPool pool(std::min(jobs, n), stop);
-    for (size_t i = 0; i < n; ++i) {
-      pool.Submit([&, i] {
-        Status s = fn(i);
-        if (s.ok()) return;
-        std::lock_guard<std::mutex> lock(mu);
-        if (first.ok()) first = s;
-      });
-    }
-    pool.Wait();
-  }
-  return first;
 }
 
 // An object whose listing entry must be completed: by Stat, or by hashing its bytes.
@@ -332,50 +269,6 @@ Result<std::string> HashObject(storage::ObjectStore& store, const std::string& k
     offset = next;
   }
   return hasher.FinishHex();
-}
-
-Result<TransferEndpoints> ResolveEndpoints(const Location& src, const Location& dst,
-                                           const storage::StoreConfig& src_config,
-                                           const storage::StoreConfig& dst_config) {
-  TransferEndpoints ends;
-  DC_ASSIGN_OR_RETURN(ends.src, storage::OpenLocation(src, src_config, storage::OpenMode::kRead));
-  const std::string& key = ends.src.key;
-  bool tree = key.empty() || key.back() == '/';
-  if (!tree) {
-    auto st = ends.src.store->Stat(key);
-    if (st.ok()) {
-      ends.single = true;
-      ends.single_info = *st;
-    } else if (st.status().code() != StatusCode::kNotFound) {
-      return st.status();
-    } else {
-      storage::ListRequest probe;
-      probe.prefix = key + "/";
-      probe.max_keys = 1;
-      DC_ASSIGN_OR_RETURN(storage::ListPage page, ends.src.store->List(probe));
-      if (page.objects.empty() && page.common_prefixes.empty()) {
-        return NotFoundError("nothing to copy: no file or directory at " + src.ToString());
-      }
-      tree = true;
-    }
-  }
-  if (ends.single) {
-    bool into_dir = EndsWithSlash(dst) || IsStoreRoot(dst) || IsLocalDirectory(dst, dst_config);
-    if (into_dir) {
-      DC_ASSIGN_OR_RETURN(ends.dst,
-                          storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
-      ends.dst.key = WithSlash(ends.dst.key) + Basename(key);
-    } else {
-      DC_ASSIGN_OR_RETURN(ends.dst,
-                          storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteFile));
-    }
-    return ends;
-  }
-  ends.src_prefix = WithSlash(key);
-  DC_ASSIGN_OR_RETURN(ends.dst,
-                      storage::OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
-  ends.dst_prefix = WithSlash(ends.dst.key);
-  return ends;
 }
 
 Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const TransferOptions& options,

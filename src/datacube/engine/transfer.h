@@ -1,8 +1,9 @@
-// The transfer engine: copies or mirrors objects from one store to another, verified and
-// resumable (DESIGN.md §3.3).
+// The transfer engine: copies or mirrors objects from one opened store to another, verified and
+// resumable. It knows no registry: the caller (transfer/) opens both stores and says whether the
+// source is one object or a tree.
 //
-//   auto ends = ResolveEndpoints(src_location, dst_location, config);
-//   auto report = RunTransfer(*ends, options, &progress);
+//   auto ends = transfer::ResolveEndpoints(src_location, dst_location, config, config);
+//   auto report = engine::RunTransfer(*ends, options, &progress);
 //
 // Memory is fixed: `jobs` workers share a pool of buffers of one part size each, whatever the
 // size or number of files. Every file is SHA-256 hashed while it moves and checked against the
@@ -21,7 +22,7 @@
 #include "datacube/engine/planner.h"
 #include "datacube/engine/progress.h"
 #include "datacube/retry/retry.h"
-#include "datacube/storage/registry.h"
+#include "datacube/storage/store_config.h"
 
 namespace datacube::engine {
 
@@ -63,13 +64,6 @@ struct TransferEndpoints {
   std::string src_prefix;
   std::string dst_prefix;
 };
-
-// Opens both sides. A source location is a single object when an object exists at its key;
-// otherwise a tree below "key/". A single file copied to an existing local directory, or to a
-// location ending in '/', keeps its name (as `cp` does).
-Result<TransferEndpoints> ResolveEndpoints(const Location& src, const Location& dst,
-                                           const storage::StoreConfig& src_config,
-                                           const storage::StoreConfig& dst_config);
 
 struct FileResult {
   std::string path;

@@ -1,7 +1,7 @@
 // Opening hf:// locations for the registry (storage/registry.cc): the one call the registry makes.
 #pragma once
 
-#include "datacube/storage/registry.h"
+#include "datacube/storage/store_config.h"
 
 namespace datacube::storage::hf {
 

@@ -21,7 +21,7 @@
 #include "datacube/http/http_transport.h"
 #include "datacube/location/location.h"
 #include "datacube/retry/retry.h"
-#include "datacube/storage/registry.h"
+#include "datacube/storage/store_config.h"
 
 namespace datacube::storage::hf {
 

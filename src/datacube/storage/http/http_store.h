@@ -19,7 +19,7 @@
 #include "datacube/http/http_transport.h"
 #include "datacube/location/location.h"
 #include "datacube/storage/object_store.h"
-#include "datacube/storage/registry.h"
+#include "datacube/storage/store_config.h"
 
 namespace datacube::storage {
 

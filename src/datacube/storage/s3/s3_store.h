@@ -13,7 +13,7 @@
 #include <memory>
 
 #include "datacube/storage/object_store.h"
-#include "datacube/storage/registry.h"
+#include "datacube/storage/store_config.h"
 #include "datacube/storage/s3/s3_options.h"
 
 namespace datacube::storage::s3 {

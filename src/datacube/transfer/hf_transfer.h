@@ -1,5 +1,5 @@
-// Hugging Face downloads and uploads: the entry points `datacube cp`, `datacube hf download|upload`
-// and `datacube run` (DataCube huggingface source and sink) call. See docs/huggingface.md.
+// Hugging Face downloads and uploads as sessions on the Hub (docs/huggingface.md); the transfer
+// layer's Hugging Face routes of RunJob (job.h).
 //
 // Download = the engine (transfer.h) copying from an HfStore pinned to one commit, so every file
 // is verified (LFS files by SHA-256 against their oid, small files by git blob id), large files
@@ -14,9 +14,8 @@
 // parts in parallel), verify, then commit. Large folders become several commits (by file count
 // and bytes), each atomic; a rerun after a crash skips what earlier commits already hold.
 //
-// For `datacube run` (issue 4): the *FromOptions functions take the DataCube options verbatim
-// (repo, token, files, revision, repo-type / path-in-repo, commit-message) in StoreConfig::options
-// and report through engine::TransferReport like every other transfer.
+// Both report through engine::TransferReport like every other transfer; RunJob (job.h) is the
+// entry point that chooses them and maps a DataCube's or the command line's options onto them.
 #pragma once
 
 #include <memory>
@@ -25,9 +24,11 @@
 
 #include "datacube/engine/transfer.h"
 #include "datacube/location/location.h"
-#include "datacube/storage/registry.h"
+#include "datacube/storage/store_config.h"
 
-namespace datacube::storage::hf {
+namespace datacube::transfer::hf {
+
+using storage::StoreConfig;
 
 struct DownloadRequest {
   // hf://[type/]org/name[@revision][/path]: the repo, and optionally a file or folder in it.
@@ -86,40 +87,4 @@ struct UploadReport {
 
 Result<UploadReport> Upload(const UploadRequest& request, engine::ProgressSink* progress);
 
-// ---- DataCube (datacube run) ----
-
-// huggingface source: `repo` (required), `token`, `files` (comma-separated), and the documented
-// extensions `revision` and `repo-type`, from config.options. Downloads into `dest_dir` (the PVC
-// path) as plain files; with `cache_dir` set, into that hub cache instead.
-Result<DownloadReport> DownloadFromOptions(const StoreConfig& config, const std::string& dest_dir,
-                                           const engine::TransferOptions& transfer,
-                                           engine::ProgressSink* progress,
-                                           const std::string& cache_dir = "");
-
-// huggingface sink: `repo` (required), `token`, `path-in-repo`, `commit-message`, and the
-// extensions `revision` (branch), `repo-type`, `create-repo` ("true": create when missing),
-// `private` ("true" with create-repo), `create-pr` ("true"), from config.options. Uploads
-// `src_path` (the PVC path, a directory or file).
-Result<UploadReport> UploadFromOptions(const StoreConfig& config, const std::string& src_path,
-                                       const engine::TransferOptions& transfer,
-                                       engine::ProgressSink* progress);
-
-// For callers that already hold Locations (`datacube cp`, `datacube run`'s CubeTransfer):
-// uploads the local or pvc:// `src` (file or directory) to the hf:// `dst`, whose path is the path
-// in the repo. Options `commit-message`, `create-repo`, `private`, `create-pr` (and token,
-// revision, repo-type) come from config.options; jobs, filter, retries and cancellation from
-// `transfer`.
-Result<UploadReport> UploadLocation(const Location& src, const Location& dst,
-                                    const StoreConfig& config,
-                                    const engine::TransferOptions& transfer,
-                                    engine::ProgressSink* progress);
-
-// The download counterpart: hf:// `src` to the local or pvc:// directory `dst`; with `cache_dir`
-// set, into that hub cache instead (dst is then ignored). `files` comes from config.options.
-Result<DownloadReport> DownloadLocation(const Location& src, const Location& dst,
-                                        const StoreConfig& config,
-                                        const engine::TransferOptions& transfer,
-                                        engine::ProgressSink* progress,
-                                        const std::string& cache_dir = "");
-
-}  // namespace datacube::storage::hf
+}  // namespace datacube::transfer::hf

@@ -26,14 +26,19 @@
 
 #include "datacube/base/log.h"
 #include "datacube/crypto/sha256.h"
+#include "datacube/engine/parallel.h"
 #include "datacube/engine/thread_pool.h"
 #include "datacube/io/file.h"
 #include "datacube/storage/hf/git_oid.h"
-#include "datacube/storage/hf/hf_transfer.h"
+#include "datacube/transfer/hf_transfer.h"
+#include "datacube/transfer/registry.h"
 #include "datacube/storage/hf/hub_client.h"
 #include "datacube/storage/hf/lfs_upload.h"
 
-namespace datacube::storage::hf {
+namespace datacube::transfer::hf {
+
+using namespace datacube::storage;      // the store interface
+using namespace datacube::storage::hf;  // the Hub client and LFS uploads this session drives
 namespace {
 
 namespace fs = std::filesystem;
@@ -138,21 +143,7 @@ Status HashFile(LocalFile& f) {
 
 // Runs tasks on `pool` and waits; returns the first failure.
 Status RunOn(engine::ThreadPool& pool, std::vector<std::function<Status()>>& tasks) {
-  std::mutex mu;
-  Status first;
-  std::atomic<size_t> left{tasks.size()};
-  std::condition_variable cv;
-  for (auto& t : tasks) {
-    pool.Submit([&, task = &t] {
-      Status s = (*task)();
-      std::lock_guard<std::mutex> lock(mu);
-      if (!s.ok() && first.ok()) first = s;
-      if (--left == 0) cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return left.load() == 0; });
-  return first;
+  return engine::RunAll(pool, tasks.size(), [&](size_t i) { return tasks[i](); });
 }
 
 Status Unchanged(const LocalFile& f) {
@@ -393,58 +384,4 @@ Result<UploadReport> Upload(const UploadRequest& request, engine::ProgressSink* 
   return session.Run(path_in_repo);
 }
 
-namespace {
-
-// The commit and transfer settings of an upload, from DataCube/CLI options and the engine's.
-void ApplyUploadOptions(const StoreConfig& config, const engine::TransferOptions& transfer,
-                        UploadRequest& r) {
-  auto opt = [&](const char* name) {
-    auto it = config.options.find(name);
-    return it == config.options.end() ? std::string() : it->second;
-  };
-  r.config = config;
-  r.commit_message = opt("commit-message");
-  r.commit_description = opt("commit-description");
-  r.create_repo = opt("create-repo") == "true";
-  r.private_repo = opt("private") == "true";
-  r.create_pr = opt("create-pr") == "true";
-  r.filter = transfer.filter;
-  r.jobs = transfer.jobs;
-  r.retry = transfer.retry;
-  r.stop = transfer.stop;
-}
-
-}  // namespace
-
-Result<UploadReport> UploadLocation(const Location& src, const Location& dst,
-                                    const StoreConfig& config,
-                                    const engine::TransferOptions& transfer,
-                                    engine::ProgressSink* progress) {
-  UploadRequest r;
-  r.location = dst;
-  ApplyUploadOptions(config, transfer, r);
-  if (src.scheme == Scheme::kPvc) {
-    DC_ASSIGN_OR_RETURN(r.local_path, PvcLocalPath(src, config));
-  } else if (src.scheme == Scheme::kFile) {
-    r.local_path = src.path.empty() ? "." : src.path;
-  } else {
-    return InvalidArgumentError("uploading to Hugging Face needs a local or pvc:// source, not " +
-                                src.ToString());
-  }
-  return Upload(r, progress);
-}
-
-Result<UploadReport> UploadFromOptions(const StoreConfig& config, const std::string& src_path,
-                                       const engine::TransferOptions& transfer,
-                                       engine::ProgressSink* progress) {
-  UploadRequest r;
-  DC_ASSIGN_OR_RETURN(r.location, LocationFromOptions(config));
-  if (r.location.revision.empty()) r.location.revision = std::string(kDefaultRevision);
-  ApplyUploadOptions(config, transfer, r);
-  r.local_path = src_path;
-  auto path_in_repo = config.options.find("path-in-repo");
-  if (path_in_repo != config.options.end()) r.path_in_repo = path_in_repo->second;
-  return Upload(r, progress);
-}
-
-}  // namespace datacube::storage::hf
+}  // namespace datacube::transfer::hf

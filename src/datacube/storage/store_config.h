@@ -1,8 +1,6 @@
-// From a Location to an open ObjectStore and the key inside it.
-//
-// Every backend is listed explicitly in registry.cc (no static-initialiser registration; see
-// STYLE.md §8.9). Adding a backend = one case in OpenLocation plus its library in
-// storage/CMakeLists.txt.
+// What a backend is opened with: the operator's PVC root, the backend's options by name, and the
+// environment the transfer sees. Backends read these; the registry (transfer/registry.h) maps a
+// Location to the backend that reads them.
 #pragma once
 
 #include <functional>
@@ -45,13 +43,5 @@ struct StoreRef {
   std::string key;
   Location location;
 };
-
-// Opens the backend for `location`. Schemes without a backend yet are kUnimplemented
-// ("s3:// is not supported yet").
-Result<StoreRef> OpenLocation(const Location& location, const StoreConfig& config, OpenMode mode);
-
-// The directory a pvc:// location maps to ("<pvc_root>/<name>/<path>"); errors name the option
-// to set when the root is unknown.
-Result<std::string> PvcLocalPath(const Location& location, const StoreConfig& config);
 
 }  // namespace datacube::storage

@@ -1,4 +1,4 @@
-#include "datacube/storage/registry.h"
+#include "datacube/transfer/registry.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,19 +11,13 @@
 #include "datacube/storage/local/local_store.h"
 #include "datacube/storage/s3/s3_store.h"
 
-namespace datacube::storage {
+namespace datacube::transfer {
 
-std::optional<std::string> StoreConfig::Env(const std::string& name) const {
-  if (getenv) return getenv(name);
-  const char* v = std::getenv(name.c_str());
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
-
-std::string StoreConfig::Option(const std::string& name) const {
-  auto it = options.find(name);
-  return it == options.end() ? std::string() : it->second;
-}
+using storage::OpenMode;
+using storage::StoreConfig;
+using storage::StoreRef;
+using storage::LocalStore;
+using storage::LocalStoreOptions;
 
 namespace {
 
@@ -136,6 +130,23 @@ Result<StoreRef> OpenLocal(const Location& location, std::string path, std::stri
 
 }  // namespace
 
+bool SchemeHasBackend(Scheme scheme) {
+  switch (scheme) {
+    case Scheme::kFile:
+    case Scheme::kPvc:
+    case Scheme::kS3:
+    case Scheme::kCoreWeave:
+    case Scheme::kGcs:
+    case Scheme::kHuggingFace:
+    case Scheme::kHttp:
+      return true;
+    case Scheme::kAzure:
+    case Scheme::kGit:
+      break;
+  }
+  return false;
+}
+
 Result<StoreRef> OpenLocation(const Location& location, const StoreConfig& config, OpenMode mode) {
   switch (location.scheme) {
     case Scheme::kFile:
@@ -159,11 +170,11 @@ Result<StoreRef> OpenLocation(const Location& location, const StoreConfig& confi
     case Scheme::kS3:
     case Scheme::kCoreWeave:
     case Scheme::kGcs:
-      return s3::OpenS3Location(location, config, mode);
+      return storage::s3::OpenS3Location(location, config, mode);
     case Scheme::kHuggingFace:
-      return hf::OpenHfLocation(location, config, mode);
+      return storage::hf::OpenHfLocation(location, config, mode);
     case Scheme::kHttp:
-      return OpenHttpLocation(location, config, mode);
+      return storage::OpenHttpLocation(location, config, mode);
     case Scheme::kAzure:
     case Scheme::kGit:
       break;
@@ -175,4 +186,4 @@ Result<StoreRef> OpenLocation(const Location& location, const StoreConfig& confi
                             text.substr(0, text.find('?')) + ")");
 }
 
-}  // namespace datacube::storage
+}  // namespace datacube::transfer

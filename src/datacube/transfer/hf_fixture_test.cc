@@ -16,14 +16,15 @@
 #include "datacube/storage/hf/cache_layout.h"
 #include "datacube/storage/hf/git_oid.h"
 #include "datacube/storage/hf/hf_store.h"
-#include "datacube/storage/hf/hf_transfer.h"
 #include "datacube/storage/testing/conformance.h"
+#include "datacube/transfer/hf_transfer.h"
 #include "testing/hf_fixture/hub_fixture.h"
 
 namespace datacube::storage::hf {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace datacube::transfer::hf;  // the download and upload sessions under test
 using testing::hf::FixtureOptions;
 using testing::hf::HubFixture;
 using testing::hf::SeedFile;

@@ -8,10 +8,15 @@
 #include "datacube/storage/hf/cache_layout.h"
 #include "datacube/storage/hf/git_oid.h"
 #include "datacube/storage/hf/hf_store.h"
-#include "datacube/storage/hf/hf_transfer.h"
+#include "datacube/transfer/hf_transfer.h"
+#include "datacube/transfer/endpoints.h"
+#include "datacube/transfer/registry.h"
 #include "datacube/storage/local/local_store.h"
 
-namespace datacube::storage::hf {
+namespace datacube::transfer::hf {
+
+using namespace datacube::storage;      // the store interface and the local store
+using namespace datacube::storage::hf;  // the Hub client and store this session drives
 namespace {
 
 std::string WithSlash(std::string s) {
@@ -238,7 +243,7 @@ Result<DownloadReport> Download(const DownloadRequest& request, engine::Progress
   if (dst_text.back() != '/') dst_text += '/';
   DC_ASSIGN_OR_RETURN(dst, ParseLocation(dst_text));
   DC_ASSIGN_OR_RETURN(engine::TransferEndpoints ends,
-                      engine::ResolveEndpoints(request.location, dst, config, local_config));
+                      ResolveEndpoints(request.location, dst, config, local_config));
   auto store = std::dynamic_pointer_cast<HfStore>(ends.src.store);
   DownloadReport report;
   if (store && !request.files.empty() && !ends.single) {
@@ -249,48 +254,4 @@ Result<DownloadReport> Download(const DownloadRequest& request, engine::Progress
   return report;
 }
 
-Result<DownloadReport> DownloadLocation(const Location& src, const Location& dst,
-                                        const StoreConfig& config,
-                                        const engine::TransferOptions& transfer,
-                                        engine::ProgressSink* progress,
-                                        const std::string& cache_dir) {
-  DownloadRequest request;
-  request.location = src;
-  request.config = config;
-  auto files = config.options.find("files");
-  if (files != config.options.end()) request.files = SplitFilesOption(files->second);
-  request.transfer = transfer;
-  if (!cache_dir.empty()) {
-    request.cache_dir = cache_dir;
-  } else if (dst.scheme == Scheme::kPvc) {
-    DC_ASSIGN_OR_RETURN(request.local_dir, PvcLocalPath(dst, config));
-  } else if (dst.scheme == Scheme::kFile) {
-    request.local_dir = dst.path.empty() ? "." : dst.path;
-  } else {
-    return InvalidArgumentError(
-        "downloading from Hugging Face needs a local or pvc:// "
-        "destination, not " +
-        dst.ToString());
-  }
-  return Download(request, progress);
-}
-
-Result<DownloadReport> DownloadFromOptions(const StoreConfig& config, const std::string& dest_dir,
-                                           const engine::TransferOptions& transfer,
-                                           engine::ProgressSink* progress,
-                                           const std::string& cache_dir) {
-  DownloadRequest request;
-  DC_ASSIGN_OR_RETURN(request.location, LocationFromOptions(config));
-  request.config = config;
-  auto files = config.options.find("files");
-  if (files != config.options.end()) request.files = SplitFilesOption(files->second);
-  if (cache_dir.empty()) {
-    request.local_dir = dest_dir;
-  } else {
-    request.cache_dir = cache_dir;
-  }
-  request.transfer = transfer;
-  return Download(request, progress);
-}
-
-}  // namespace datacube::storage::hf
+}  // namespace datacube::transfer::hf
