@@ -2,7 +2,7 @@
 //
 // Only a documented set is accepted (docs/datacube-spec.md lists it); anything else is a
 // validation error naming the item, so a typo cannot silently change what a cube does. Both
-// "--flag value" (two items, as the seed writes `--cache-dir`, `/tmp/cache/hf`) and
+// "--flag value" (two items, as the DataCube guide writes `--cache-dir`, `/tmp/cache/hf`) and
 // "--flag=value" (one item) are accepted.
 #pragma once
 

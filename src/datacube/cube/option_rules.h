@@ -1,4 +1,5 @@
-// The options each endpoint type accepts, per direction (DESIGN.md §2.1 and the seed).
+// The options each endpoint type accepts, per direction: the DataCube guide's, plus our
+// extensions.
 //
 // One table drives validation (unknown, missing, literal-only options), redaction (which values
 // are credentials even when written literally) and the documentation in docs/datacube-spec.md.
@@ -18,8 +19,8 @@ struct OptionRule {
   bool on_source = false;  // accepted when the type is the source (a download)
   bool on_sink = false;    // accepted when the type is the sink (an upload)
   bool required = false;   // on every side where it is accepted
-  // Must be a literal `value` (the seed requires this for `files` and `s3-uri`: the controller
-  // reads them to plan the transfer, before any Secret is mounted).
+  // Must be a literal `value` (the DataCube guide requires this for `files` and `s3-uri`: the
+  // controller reads them to plan the transfer, before any Secret is mounted).
   bool literal_only = false;
   // A credential: redacted wherever it could surface, even when written as a literal.
   bool credential = false;

@@ -71,7 +71,8 @@ std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
   } else if (name == "s3-addressing") {
     if (!has_ref) return Problem(transfer::CheckS3Addressing(v, name), name + ": ");
   } else if (name == "s3-no-check-bucket" || name == "require-checksum") {
-    // Stricter than the backend (which also takes yes/no/1/0): the seed documents these two.
+    // Stricter than the backend (which also takes yes/no/1/0): docs/datacube-spec.md documents
+    // only "true" and "false" for these two.
     if (v != "true" && v != "false") return "must be \"true\" or \"false\", got \"" + v + "\"";
   } else if (name == "s3-upload-checksum") {
     std::string lower;

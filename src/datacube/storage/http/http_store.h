@@ -1,5 +1,5 @@
-// HttpStore: one file behind a plain http(s):// URL, read only (DESIGN.md §3.1) — a release
-// asset, a pre-signed S3/GCS/Azure URL, a file on a web server.
+// HttpStore: one file behind a plain http(s):// URL, read only (docs/cli.md#locations): a
+// release asset, a pre-signed S3/GCS/Azure URL, a file on a web server.
 //
 // The store holds exactly one object, named by the last segment of the URL's path. Its size
 // (and ETag, and SHA-256 when the server sends x-amz-meta-sha256) come from a GET of the first
