@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "datacube/transfer/job.h"
 #include "datacube/cube/diagnostics.h"
+#include "datacube/transfer/job.h"
 
 namespace datacube::cube {
 

@@ -8,10 +8,10 @@
 #include <set>
 
 #include "datacube/base/units.h"
-#include "datacube/location/location.h"
 #include "datacube/cube/option_rules.h"
 #include "datacube/cube/resolve.h"
 #include "datacube/cube/validate.h"
+#include "datacube/location/location.h"
 #include "datacube/transfer/option_checks.h"
 
 namespace datacube::cube {
