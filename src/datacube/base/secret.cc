@@ -9,7 +9,7 @@
 namespace datacube {
 namespace {
 
-// Scrubs "scheme://<userinfo>@" so tokens written into URLs (the DataCube seed does
+// Scrubs "scheme://<userinfo>@" so tokens written into URLs (DataCube examples do
 // `https://$(TOKEN)@github.com/...`) never print.
 std::string RedactUrlUserinfo(std::string text) {
   size_t pos = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 #include "datacube/base/log.h"
 
@@ -81,6 +82,31 @@ TEST(SecretTest, ShortSecretsDoNotRedactRandomText) {
   // base64("k9Zq") = "azlacQ==": the whole form goes, but not 4-character fragments of it.
   EXPECT_EQ(Redact("azlacQ=="), "***");
   EXPECT_EQ(Redact("YWJjazlhYmM"), "YWJjazlhYmM");
+}
+
+TEST(SecretTest, ScopedSecretsBelongToTheirJobAndEndWithIt) {
+  const size_t process_before = ProcessRedactor().size();
+  {
+    auto job = std::make_shared<Redactor>();
+    RedactionScope scope(job);
+    RegisterSecretForRedaction("job-secret-7d1e");
+    EXPECT_EQ(Redact("x job-secret-7d1e y"), "x *** y");
+    EXPECT_GT(job->size(), 0u);
+    // Another thread outside the job does not know the job's secret.
+    std::string seen_elsewhere;
+    std::thread other([&] { seen_elsewhere = Redact("job-secret-7d1e"); });
+    other.join();
+    EXPECT_EQ(seen_elsewhere, "job-secret-7d1e");
+    {
+      // Scopes nest: an inner job sees its own secrets, not the outer one's.
+      RedactionScope inner(std::make_shared<Redactor>());
+      EXPECT_EQ(Redact("job-secret-7d1e"), "job-secret-7d1e");
+    }
+    EXPECT_EQ(Redact("job-secret-7d1e"), "***");
+  }
+  EXPECT_EQ(CurrentRedactor(), nullptr);
+  EXPECT_EQ(Redact("job-secret-7d1e"), "job-secret-7d1e");
+  EXPECT_EQ(ProcessRedactor().size(), process_before);
 }
 
 TEST(SecretTest, JsonEscape) { EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001"); }

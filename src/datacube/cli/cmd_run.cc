@@ -1,4 +1,4 @@
-// run and validate-cube: DataCube specs (issue 4, docs/datacube-spec.md).
+// run and validate-cube: DataCubes (docs/datacube-spec.md).
 #include <atomic>
 #include <csignal>
 #include <cstdio>

@@ -6,7 +6,7 @@
 //   huggingface  -> hf://[datasets/|spaces/]ORG/NAME[@revision][/path-in-repo]
 //   git          -> git+https://host/owner/repo.git@ref, for display; the git module gets the
 //                   `url` option as written and takes a token out of its user information (the
-//                   seed's https://$(TOKEN)@host/...) itself. The PVC side is the parent
+//                   DataCube guide's https://$(TOKEN)@host/...) itself. The PVC side is the parent
 //                   directory; the repository is <subPath>/<repo> (attempt.h).
 //
 // executor.env applies through StoreConfig::getenv, without touching the process environment.

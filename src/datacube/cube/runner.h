@@ -1,5 +1,5 @@
 // Running a DataCube: resolve options, prepare the PVC, run the transfer in attempts under the
-// executor options, and keep the status current (DESIGN.md §3.4, issue 4).
+// executor options, and keep the status current (docs/datacube-spec.md).
 //
 // Attempts. The first attempt runs at once; a failed attempt is retried up to backoffLimit
 // times, waiting attempt_backoff, doubled after each failure, capped at max_attempt_backoff

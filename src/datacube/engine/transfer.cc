@@ -1,7 +1,6 @@
 #include "datacube/engine/transfer.h"
 
 #include <algorithm>
-#include <future>
 #include <map>
 #include <mutex>
 
@@ -220,123 +219,77 @@ std::string TransferReport::Summary() const {
   return out;
 }
 
-Result<std::string> HashObject(storage::ObjectStore& store, const std::string& key,
-                               std::span<uint8_t> buffer) {
-  DC_ASSIGN_OR_RETURN(storage::ObjectInfo info, store.Stat(key));
-  // Reads the range at `offset` into `into`, checking it arrived whole.
-  auto read = [&](uint64_t offset, std::span<uint8_t> into) -> Status {
-    io::SpanSink sink(into);
-    storage::ReadOptions ropts;
-    ropts.if_match = info.etag;
-    DC_RETURN_IF_ERROR(store.Read(key, {offset, into.size()}, sink, ropts));
-    if (sink.size() != into.size()) {
-      return DataLossError("reading " + store.UrlFor(key) + ": short read while hashing");
-    }
-    return Status();
-  };
-  // The buffer is used as two halves: while one half is hashed, a helper thread reads the next
-  // range into the other, so the read (a copy out of the page cache, or a network round trip)
-  // overlaps the hashing instead of adding to it (a 4 GiB file: 3.6 s became about 3.0 s).
-  const size_t half = buffer.size() / 2 / io::kBufferAlignment * io::kBufferAlignment;
-  const size_t chunk = half == 0 ? buffer.size() : half;
-  auto slot = [&](int i, uint64_t offset) {
-    uint64_t n = std::min<uint64_t>(chunk, info.size - offset);
-    return buffer.subspan(half == 0 ? 0 : static_cast<size_t>(i) * half, n);
-  };
-  crypto::Sha256 hasher;
-  if (info.size == 0) return hasher.FinishHex();
-  std::span<uint8_t> current = slot(0, 0);
-  DC_RETURN_IF_ERROR(read(0, current));
-  for (uint64_t offset = 0, i = 0;; ++i) {
-    const uint64_t next = offset + current.size();
-    std::future<Status> ahead;
-    std::span<uint8_t> following;
-    if (next < info.size) {
-      following = slot(half == 0 ? 0 : static_cast<int>((i + 1) % 2), next);
-      if (half == 0) {
-        hasher.Update(current);  // one buffer: hash before reusing it
-        DC_RETURN_IF_ERROR(read(next, following));
-        current = following;
-        offset = next;
-        continue;
-      }
-      ahead = std::async(std::launch::async, read, next, following);
-    }
-    hasher.Update(current);
-    if (!ahead.valid()) break;
-    DC_RETURN_IF_ERROR(ahead.get());
-    current = following;
-    offset = next;
+namespace {
+
+// What exists on each side, by path relative to the transfer's roots.
+struct Inventory {
+  std::map<std::string, storage::ObjectInfo> src;
+  std::map<std::string, storage::ObjectInfo> dst;
+  std::map<std::string, std::pair<std::string, std::string>> keys;  // rel -> (src key, dst key)
+};
+
+Status InventorySingle(const TransferEndpoints& ends, Inventory& inv) {
+  std::string rel = Basename(ends.src.key);
+  inv.src[rel] = ends.single_info;
+  inv.keys[rel] = {ends.src.key, ends.dst.key};
+  auto existing = ends.dst.store->Stat(ends.dst.key);
+  if (existing.ok()) {
+    inv.dst[rel] = *existing;
+  } else if (existing.status().code() != StatusCode::kNotFound) {
+    return existing.status();
   }
-  return hasher.FinishHex();
+  return Status();
 }
 
-Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const TransferOptions& options,
-                                   ProgressSink* progress) {
-  auto started = std::chrono::steady_clock::now();
-  TransferReport report;
+// Lists both trees (filters applied). Keys that cannot map safely onto a local path are refused
+// when the destination is local: skipped with a warning, or the run fails with --strict.
+Status InventoryTrees(const TransferEndpoints& ends, const TransferOptions& options,
+                      TransferReport& report, ProgressSink* progress, Inventory& inv) {
   const bool dst_is_local = ends.dst.location.is_local();
-  const size_t jobs = options.jobs ? options.jobs : DefaultJobs();
-
-  // 1. What exists on each side.
-  std::map<std::string, storage::ObjectInfo> src_objects;
-  std::map<std::string, storage::ObjectInfo> dst_objects;
-  std::map<std::string, std::pair<std::string, std::string>> keys;  // rel -> (src key, dst key)
-  if (ends.single) {
-    std::string rel = Basename(ends.src.key);
-    src_objects[rel] = ends.single_info;
-    keys[rel] = {ends.src.key, ends.dst.key};
-    auto existing = ends.dst.store->Stat(ends.dst.key);
-    if (existing.ok()) {
-      dst_objects[rel] = *existing;
-    } else if (existing.status().code() != StatusCode::kNotFound) {
-      return existing.status();
-    }
-  } else {
-    Status refused;
-    DC_RETURN_IF_ERROR(ListRelative(
-        *ends.src.store, ends.src_prefix,
-        [&](std::string rel, storage::ObjectInfo& info) {
-          if (!options.filter.Selected(rel)) return Status();
-          if (dst_is_local) {
-            Status safe = storage::ValidateRelativeKey(rel);
-            if (!safe.ok()) {
-              ++report.keys_refused;
-              if (options.strict_keys) return safe.WithContext("--strict");
-              LogWarn("skipping " + ends.src.store->UrlFor(info.key) + ": " +
-                      std::string(safe.message()));
-              return Status();
-            }
+  DC_RETURN_IF_ERROR(ListRelative(
+      *ends.src.store, ends.src_prefix,
+      [&](std::string rel, storage::ObjectInfo& info) {
+        if (!options.filter.Selected(rel)) return Status();
+        if (dst_is_local) {
+          Status safe = storage::ValidateRelativeKey(rel);
+          if (!safe.ok()) {
+            ++report.keys_refused;
+            if (options.strict_keys) return safe.WithContext("--strict");
+            LogWarn("skipping " + ends.src.store->UrlFor(info.key) + ": " +
+                    std::string(safe.message()));
+            return Status();
           }
-          keys[rel] = {ends.src_prefix + rel, ends.dst_prefix + rel};
-          src_objects.emplace(std::move(rel), std::move(info));
-          return Status();
-        },
-        [&](std::string rel, const storage::SkippedEntry& e) {
-          if (options.filter.Selected(rel))
-            ReportLeftOut(ends, std::move(rel), e, report, progress);
-        }));
-    Status listed = ListRelative(*ends.dst.store, ends.dst_prefix,
-                                 [&](std::string rel, storage::ObjectInfo& info) {
-                                   if (options.filter.Selected(rel)) {
-                                     dst_objects.emplace(std::move(rel), std::move(info));
-                                   }
-                                   return Status();
-                                 });
-    if (!listed.ok() && listed.code() != StatusCode::kNotFound) return listed;
-  }
+        }
+        inv.keys[rel] = {ends.src_prefix + rel, ends.dst_prefix + rel};
+        inv.src.emplace(std::move(rel), std::move(info));
+        return Status();
+      },
+      [&](std::string rel, const storage::SkippedEntry& e) {
+        if (options.filter.Selected(rel)) ReportLeftOut(ends, std::move(rel), e, report, progress);
+      }));
+  Status listed = ListRelative(*ends.dst.store, ends.dst_prefix,
+                               [&](std::string rel, storage::ObjectInfo& info) {
+                                 if (options.filter.Selected(rel)) {
+                                   inv.dst.emplace(std::move(rel), std::move(info));
+                                 }
+                                 return Status();
+                               });
+  if (!listed.ok() && listed.code() != StatusCode::kNotFound) return listed;
+  return Status();
+}
 
-  // 2. Decide.
-  DC_RETURN_IF_ERROR(StatWhereListingsFallShort(ends, src_objects, dst_objects, options, jobs));
-  if (options.compare == CompareMode::kChecksum) {
-    DC_RETURN_IF_ERROR(FillMissingHashes(ends, src_objects, dst_objects, options, jobs));
-  }
-  PlanOptions popts{options.compare, options.delete_extra, dst_is_local};
-  std::vector<PlanItem> plan = Plan(src_objects, dst_objects, popts);
-
+// The copies to run, with the buffer size they need; skips and conflicts go into the report.
+struct CopyPlan {
   std::vector<std::shared_ptr<CopyJob>> copies;
-  uint64_t buffer_size = options.part_size;
-  uint64_t bytes_planned = 0;
+  uint64_t buffer_size = 0;
+  uint64_t bytes = 0;
+};
+
+CopyPlan CollectCopies(const TransferEndpoints& ends, const std::vector<PlanItem>& plan,
+                       Inventory& inv, const TransferOptions& options, TransferReport& report,
+                       ProgressSink* progress) {
+  CopyPlan out;
+  out.buffer_size = options.part_size;
   const storage::Capabilities dst_caps = ends.dst.store->capabilities();
   for (const auto& item : plan) {
     if (item.action == PlanAction::kSkip) {
@@ -351,7 +304,7 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
       // Found before anything is copied; the rest of the tree still copies.
       ++report.files_failed;
       Status s = FailedPreconditionError(
-          "cannot copy " + ends.src.store->UrlFor(keys[item.rel].first) + ": " + item.reason);
+          "cannot copy " + ends.src.store->UrlFor(inv.keys[item.rel].first) + ": " + item.reason);
       if (report.status.ok()) report.status = s;
       if (progress)
         progress->OnFile({item.rel, FileAction::kFailed, item.src.size, "", item.reason});
@@ -361,96 +314,137 @@ Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const Transfer
     if (item.action != PlanAction::kCopy) continue;
     auto job = std::make_shared<CopyJob>();
     job->item = item;
-    job->src_key = keys[item.rel].first;
-    job->dst_key = keys[item.rel].second;
-    bytes_planned += item.src.size;
+    job->src_key = inv.keys[item.rel].first;
+    job->dst_key = inv.keys[item.rel].second;
+    out.bytes += item.src.size;
     if (dst_caps.multipart) {
-      buffer_size =
-          std::max(buffer_size, RequiredPartSize(item.src.size, options.part_size, dst_caps));
+      out.buffer_size =
+          std::max(out.buffer_size, RequiredPartSize(item.src.size, options.part_size, dst_caps));
     }
-    copies.push_back(std::move(job));
+    out.copies.push_back(std::move(job));
   }
+  return out;
+}
+
+// --dry-run: the plan, as planned copies and deletes.
+void RecordPlan(const std::vector<PlanItem>& plan, TransferReport& report,
+                ProgressSink* progress) {
+  for (const auto& item : plan) {
+    if (item.action == PlanAction::kSkip) continue;
+    FileAction a =
+        item.action == PlanAction::kCopy ? FileAction::kPlannedCopy : FileAction::kPlannedDelete;
+    uint64_t size = item.action == PlanAction::kCopy ? item.src.size : item.dst->size;
+    if (progress) progress->OnFile({item.rel, a, size, "", item.reason});
+    report.files.push_back({item.rel, a, size, "", Status()});
+  }
+}
+
+void RunCopies(const TransferEndpoints& ends, CopyPlan plan, Inventory& inv,
+               const TransferOptions& options, size_t jobs, TransferReport& report,
+               ProgressSink* progress) {
+  // One worker per file is enough for small files; a file split into parts uses them all.
+  const bool multipart = ends.dst.store->capabilities().multipart;
+  bool any_parts =
+      multipart && std::any_of(plan.copies.begin(), plan.copies.end(), [&](const auto& job) {
+        return job->item.src.size > options.part_size;
+      });
+  size_t workers = any_parts ? jobs : std::min(jobs, std::max<size_t>(1, plan.copies.size()));
+  Executor executor(ends, options, progress, workers, plan.buffer_size);
+  executor.Run(std::move(plan.copies));
+  // Small files may still be waiting for the destination's group commit.
+  Status flushed = ends.dst.store->Flush();
+  if (!flushed.ok()) report.status = flushed.WithContext("publishing copied files");
+  std::vector<FileResult> results = executor.TakeResults();
+  if (!flushed.ok()) {
+    // Which deferred files did not land is not known from one status: every copy that is not at
+    // its destination now counts as failed, so the summary never says "failed 0".
+    for (auto& r : results) {
+      if (r.status.ok() && !ends.dst.store->Stat(inv.keys[r.path].second).ok()) {
+        r.action = FileAction::kFailed;
+        r.status = report.status;
+      }
+    }
+  }
+  for (auto& r : results) {
+    if (r.status.ok()) {
+      ++report.files_copied;
+      report.bytes_copied += r.size;
+      if (r.unverified) ++report.files_unverified;
+    } else {
+      ++report.files_failed;
+      if (report.status.ok()) report.status = r.status.WithContext(r.path);
+    }
+    report.files.push_back(std::move(r));
+  }
+}
+
+// sync --delete: only after every copy succeeded.
+void MirrorDeletes(const TransferEndpoints& ends, const std::vector<PlanItem>& plan,
+                   const TransferOptions& options, TransferReport& report,
+                   ProgressSink* progress) {
+  if (report.files_failed != 0 || options.stop.stop_requested()) {
+    LogWarn("not deleting extra destination files because some copies failed");
+    return;
+  }
+  Status s = DeleteExtras(ends, plan, report, progress);
+  if (!s.ok() && report.status.ok()) report.status = s;
+  // A mirror keeps nothing the source lacks: also the hidden leftovers of interrupted runs.
+  auto leftovers = ends.dst.store->RemoveStaleTemporaries(ends.dst_prefix);
+  if (!leftovers.ok()) {
+    LogWarn("could not remove leftover temporary files: " + leftovers.status().ToString());
+  } else if (*leftovers > 0) {
+    LogInfo("removed " + std::to_string(*leftovers) +
+            " temporary file(s) that interrupted earlier runs left in " +
+            ends.dst.store->UrlFor(ends.dst_prefix));
+  }
+}
+
+}  // namespace
+
+Result<TransferReport> RunTransfer(const TransferEndpoints& ends, const TransferOptions& options,
+                                   ProgressSink* progress) {
+  auto started = std::chrono::steady_clock::now();
+  auto finish = [&](TransferReport& report) {
+    report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+  };
+  TransferReport report;
+  const size_t jobs = options.jobs ? options.jobs : DefaultJobs();
+
+  // 1. What exists on each side.
+  Inventory inv;
+  DC_RETURN_IF_ERROR(ends.single ? InventorySingle(ends, inv)
+                                 : InventoryTrees(ends, options, report, progress, inv));
+
+  // 2. Decide.
+  DC_RETURN_IF_ERROR(StatWhereListingsFallShort(ends, inv.src, inv.dst, options, jobs));
+  if (options.compare == CompareMode::kChecksum) {
+    DC_RETURN_IF_ERROR(FillMissingHashes(ends, inv.src, inv.dst, options, jobs));
+  }
+  PlanOptions popts{options.compare, options.delete_extra, ends.dst.location.is_local()};
+  std::vector<PlanItem> plan = Plan(inv.src, inv.dst, popts);
+  CopyPlan copies = CollectCopies(ends, plan, inv, options, report, progress);
   // Entries the source listing left out (and refused) were reported as file events too.
   const uint64_t left_out =
       report.symlinks_left_out + report.special_files_left_out + report.files_failed;
-  if (progress) progress->OnPlanned(copies.size() + report.files_skipped + left_out, bytes_planned);
-
+  if (progress) {
+    progress->OnPlanned(copies.copies.size() + report.files_skipped + left_out, copies.bytes);
+  }
   if (options.dry_run) {
-    for (const auto& item : plan) {
-      if (item.action == PlanAction::kSkip) continue;
-      FileAction a =
-          item.action == PlanAction::kCopy ? FileAction::kPlannedCopy : FileAction::kPlannedDelete;
-      uint64_t size = item.action == PlanAction::kCopy ? item.src.size : item.dst->size;
-      if (progress) progress->OnFile({item.rel, a, size, "", item.reason});
-      report.files.push_back({item.rel, a, size, "", Status()});
-    }
-    report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
+    RecordPlan(plan, report, progress);
+    finish(report);
     return report;
   }
 
-  // 3. Copy.
-  {
-    // One worker per file is enough for small files; a file split into parts uses them all.
-    bool any_parts =
-        dst_caps.multipart && std::any_of(copies.begin(), copies.end(), [&](const auto& job) {
-          return job->item.src.size > options.part_size;
-        });
-    size_t workers = any_parts ? jobs : std::min(jobs, std::max<size_t>(1, copies.size()));
-    Executor executor(ends, options, progress, workers, buffer_size);
-    executor.Run(std::move(copies));
-    // Small files may still be waiting for the destination's group commit.
-    Status flushed = ends.dst.store->Flush();
-    if (!flushed.ok()) report.status = flushed.WithContext("publishing copied files");
-    std::vector<FileResult> results = executor.TakeResults();
-    if (!flushed.ok()) {
-      // Which deferred files did not land is not known from one status: every copy that is
-      // not at its destination now counts as failed, so the summary never says "failed 0".
-      for (auto& r : results) {
-        if (r.status.ok() && !ends.dst.store->Stat(keys[r.path].second).ok()) {
-          r.action = FileAction::kFailed;
-          r.status = report.status;
-        }
-      }
-    }
-    for (auto& r : results) {
-      if (r.status.ok()) {
-        ++report.files_copied;
-        report.bytes_copied += r.size;
-        if (r.unverified) ++report.files_unverified;
-      } else {
-        ++report.files_failed;
-        if (report.status.ok()) report.status = r.status.WithContext(r.path);
-      }
-      report.files.push_back(std::move(r));
-    }
-  }
-
-  // 4. Mirror deletes, only after every copy succeeded.
-  if (options.delete_extra) {
-    if (report.files_failed == 0 && !options.stop.stop_requested()) {
-      Status s = DeleteExtras(ends, plan, report, progress);
-      if (!s.ok() && report.status.ok()) report.status = s;
-      // A mirror keeps nothing the source lacks: also the hidden leftovers of interrupted runs.
-      auto leftovers = ends.dst.store->RemoveStaleTemporaries(ends.dst_prefix);
-      if (!leftovers.ok()) {
-        LogWarn("could not remove leftover temporary files: " + leftovers.status().ToString());
-      } else if (*leftovers > 0) {
-        LogInfo("removed " + std::to_string(*leftovers) +
-                " temporary file(s) that interrupted earlier runs left in " +
-                ends.dst.store->UrlFor(ends.dst_prefix));
-      }
-    } else {
-      LogWarn("not deleting extra destination files because some copies failed");
-    }
-  }
+  // 3. Copy, then 4. mirror deletes.
+  RunCopies(ends, std::move(copies), inv, options, jobs, report, progress);
+  if (options.delete_extra) MirrorDeletes(ends, plan, options, report, progress);
   if (report.status.ok() && report.keys_refused > 0 && options.strict_keys) {
     report.status = InvalidArgumentError("unsafe keys refused");
   }
   std::sort(report.files.begin(), report.files.end(),
             [](const FileResult& a, const FileResult& b) { return a.path < b.path; });
-  report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
+  finish(report);
   return report;
 }
 
