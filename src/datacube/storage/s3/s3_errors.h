@@ -1,4 +1,5 @@
 // The one place where an S3 response becomes a Status (TensorStore's AwsHttpResponseToStatus).
+// The cases are rows of a table, tried in order (s3_error_table.cc).
 //
 // The code decides retrying, through IsRetryable (base/status.h):
 //   retried     5xx except 501, 429, 408, SlowDown, RequestTimeout, throttling codes, and
