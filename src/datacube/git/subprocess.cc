@@ -34,9 +34,9 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
-  void Reset() {
+  void Reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    fd_ = fd;
   }
 
  private:
@@ -116,8 +116,48 @@ class StderrCollector {
   std::string line_;
 };
 
-Result<pid_t> Spawn(const ProcessOptions& o, const std::string& program, int in_fd, int out_fd,
-                    int err_fd) {
+// The child's stdin, stdout and stderr: each a pair of descriptors, ours and the child's.
+struct ChildPipes {
+  Fd in_child, in_parent;
+  Fd out_parent, out_child;
+  Fd err_parent, err_child;
+
+  // stdin is a socket so that writing to a child that stopped reading fails with EPIPE
+  // (MSG_NOSIGNAL) instead of raising SIGPIPE in our process.
+  Status Open() {
+    int in_pair[2], out_pipe[2], err_pipe[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0) {
+      return ErrnoToStatus(errno, "socketpair");
+    }
+    in_child.Reset(in_pair[0]);
+    in_parent.Reset(in_pair[1]);
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
+    out_parent.Reset(out_pipe[0]);
+    out_child.Reset(out_pipe[1]);
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
+    err_parent.Reset(err_pipe[0]);
+    err_child.Reset(err_pipe[1]);
+    return Status();
+  }
+
+  // Once the child runs: only it holds its ends (so end-of-file arrives when it exits), and ours
+  // never block. Without stdin data the child reads end-of-file at once.
+  void ChildStarted(bool feed_stdin) {
+    in_child.Reset();
+    out_child.Reset();
+    err_child.Reset();
+    if (feed_stdin)
+      SetNonBlocking(in_parent.get());
+    else
+      in_parent.Reset();
+    SetNonBlocking(out_parent.get());
+    SetNonBlocking(err_parent.get());
+  }
+};
+
+// Starts `program` in a process group of its own, with the child's ends of `pipes` as its stdin,
+// stdout and stderr, default signal handling and nothing blocked.
+Result<pid_t> Spawn(const ProcessOptions& o, const std::string& program, const ChildPipes& pipes) {
   SpawnSetup s;
   short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
   posix_spawnattr_setflags(&s.attr, flags);
@@ -128,9 +168,9 @@ Result<pid_t> Spawn(const ProcessOptions& o, const std::string& program, int in_
   sigemptyset(&defaults);
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
   posix_spawnattr_setsigdefault(&s.attr, &defaults);
-  posix_spawn_file_actions_adddup2(&s.actions, in_fd, 0);
-  posix_spawn_file_actions_adddup2(&s.actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&s.actions, err_fd, 2);
+  posix_spawn_file_actions_adddup2(&s.actions, pipes.in_child.get(), 0);
+  posix_spawn_file_actions_adddup2(&s.actions, pipes.out_child.get(), 1);
+  posix_spawn_file_actions_adddup2(&s.actions, pipes.err_child.get(), 2);
   // Descriptors other threads opened without O_CLOEXEC must not leak into git.
   posix_spawn_file_actions_addclosefrom_np(&s.actions, 3);
   if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&s.actions, o.cwd.c_str());
@@ -144,6 +184,155 @@ Result<pid_t> Spawn(const ProcessOptions& o, const std::string& program, int in_
   int rc = ::posix_spawn(&pid, program.c_str(), &s.actions, &s.attr, argv.data(), envp.data());
   if (rc != 0) return ErrnoToStatus(rc, "starting " + o.argv[0]);
   return pid;
+}
+
+// Moves bytes between us and a running child: feeds its stdin, collects its stdout (up to
+// max_stdout) and stderr, and notes when it last wrote anything.
+class ChildIo {
+ public:
+  // `start`: when the child was started, the stall timer's origin.
+  ChildIo(const ProcessOptions& o, ChildPipes& pipes, ProcessResult& result,
+          Clock::time_point start)
+      : options_(o), pipes_(pipes), result_(result), stderr_(o), last_output_(start) {}
+
+  bool output_open() const { return pipes_.out_parent.get() >= 0 || pipes_.err_parent.get() >= 0; }
+  bool overflowed() const { return overflow_; }
+  Clock::time_point last_output() const { return last_output_; }
+
+  // Waits up to kPollMs for a pipe to be ready, then serves the ready ones. False when poll
+  // failed.
+  bool Pump() {
+    pollfd fds[3];
+    int n = 0;
+    int out_idx = -1, err_idx = -1, in_idx = -1;
+    if (pipes_.out_parent.get() >= 0) {
+      out_idx = n;
+      fds[n++] = {pipes_.out_parent.get(), POLLIN, 0};
+    }
+    if (pipes_.err_parent.get() >= 0) {
+      err_idx = n;
+      fds[n++] = {pipes_.err_parent.get(), POLLIN, 0};
+    }
+    if (pipes_.in_parent.get() >= 0) {
+      in_idx = n;
+      fds[n++] = {pipes_.in_parent.get(), POLLOUT, 0};
+    }
+    int rc = ::poll(fds, n, kPollMs);
+    if (rc < 0 && errno != EINTR) return false;
+    if (rc <= 0) return true;
+    if (out_idx >= 0 && fds[out_idx].revents) ReadStdout();
+    if (err_idx >= 0 && fds[err_idx].revents) ReadStderr();
+    if (in_idx >= 0 && fds[in_idx].revents) WriteStdin();
+    return true;
+  }
+
+  std::string FinishStderr() { return stderr_.Finish(); }
+
+ private:
+  void ReadStdout() {
+    ssize_t r = ::read(pipes_.out_parent.get(), buf_, sizeof buf_);
+    if (r > 0) {
+      last_output_ = Clock::now();
+      if (result_.stdout_data.size() + r > options_.max_stdout)
+        overflow_ = true;
+      else
+        result_.stdout_data.append(buf_, r);
+    } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+      pipes_.out_parent.Reset();
+    }
+  }
+
+  void ReadStderr() {
+    ssize_t r = ::read(pipes_.err_parent.get(), buf_, sizeof buf_);
+    if (r > 0) {
+      last_output_ = Clock::now();
+      stderr_.Add(std::string_view(buf_, r));
+    } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+      pipes_.err_parent.Reset();
+    }
+  }
+
+  void WriteStdin() {
+    const std::string& data = options_.stdin_data;
+    ssize_t w = ::send(pipes_.in_parent.get(), data.data() + stdin_written_,
+                       data.size() - stdin_written_, MSG_NOSIGNAL);
+    if (w > 0) stdin_written_ += w;
+    if ((w < 0 && errno != EAGAIN && errno != EINTR) || stdin_written_ == data.size()) {
+      pipes_.in_parent.Reset();
+    }
+  }
+
+  const ProcessOptions& options_;
+  ChildPipes& pipes_;
+  ProcessResult& result_;
+  StderrCollector stderr_;
+  size_t stdin_written_ = 0;
+  bool overflow_ = false;
+  Clock::time_point last_output_;
+  char buf_[65536];
+};
+
+// Whether the child must be stopped now: a stop request, the overall timeout, a stall, or too
+// much stdout. Sets the flag of `result` that says why (none for an overflow, which RunProcess
+// reports as an error).
+bool MustStop(const ProcessOptions& o, Clock::time_point start, const ChildIo& io,
+              ProcessResult& result) {
+  auto now = Clock::now();
+  if (o.stop.stop_requested()) return result.cancelled = true;
+  if (o.timeout.count() > 0 && now - start > o.timeout) return result.timed_out = true;
+  if (o.stall_timeout.count() > 0 && now - io.last_output() > o.stall_timeout) {
+    return result.stalled = true;
+  }
+  return io.overflowed();
+}
+
+// Serves the child's pipes until it has exited and closed them (or grandchildren kept them open
+// past kDrainAfterExit), stopping its group when MustStop says so. Returns its wait status.
+int Supervise(const ProcessOptions& o, pid_t pid, Clock::time_point start, ChildIo& io,
+              ProcessResult& result) {
+  int wait_status = 0;
+  bool reaped = false;
+  std::optional<Clock::time_point> exited_at;
+  while (true) {
+    if (!reaped && ::waitpid(pid, &wait_status, WNOHANG) == pid) {
+      reaped = true;
+      exited_at = Clock::now();
+    }
+    if (reaped && !io.output_open()) break;
+    if (reaped && Clock::now() - *exited_at > kDrainAfterExit) break;  // grandchild holds a pipe
+    if (MustStop(o, start, io, result)) {
+      if (!reaped) KillGroup(pid, &wait_status, &reaped);
+      break;
+    }
+    if (!io.Pump()) break;
+  }
+  if (!reaped) {
+    // Only reached when poll failed; make sure nothing is left.
+    KillGroup(pid, &wait_status, &reaped);
+  }
+  return wait_status;
+}
+
+// The exit code and signal of `wait_status`; -1 for a child we stopped.
+void RecordExit(int wait_status, ProcessResult& result) {
+  if (WIFEXITED(wait_status)) {
+    result.exit_code = WEXITSTATUS(wait_status);
+  } else if (WIFSIGNALED(wait_status)) {
+    result.exit_code = -1;
+    result.term_signal = WTERMSIG(wait_status);
+  }
+  if (result.stalled || result.timed_out || result.cancelled) result.exit_code = -1;
+}
+
+// argv[0] as a path to run: itself when it holds a '/', else found in the PATH of `env`.
+Result<std::string> ResolveProgram(const ProcessOptions& o) {
+  std::string path = EnvValue(o.env, "PATH");
+  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
+  std::string program = FindInPath(o.argv[0], path);
+  if (program.empty()) {
+    return NotFoundError("program \"" + o.argv[0] + "\" not found in PATH (" + path + ")");
+  }
+  return program;
 }
 
 }  // namespace
@@ -167,139 +356,25 @@ std::string FindInPath(const std::string& program, std::string_view path) {
 
 Result<ProcessResult> RunProcess(const ProcessOptions& o) {
   if (o.argv.empty()) return InvalidArgumentError("RunProcess: empty argv");
-  std::string path = EnvValue(o.env, "PATH");
-  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
-  std::string program = FindInPath(o.argv[0], path);
-  if (program.empty()) {
-    return NotFoundError("program \"" + o.argv[0] + "\" not found in PATH (" + path + ")");
-  }
-  // stdin is a socket so that writing to a child that stopped reading fails with EPIPE
-  // (MSG_NOSIGNAL) instead of raising SIGPIPE in our process.
-  int in_pair[2], out_pipe[2], err_pipe[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0) {
-    return ErrnoToStatus(errno, "socketpair");
-  }
-  Fd in_child(in_pair[0]), in_parent(in_pair[1]);
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
-  Fd out_parent(out_pipe[0]), out_child(out_pipe[1]);
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
-  Fd err_parent(err_pipe[0]), err_child(err_pipe[1]);
+  DC_ASSIGN_OR_RETURN(std::string program, ResolveProgram(o));
+  ChildPipes pipes;
+  DC_RETURN_IF_ERROR(pipes.Open());
 
   auto start = Clock::now();
-  DC_ASSIGN_OR_RETURN(pid_t pid,
-                      Spawn(o, program, in_child.get(), out_child.get(), err_child.get()));
+  DC_ASSIGN_OR_RETURN(pid_t pid, Spawn(o, program, pipes));
   if (o.on_start) o.on_start(pid);
-  in_child.Reset();
-  out_child.Reset();
-  err_child.Reset();
-  if (o.stdin_data.empty())
-    in_parent.Reset();
-  else
-    SetNonBlocking(in_parent.get());
-  SetNonBlocking(out_parent.get());
-  SetNonBlocking(err_parent.get());
+  pipes.ChildStarted(!o.stdin_data.empty());
 
   ProcessResult result;
-  StderrCollector err(o);
-  size_t in_off = 0;
-  int wait_status = 0;
-  bool reaped = false;
-  bool overflow = false;
-  auto last_output = start;
-  std::optional<Clock::time_point> exited_at;
-  char buf[65536];
-
-  while (true) {
-    if (!reaped && ::waitpid(pid, &wait_status, WNOHANG) == pid) {
-      reaped = true;
-      exited_at = Clock::now();
-    }
-    bool out_open = out_parent.get() >= 0, err_open = err_parent.get() >= 0;
-    if (reaped && (!out_open && !err_open)) break;
-    if (reaped && Clock::now() - *exited_at > kDrainAfterExit) break;  // grandchild holds a pipe
-
-    auto now = Clock::now();
-    bool kill = false;
-    if (o.stop.stop_requested())
-      kill = result.cancelled = true;
-    else if (o.timeout.count() > 0 && now - start > o.timeout)
-      kill = result.timed_out = true;
-    else if (o.stall_timeout.count() > 0 && now - last_output > o.stall_timeout) {
-      kill = result.stalled = true;
-    } else if (overflow) {
-      kill = true;
-    }
-    if (kill && !reaped) {
-      KillGroup(pid, &wait_status, &reaped);
-      break;
-    }
-    if (kill) break;
-
-    pollfd fds[3];
-    int n = 0;
-    int out_idx = -1, err_idx = -1, in_idx = -1;
-    if (out_open) {
-      out_idx = n;
-      fds[n++] = {out_parent.get(), POLLIN, 0};
-    }
-    if (err_open) {
-      err_idx = n;
-      fds[n++] = {err_parent.get(), POLLIN, 0};
-    }
-    if (in_parent.get() >= 0) {
-      in_idx = n;
-      fds[n++] = {in_parent.get(), POLLOUT, 0};
-    }
-    int rc = ::poll(fds, n, kPollMs);
-    if (rc < 0 && errno != EINTR) break;
-    if (rc <= 0) continue;
-    if (out_idx >= 0 && fds[out_idx].revents) {
-      ssize_t r = ::read(out_parent.get(), buf, sizeof buf);
-      if (r > 0) {
-        last_output = Clock::now();
-        if (result.stdout_data.size() + r > o.max_stdout)
-          overflow = true;
-        else
-          result.stdout_data.append(buf, r);
-      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        out_parent.Reset();
-      }
-    }
-    if (err_idx >= 0 && fds[err_idx].revents) {
-      ssize_t r = ::read(err_parent.get(), buf, sizeof buf);
-      if (r > 0) {
-        last_output = Clock::now();
-        err.Add(std::string_view(buf, r));
-      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        err_parent.Reset();
-      }
-    }
-    if (in_idx >= 0 && fds[in_idx].revents) {
-      ssize_t w = ::send(in_parent.get(), o.stdin_data.data() + in_off,
-                         o.stdin_data.size() - in_off, MSG_NOSIGNAL);
-      if (w > 0) in_off += w;
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == o.stdin_data.size()) {
-        in_parent.Reset();
-      }
-    }
-  }
-  if (!reaped) {
-    // Only reached when poll failed; make sure nothing is left.
-    KillGroup(pid, &wait_status, &reaped);
-  }
+  ChildIo io(o, pipes, result, start);
+  const int wait_status = Supervise(o, pid, start, io, result);
   // Grandchildren that outlived the leader (and still held its pipes) are not left running.
   ::kill(-pid, SIGKILL);
 
   result.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-  result.stderr_data = err.Finish();
-  if (WIFEXITED(wait_status)) {
-    result.exit_code = WEXITSTATUS(wait_status);
-  } else if (WIFSIGNALED(wait_status)) {
-    result.exit_code = -1;
-    result.term_signal = WTERMSIG(wait_status);
-  }
-  if (result.stalled || result.timed_out || result.cancelled) result.exit_code = -1;
-  if (overflow) {
+  result.stderr_data = io.FinishStderr();
+  RecordExit(wait_status, result);
+  if (io.overflowed()) {
     return ResourceExhaustedError(o.argv[0] + " wrote more than " + std::to_string(o.max_stdout) +
                                   " bytes to stdout");
   }
