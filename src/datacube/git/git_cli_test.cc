@@ -1,5 +1,6 @@
-// End to end through the datacube binary: `datacube cp` to and from git+https://, and the seed's
-// git download and upload manifests through `datacube run` with the token from a secret.
+// End to end through the datacube binary: `datacube cp` to and from git+https://, and the git
+// download and upload DataCubes of tests/cube_examples/ through `datacube run` with the token from
+// a secret.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -39,7 +40,7 @@ class GitCliTest : public ::testing::Test {
     work_ = ::mkdtemp(tmpl);
     name_ = "cli" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    repo_ = testing::SeedRepository(server_, name_);
+    repo_ = testing::CreateFixtureRepository(server_, name_);
   }
   void TearDown() override {
     if (!work_.empty()) fs::remove_all(work_);
@@ -59,7 +60,7 @@ class GitCliTest : public ::testing::Test {
   std::string RepoUrl() const { return "git+" + server_.url + "/" + name_ + ".git"; }
 
   testing::GitServer server_;
-  testing::SeededRepo repo_;
+  testing::FixtureRepo repo_;
   std::string name_, work_;
 };
 
@@ -124,9 +125,10 @@ TEST_F(GitCliTest, SyncAndObjectStoreTargetsAreUsageErrors) {
   EXPECT_NE(s3.err.find("local path or pvc://"), std::string::npos) << s3.err;
 }
 
-// The seed's manifests (DESIGN.md §2.1), with the url pointing at the test server. The token
+// The git download and upload examples (tests/cube_examples/01-git-download.yaml,
+// 07-git-upload.yaml, with a token and a ref), the url pointing at the test server. The token
 // comes from a secret directory laid out like a mounted Secret.
-TEST_F(GitCliTest, SeedManifestsRunThroughDatacubeRun) {
+TEST_F(GitCliTest, ExampleManifestsRunThroughDatacubeRun) {
   std::string secrets = work_ + "/secrets/github-token";
   fs::create_directories(secrets);
   std::ofstream(secrets + "/token") << server_.token;

@@ -262,7 +262,7 @@ std::string KindName(RefKind k) {
 
 }  // namespace
 
-Result<std::string> SeedRepoDir(const std::string& parent, const std::string& url) {
+Result<std::string> RepoDirIn(const std::string& parent, const std::string& url) {
   DC_ASSIGN_OR_RETURN(GitRemote remote, ParseGitRemote(url, ""));
   std::string base = parent;
   while (base.size() > 1 && base.back() == '/') base.pop_back();

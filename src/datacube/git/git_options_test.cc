@@ -34,8 +34,8 @@ TEST(GitOptions, ErrorsNameTheOption) {
   EXPECT_EQ(sink->branch, "dev");
 }
 
-TEST(GitOptions, SeedRepoDir) {
-  auto d = SeedRepoDir("/pvc/dev/git/", "https://tok@github.com/user/repo.git");
+TEST(GitOptions, RepoDirOfTheExampleLayout) {
+  auto d = RepoDirIn("/pvc/dev/git/", "https://tok@github.com/user/repo.git");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, "/pvc/dev/git/repo");
 }

@@ -14,13 +14,14 @@ namespace {
 
 constexpr char kPushRemote[] = "datacube-push";
 
-// The repository to push: `dir` itself, or `dir/<repo name>` as the seed lays it out.
+// The repository to push: `dir/<repo name>`, where a DataCube git download puts the clone (a
+// git upload pushes <subPath>/<repo>, docs/datacube-spec.md), else `dir` itself.
 Result<std::string> FindRepository(const internal::GitSession& s, const std::string& dir) {
-  std::string seed = dir + "/" + s.remote.repo_name;
+  std::string named = dir + "/" + s.remote.repo_name;
   std::error_code ec;
-  if (std::filesystem::is_directory(seed, ec) && internal::IsRepositoryTop(seed)) return seed;
+  if (std::filesystem::is_directory(named, ec) && internal::IsRepositoryTop(named)) return named;
   if (std::filesystem::is_directory(dir, ec) && internal::IsRepositoryTop(dir)) return dir;
-  return NotFoundError("no git repository to push: neither " + seed + " nor " + dir +
+  return NotFoundError("no git repository to push: neither " + named + " nor " + dir +
                        " is the top of a git work tree (the sink pushes the directory named "
                        "after the repository in the url, " +
                        s.remote.repo_name + ")");

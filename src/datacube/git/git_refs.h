@@ -2,7 +2,7 @@
 //
 // Resolution is a pure function so every rule is unit-tested:
 //   1. empty or "master" that the remote lacks -> the remote's default branch (HEAD), with a
-//      message saying so (the DataCube seed's default is "master"; many repositories use "main");
+//      message saying so (a DataCube's default ref is "master"; many repositories use "main");
 //   2. "refs/..." -> exactly that ref;
 //   3. a branch name, then a tag name;
 //   4. 7 to 40 hex digits -> a commit;

@@ -86,7 +86,7 @@ Result<GitRemote> ParseGitRemote(std::string_view url, std::string_view token_op
     size_t colon = userinfo.find(':');
     std::string_view user = userinfo.substr(0, colon);
     std::string_view pass = colon == std::string_view::npos ? "" : userinfo.substr(colon + 1);
-    // "TOKEN@host" (the seed's form): the user part is the token.
+    // "TOKEN@host" (the form `https://$(TOKEN)@host/...` gives): the user part is the token.
     std::string_view raw_token = colon == std::string_view::npos ? user : pass;
     auto decoded = PercentDecode(raw_token);
     url_token = decoded.ok() ? *decoded : std::string(raw_token);

@@ -1,10 +1,10 @@
 // A Git remote as the user gave it, split into a token-free URL and the credentials.
 //
-// The DataCube seed writes `url: https://$(TOKEN)@github.com/user/repo.git`. Git would store that
-// URL, token included, in .git/config and pass it on the command line of git-remote-https, where
-// every local user can read it. We take the credentials out here, once, and from then on only
-// the clean URL travels; the token reaches git through a credential helper that reads it from
-// the environment (git_env.h).
+// A DataCube may write `url: https://$(TOKEN)@github.com/user/repo.git` (as
+// tests/cube_examples/07-git-upload.yaml does). Git would store that URL, token included, in
+// .git/config and pass it on the command line of git-remote-https, where every local user can read
+// it. We take the credentials out here, once, and from then on only the clean URL travels; the
+// token reaches git through a credential helper that reads it from the environment (git_env.h).
 #pragma once
 
 #include <string>
@@ -22,7 +22,8 @@ struct GitRemote {
   std::string scheme;
   // "host" or "host:port" exactly as written, lower-cased; names the server in messages.
   std::string host;
-  // The last path element without ".git": the directory name the seed uses for the sink.
+  // The last path element without ".git": the name of the repository's directory in a volume
+  // (a DataCube git download writes <subPath>/<repo>, an upload pushes it; docs/datacube-spec.md).
   std::string repo_name;
   // User name for HTTP basic auth; empty = the default ("git", accepted by GitHub, GitLab, Gitea
   // and Hugging Face for token authentication).

@@ -5,15 +5,15 @@
 namespace datacube::git {
 namespace {
 
-TEST(GitRemote, SeedFormTokenAsUser) {
-  auto r = ParseGitRemote("https://ghp_seedtoken123@github.com/user/repo.git", "");
+TEST(GitRemote, ExampleFormTokenAsUser) {
+  auto r = ParseGitRemote("https://ghp_exampletoken123@github.com/user/repo.git", "");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->url, "https://github.com/user/repo.git");
   EXPECT_EQ(r->host, "github.com");
   EXPECT_EQ(r->repo_name, "repo");
-  EXPECT_EQ(r->token.reveal(), "ghp_seedtoken123");
+  EXPECT_EQ(r->token.reveal(), "ghp_exampletoken123");
   EXPECT_EQ(r->username, "");
-  EXPECT_EQ(Redact("x ghp_seedtoken123 y"), "x *** y");
+  EXPECT_EQ(Redact("x ghp_exampletoken123 y"), "x *** y");
 }
 
 TEST(GitRemote, UserAndToken) {

@@ -1,5 +1,7 @@
 // The git source and sink against a real server: nginx + git http-backend over HTTPS with basic
-// auth, and the LFS fixture (testing/servers/git.sh). Covers the acceptance list of issue 6.
+// auth, and the LFS fixture (testing/servers/git.sh): clone, update, refs, shallow clones, LFS
+// verification and repair, push, token hygiene, retries and time limits, cancellation, proxies,
+// TLS trust, and clones someone else prepared (docs/git.md).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -24,8 +26,8 @@ namespace datacube::git {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::FixtureRepo;
 using testing::GitServer;
-using testing::SeededRepo;
 using testing::Sh;
 namespace fs = std::filesystem;
 
@@ -52,7 +54,7 @@ class GitServerTest : public ::testing::Test {
     static int counter = 0;
     name_ = "t" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    repo_ = testing::SeedRepository(server_, name_);
+    repo_ = testing::CreateFixtureRepository(server_, name_);
   }
   void TearDown() override {
     if (!work_.empty()) fs::remove_all(work_);
@@ -72,7 +74,7 @@ class GitServerTest : public ::testing::Test {
   }
 
   GitServer server_;
-  SeededRepo repo_;
+  FixtureRepo repo_;
   std::string name_;
   std::string work_;
 };
@@ -100,7 +102,7 @@ TEST_F(GitServerTest, DefaultRefFallsBackToTheDefaultBranchAndVerifiesLfs) {
   ExpectNoToken(dir);
 }
 
-TEST_F(GitServerTest, SeedUrlWithEmbeddedTokenAndNoTokenOption) {
+TEST_F(GitServerTest, ExampleUrlWithEmbeddedTokenAndNoTokenOption) {
   GitSourceOptions o = Source();
   o.url = "https://" + server_.token + "@" + server_.host + "/" + name_ + ".git";
   o.token.clear();
@@ -214,7 +216,7 @@ TEST_F(GitServerTest, CorruptLocalLfsObjectIsCaughtAndRepaired) {
   // A branch without weights.bin, so that a later checkout of main takes the file from the
   // local LFS store again.
   Sh("cd '" + work_ + "' && git clone -q '" + repo_.bare +
-     "' seed && cd seed && "
+     "' upstream && cd upstream && "
      "git checkout -qb nolfs && git rm -q weights.bin && git commit -qm rm && "
      "git push -q origin nolfs");
   GitSourceOptions o = Source();
@@ -238,11 +240,11 @@ TEST_F(GitServerTest, CorruptLocalLfsObjectIsCaughtAndRepaired) {
   EXPECT_EQ(ReadAll(obj), repo_.weights);
 }
 
-TEST_F(GitServerTest, PushNewCommitWithLfsFromTheSeedLayout) {
+TEST_F(GitServerTest, PushNewCommitWithLfsFromTheExampleLayout) {
   GitSourceOptions o = Source();
   o.ref = "main";
   std::string parent = work_ + "/pvc/dev/git";
-  auto dir = SeedRepoDir(parent, o.url);
+  auto dir = RepoDirIn(parent, o.url);
   ASSERT_TRUE(dir.ok());
   ASSERT_TRUE(CloneOrUpdate(o, *dir).ok());
   // The user commits in the volume (the clone has git-lfs enabled for *.bin).
@@ -876,8 +878,8 @@ TEST_F(HostileCloneTest, LfsEndpointsOutsideHttpsInLfsconfigAreRefused) {
   std::string outside = work_ + "/outside-lfs";
   fs::create_directories(outside);
   // The remote's own content points git-lfs at a local directory.
-  std::string seed = work_ + "/seed";
-  Sh("git clone -q '" + repo_.bare + "' '" + seed + "' && cd '" + seed +
+  std::string upstream = work_ + "/upstream";
+  Sh("git clone -q '" + repo_.bare + "' '" + upstream + "' && cd '" + upstream +
      "' && git config --file .lfsconfig lfs.url 'file://" + outside +
      "' && git add .lfsconfig && git commit -qm lfsconfig && git push -q origin main");
   auto r = CloneOrUpdate(Options(), dir_);

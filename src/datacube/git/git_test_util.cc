@@ -76,11 +76,11 @@ std::string CommitToBare(const std::string& bare, const std::string& branch,
   return sha;
 }
 
-SeededRepo SeedRepository(const GitServer& server, const std::string& name) {
-  SeededRepo r;
+FixtureRepo CreateFixtureRepository(const GitServer& server, const std::string& name) {
+  FixtureRepo r;
   r.name = name;
   r.bare = server.repos + "/" + name + ".git";
-  std::string work = server.repos + "/" + name + ".seed";
+  std::string work = server.repos + "/" + name + ".work";
   // 300 KB of deterministic bytes.
   std::string weights;
   uint64_t x = std::hash<std::string>{}(name) | 1;

@@ -1,5 +1,5 @@
-// Helpers for the git integration tests: the test server from testing/servers/git.sh, bare
-// repositories seeded straight on disk (no token needed to set them up, so the only processes
+// Helpers for the git integration tests: the test server from testing/servers/git.sh, fixture
+// repositories written straight on disk (no token needed to set them up, so the only processes
 // that ever hold the token are the ones under test), and a scanner of every process's argv.
 #pragma once
 
@@ -32,17 +32,17 @@ std::optional<GitServer> ServerFromEnv();
 // stdout.
 std::string Sh(const std::string& command);
 
-// A seeded repository:
+// A fixture repository:
 //   main: c1 (README "v1", weights.bin in LFS), c2 (README "v2"); HEAD -> main
 //   dev:  c1 + dev.txt;   tag v1 (annotated) -> c1
-struct SeededRepo {
+struct FixtureRepo {
   std::string name;  // "<name>.git" under the server's repos
   std::string bare;  // path of the bare repository
   std::string c1, c2, dev;
   std::string weights;  // content of weights.bin
   std::string weights_oid;
 };
-SeededRepo SeedRepository(const GitServer& server, const std::string& name);
+FixtureRepo CreateFixtureRepository(const GitServer& server, const std::string& name);
 
 // Adds a commit changing README to `text` on `branch` of the bare repository directly.
 std::string CommitToBare(const std::string& bare, const std::string& branch,

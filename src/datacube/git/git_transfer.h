@@ -1,4 +1,5 @@
-// The DataCube git source and sink (DESIGN.md §2.1): clone or update a repository in a volume,
+// The DataCube git source and sink (docs/git.md, docs/datacube-spec.md): clone or update a
+// repository in a volume,
 // and push a repository from a volume. This is the entry point for `datacube run` and for
 // `datacube cp git+https://...`.
 //
@@ -128,16 +129,20 @@ struct GitPushResult {
 };
 
 // Pushes `branch` of the repository at `dir` to `url` (LFS objects first, through git-lfs).
-// `dir` may be the repository itself or, as the DataCube seed lays it out, a directory holding
-// the repository under the name of the repository in `url` (".../dev/git/" + "repo").
+// `dir` may be the repository itself or, as a DataCube git download lays it out, a directory
+// holding the repository under the name of the repository in `url` (".../dev/git/" + "repo").
+
 // The repository's own remotes are not used or changed. A push the server refuses
 // (non-fast-forward, protected branch, hook) is kFailedPrecondition quoting the server's words.
 Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::string& dir);
 
 // The directory the DataCube source clones into: `parent/<repository name from url>`, so that a
-// download and an upload with the same url and PVC path meet (the seed's sink pushes that
-// directory).
-Result<std::string> SeedRepoDir(const std::string& parent, const std::string& url);
+// download and an upload with the same url and PVC path meet (the sink pushes that directory).
+Result<std::string> RepoDirIn(const std::string& parent, const std::string& url);
+// The former name of RepoDirIn, until its last caller (cube/git_attempt.cc) moves.
+inline Result<std::string> SeedRepoDir(const std::string& parent, const std::string& url) {
+  return RepoDirIn(parent, url);
+}
 
 // Limits of the `timeout` and `stall-timeout` options (and the --git-timeout and
 // --git-stall-timeout flags): below a second a git command cannot even start; beyond a day a

@@ -1,5 +1,5 @@
 // Where the requests of one bucket go: scheme, host, port, path-style or virtual-hosted
-// addressing, and the region that signs them (PROTOCOLS.md §3.4, §4.1).
+// addressing, and the region that signs them (docs/s3.md, "Addressing").
 //
 //   s3://b/k  AWS by default: https://b.s3.<region>.amazonaws.com/k (virtual-hosted)
 //             custom endpoint: --endpoint / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / profile;

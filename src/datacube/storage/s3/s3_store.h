@@ -1,6 +1,6 @@
 // The ObjectStore for S3 and every S3-compatible service: AWS S3, CoreWeave AI Object Storage
 // (cw://), Google Cloud Storage through its XML API with HMAC keys (gs://), Ceph RGW, MinIO.
-// Options, credentials and endpoints: s3_options.h. Wire details: ../shared/PROTOCOLS.md §3.
+// Options, credentials and endpoints: s3_options.h. Requests, integrity, resume: docs/s3.md.
 //
 // Integrity: every upload carries the SHA-256 of its bytes twice, as the signed payload hash
 // (x-amz-content-sha256: every SigV4 server recomputes it and refuses a mismatch) and as

@@ -15,7 +15,7 @@ enum class BucketRules {
   // "-s3alias" or "--ol-s3".
   kAws,
   // CoreWeave AI Object Storage: like AWS but without dots; the prefixes "cw-", "vip-" and
-  // "log-stitcher-ch-" and the name "int" are reserved (PROTOCOLS.md §4.1).
+  // "log-stitcher-ch-" and the name "int" are reserved (docs/s3.md, "Bucket names").
   kCoreWeave,
   // Google Cloud Storage: 3-63 characters of a-z 0-9 - _ . (up to 222 with dots, each part at
   // most 63), starting and ending with a letter or digit, not starting "goog".
