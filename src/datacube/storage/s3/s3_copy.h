@@ -1,5 +1,6 @@
 // Server-side copies between buckets of one S3 service: CopyObject up to 5 GiB, UploadPartCopy
-// above, so no byte passes through this machine. Internal to storage/s3.
+// above, so no byte passes through this machine. Internal to storage/s3; the requests:
+// docs/protocols/s3.md, "Operations".
 #pragma once
 
 #include <memory>

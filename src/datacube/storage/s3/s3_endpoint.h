@@ -1,5 +1,6 @@
 // Where the requests of one bucket go: scheme, host, port, path-style or virtual-hosted
-// addressing, and the region that signs them (docs/s3.md, "Addressing").
+// addressing, and the region that signs them (docs/s3.md, "Addressing"; the wire facts:
+// docs/protocols/s3.md, "Addressing and regions").
 //
 //   s3://b/k  AWS by default: https://b.s3.<region>.amazonaws.com/k (virtual-hosted)
 //             custom endpoint: --endpoint / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / profile;

@@ -1,5 +1,6 @@
 // Multipart uploads to S3 (CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
-// AbortMultipartUpload), and what every upload records on the object. Internal to storage/s3.
+// AbortMultipartUpload), and what every upload records on the object. Internal to storage/s3;
+// the requests: docs/protocols/s3.md, "Operations".
 #pragma once
 
 #include <map>

@@ -3,8 +3,7 @@
 //
 // Every step is exposed (canonical URI, query, headers, canonical request, string to sign) so the
 // tests can compare each one with AWS's published test suite and the S3 worked examples
-// (testdata/aws-sigv4-test-suite/). The algorithm:
-// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
+// (testdata/aws-sigv4-test-suite/). The algorithm: docs/protocols/s3.md, "Signature Version 4".
 //
 // Thread-safety: stateless; callable from any thread.
 #pragma once
