@@ -27,6 +27,76 @@ Result<std::string> FindRepository(const internal::GitSession& s, const std::str
                        s.remote.repo_name + ")");
 }
 
+// The branch to push: the option, else the one checked out.
+Result<std::string> BranchToPush(const internal::GitSession& s, const std::string& repo,
+                                 const std::string& option) {
+  if (!option.empty()) return option;
+  auto head = s.git->Run(repo, {"symbolic-ref", "--short", "-q", "HEAD"}, "reading HEAD", true);
+  if (!head.ok()) return head.status();
+  std::string branch = head->stdout_data.substr(0, head->stdout_data.find('\n'));
+  if (branch.empty()) {
+    return FailedPreconditionError(repo +
+                                   " has a detached HEAD; check out the branch to push "
+                                   "or set the branch option");
+  }
+  return branch;
+}
+
+// The commit id `branch` points at.
+Result<std::string> CommitOf(const internal::GitSession& s, const std::string& repo,
+                             const std::string& branch) {
+  auto commit =
+      s.git->Run(repo, {"rev-parse", "--verify", "--quiet", "refs/heads/" + branch + "^{commit}"},
+                 "resolving " + branch, true);
+  if (!commit.ok()) return commit.status();
+  if (!commit->success()) {
+    return NotFoundError("branch " + branch + " has no commits in " + repo +
+                         " (commit before uploading)");
+  }
+  return commit->stdout_data.substr(0, commit->stdout_data.find('\n'));
+}
+
+// A runner like `base` whose git also knows the push remote, defined through the environment
+// (appended to GIT_CONFIG_COUNT's list) so the repository's own remotes stay as they are.
+GitRunner WithPushRemote(const GitRunner& base, const std::string& url) {
+  GitRunnerOptions o = base.options();
+  std::vector<std::string>& e = o.env;
+  size_t count = 0;
+  for (auto& v : e) {
+    if (v.compare(0, 17, "GIT_CONFIG_COUNT=") == 0) count = std::stoul(v.substr(17));
+  }
+  for (auto& v : e) {
+    if (v.compare(0, 17, "GIT_CONFIG_COUNT=") == 0)
+      v = "GIT_CONFIG_COUNT=" + std::to_string(count + 1);
+  }
+  e.push_back("GIT_CONFIG_KEY_" + std::to_string(count) + "=remote." + kPushRemote + ".url");
+  e.push_back("GIT_CONFIG_VALUE_" + std::to_string(count) + "=" + url);
+  return GitRunner(o);
+}
+
+// `git lfs push` (when LFS is on), then `git push` of the branch; says whether the remote
+// already had it.
+Result<bool> PushBranch(const internal::GitSession& s, const std::string& repo,
+                        const std::string& branch) {
+  GitRunner git = WithPushRemote(*s.git, s.remote.url);
+  GitRunner lfs_git = WithPushRemote(*s.lfs_git, s.remote.url);
+  if (s.lfs) {
+    DC_RETURN_IF_ERROR(internal::CheckLfsEndpoints(s, repo));
+    DC_RETURN_IF_ERROR(lfs_git
+                           .RunNetwork(repo, {"lfs", "push", kPushRemote, "refs/heads/" + branch},
+                                       "uploading LFS objects to " + s.remote.url)
+                           .status());
+  }
+  const std::string refspec = "refs/heads/" + branch + ":refs/heads/" + branch;
+  DC_ASSIGN_OR_RETURN(
+      ProcessResult r,
+      git.RunNetwork(repo, {"push", "--progress", "--porcelain", kPushRemote, refspec},
+                     "pushing " + branch + " to " + s.remote.url));
+  // Porcelain lines: "<flag>\t<from>:<to>\t<summary>"; '=' means up to date.
+  return r.stdout_data.find("\n=\t") != std::string::npos ||
+         r.stdout_data.compare(0, 2, "=\t") == 0;
+}
+
 }  // namespace
 
 Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::string& from) {
@@ -45,63 +115,9 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
   GitPushResult result;
   result.repo_dir = repo;
   result.url = s.remote.url;
-  result.branch = o.branch;
-  if (result.branch.empty()) {
-    auto head = s.git->Run(repo, {"symbolic-ref", "--short", "-q", "HEAD"}, "reading HEAD", true);
-    if (!head.ok()) return head.status();
-    result.branch = head->stdout_data.substr(0, head->stdout_data.find('\n'));
-    if (result.branch.empty()) {
-      return FailedPreconditionError(repo +
-                                     " has a detached HEAD; check out the branch to push "
-                                     "or set the branch option");
-    }
-  }
-  auto commit = s.git->Run(
-      repo, {"rev-parse", "--verify", "--quiet", "refs/heads/" + result.branch + "^{commit}"},
-      "resolving " + result.branch, true);
-  if (!commit.ok()) return commit.status();
-  if (!commit->success()) {
-    return NotFoundError("branch " + result.branch + " has no commits in " + repo +
-                         " (commit before uploading)");
-  }
-  result.commit = commit->stdout_data.substr(0, commit->stdout_data.find('\n'));
-  std::string refspec = "refs/heads/" + result.branch + ":refs/heads/" + result.branch;
-
-  // Define the push remote through the environment: append to GIT_CONFIG_COUNT's list.
-  auto add_remote = [&](std::vector<std::string>& e) {
-    size_t count = 0;
-    for (auto& v : e) {
-      if (v.compare(0, 17, "GIT_CONFIG_COUNT=") == 0) count = std::stoul(v.substr(17));
-    }
-    for (auto& v : e) {
-      if (v.compare(0, 17, "GIT_CONFIG_COUNT=") == 0)
-        v = "GIT_CONFIG_COUNT=" + std::to_string(count + 1);
-    }
-    e.push_back("GIT_CONFIG_KEY_" + std::to_string(count) + "=remote." + kPushRemote + ".url");
-    e.push_back("GIT_CONFIG_VALUE_" + std::to_string(count) + "=" + s.remote.url);
-  };
-  GitRunnerOptions ro = s.git->options();
-  add_remote(ro.env);
-  GitRunner git(ro);
-  GitRunnerOptions lo = s.lfs_git->options();
-  add_remote(lo.env);
-  GitRunner lfs_git(lo);
-
-  if (s.lfs) {
-    DC_RETURN_IF_ERROR(internal::CheckLfsEndpoints(s, repo));
-    DC_RETURN_IF_ERROR(lfs_git
-                           .RunNetwork(repo,
-                                       {"lfs", "push", kPushRemote, "refs/heads/" + result.branch},
-                                       "uploading LFS objects to " + s.remote.url)
-                           .status());
-  }
-  DC_ASSIGN_OR_RETURN(
-      ProcessResult r,
-      git.RunNetwork(repo, {"push", "--progress", "--porcelain", kPushRemote, refspec},
-                     "pushing " + result.branch + " to " + s.remote.url));
-  // Porcelain lines: "<flag>\t<from>:<to>\t<summary>"; '=' means up to date.
-  result.up_to_date =
-      r.stdout_data.find("\n=\t") != std::string::npos || r.stdout_data.compare(0, 2, "=\t") == 0;
+  DC_ASSIGN_OR_RETURN(result.branch, BranchToPush(s, repo, o.branch));
+  DC_ASSIGN_OR_RETURN(result.commit, CommitOf(s, repo, result.branch));
+  DC_ASSIGN_OR_RETURN(result.up_to_date, PushBranch(s, repo, result.branch));
   result.message = std::string(result.up_to_date ? "already up to date: " : "pushed ") +
                    result.branch + " (commit " + result.commit.substr(0, 12) + ") to " +
                    s.remote.url;
