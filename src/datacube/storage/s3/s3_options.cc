@@ -9,20 +9,6 @@
 namespace datacube::storage::s3 {
 namespace {
 
-// StoreConfig's accessors live in the registry library, which links this one; these two
-// equivalents keep the dependency one-way.
-std::string Opt(const StoreConfig& config, const std::string& name) {
-  auto it = config.options.find(name);
-  return it == config.options.end() ? std::string() : it->second;
-}
-
-std::optional<std::string> EnvOf(const StoreConfig& config, const std::string& name) {
-  if (config.getenv) return config.getenv(name);
-  const char* v = std::getenv(name.c_str());
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
-
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -67,8 +53,8 @@ Status CheckCredentials(const AwsCredentials& c, const std::string& id_name,
 Result<AwsCredentials> PickCredentials(const StoreConfig& config, const AwsProfile& profile,
                                        const std::string& url, std::string* source) {
   AwsCredentials c;
-  const std::string opt_id = Opt(config, kOptAccessKeyId);
-  const std::string opt_secret = Opt(config, kOptSecretAccessKey);
+  const std::string opt_id = config.Option(kOptAccessKeyId);
+  const std::string opt_secret = config.Option(kOptSecretAccessKey);
   if (!opt_id.empty() || !opt_secret.empty()) {
     if (opt_id.empty() || opt_secret.empty()) {
       return InvalidArgumentError(std::string("options ") + kOptAccessKeyId + " and " +
@@ -77,19 +63,19 @@ Result<AwsCredentials> PickCredentials(const StoreConfig& config, const AwsProfi
     }
     c.access_key_id = opt_id;
     c.secret_access_key = Secret<>(opt_secret);
-    c.session_token = Secret<>(Opt(config, kOptSessionToken));
+    c.session_token = Secret<>(config.Option(kOptSessionToken));
     *source = std::string("options ") + kOptAccessKeyId + "/" + kOptSecretAccessKey;
     DC_RETURN_IF_ERROR(CheckCredentials(c, std::string("option ") + kOptAccessKeyId,
                                         std::string("option ") + kOptSecretAccessKey,
                                         std::string("option ") + kOptSessionToken));
     return c;
   }
-  const std::string env_id = EnvOf(config, "AWS_ACCESS_KEY_ID").value_or("");
-  const std::string env_secret = EnvOf(config, "AWS_SECRET_ACCESS_KEY").value_or("");
+  const std::string env_id = config.Env("AWS_ACCESS_KEY_ID").value_or("");
+  const std::string env_secret = config.Env("AWS_SECRET_ACCESS_KEY").value_or("");
   if (!env_id.empty() && !env_secret.empty()) {
     c.access_key_id = env_id;
     c.secret_access_key = Secret<>(env_secret);
-    c.session_token = Secret<>(EnvOf(config, "AWS_SESSION_TOKEN").value_or(""));
+    c.session_token = Secret<>(config.Env("AWS_SESSION_TOKEN").value_or(""));
     *source = "environment (AWS_ACCESS_KEY_ID)";
     DC_RETURN_IF_ERROR(CheckCredentials(c, "environment variable AWS_ACCESS_KEY_ID",
                                         "environment variable AWS_SECRET_ACCESS_KEY",
@@ -130,11 +116,11 @@ Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
   o.scheme = location.scheme;
   o.bucket = location.authority;
   const std::string url = std::string(SchemeName(location.scheme)) + "://" + o.bucket;
-  auto env = [&](const char* name) { return EnvOf(config, name).value_or(""); };
+  auto env = [&](const char* name) { return config.Env(name).value_or(""); };
 
   DC_ASSIGN_OR_RETURN(AwsProfile profile,
-                      LoadAwsProfile(Opt(config, kOptProfile),
-                                     [&](const std::string& n) { return EnvOf(config, n); }));
+                      LoadAwsProfile(config.Option(kOptProfile),
+                                     [&](const std::string& n) { return config.Env(n); }));
 
   // Endpoint.
   EndpointSettings es;
@@ -144,15 +130,15 @@ Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
   Picked endpoint;
   switch (location.scheme) {
     case Scheme::kCoreWeave:
-      endpoint = FirstOf({{Opt(config, kOptCwEndpoint), std::string("option ") + kOptCwEndpoint},
+      endpoint = FirstOf({{config.Option(kOptCwEndpoint), std::string("option ") + kOptCwEndpoint},
                           {env("DATACUBE_CW_ENDPOINT"), "DATACUBE_CW_ENDPOINT"},
-                          {Opt(config, kOptEndpoint), std::string("option ") + kOptEndpoint}});
+                          {config.Option(kOptEndpoint), std::string("option ") + kOptEndpoint}});
       break;
     case Scheme::kGcs:
-      endpoint = {Opt(config, kOptEndpoint), std::string("option ") + kOptEndpoint};
+      endpoint = {config.Option(kOptEndpoint), std::string("option ") + kOptEndpoint};
       break;
     default:
-      endpoint = FirstOf({{Opt(config, kOptEndpoint), std::string("option ") + kOptEndpoint},
+      endpoint = FirstOf({{config.Option(kOptEndpoint), std::string("option ") + kOptEndpoint},
                           {env("AWS_ENDPOINT_URL_S3"), "AWS_ENDPOINT_URL_S3"},
                           {env("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"},
                           {profile.Get("s3.endpoint_url"), "s3.endpoint_url" + of_profile},
@@ -163,16 +149,16 @@ Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
   es.endpoint = endpoint.value;
   Picked region;
   if (location.scheme == Scheme::kGcs) {
-    region = {Opt(config, kOptRegion), std::string("option ") + kOptRegion};
+    region = {config.Option(kOptRegion), std::string("option ") + kOptRegion};
   } else {
-    region = FirstOf({{Opt(config, kOptRegion), std::string("option ") + kOptRegion},
+    region = FirstOf({{config.Option(kOptRegion), std::string("option ") + kOptRegion},
                       {env("AWS_REGION"), "AWS_REGION"},
                       {env("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION"},
                       {profile.Get("region"), "region" + of_profile}});
   }
   DC_RETURN_IF_ERROR(CheckSingleLine(region.value, region.source));
   es.region = region.value;
-  Picked addressing = FirstOf({{Opt(config, kOptAddressing), kOptAddressing},
+  Picked addressing = FirstOf({{config.Option(kOptAddressing), kOptAddressing},
                                {profile.Get("s3.addressing_style"),
                                 "s3.addressing_style of AWS profile \"" + profile.name + "\""}});
   DC_ASSIGN_OR_RETURN(es.addressing, ParseAddressing(addressing.value, addressing.source));
@@ -180,7 +166,7 @@ Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
 
   // Credentials.
   DC_ASSIGN_OR_RETURN(bool anonymous,
-                      ParseBoolOption(Opt(config, kOptNoSignRequest), kOptNoSignRequest));
+                      ParseBoolOption(config.Option(kOptNoSignRequest), kOptNoSignRequest));
   if (anonymous) {
     o.credentials_source = "none (--no-sign-request)";
   } else {
@@ -191,9 +177,9 @@ Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
   }
 
   DC_ASSIGN_OR_RETURN(bool no_check,
-                      ParseBoolOption(Opt(config, kOptNoCheckBucket), kOptNoCheckBucket));
+                      ParseBoolOption(config.Option(kOptNoCheckBucket), kOptNoCheckBucket));
   o.check_bucket = !no_check;
-  const std::string checksum = Lower(Opt(config, kOptUploadChecksum));
+  const std::string checksum = Lower(config.Option(kOptUploadChecksum));
   if (checksum.empty() || checksum == "auto") {
     o.upload_checksum = UploadChecksum::kAuto;
   } else if (checksum == "sha256") {
@@ -204,10 +190,9 @@ Result<S3StoreOptions> S3StoreOptionsFromConfig(const Location& location,
   }
 
   // Transport: proxies from the (possibly DataCube-provided) environment, and the CA bundle.
-  o.transport =
-      http::TransportOptionsFromEnv([&](const std::string& n) { return EnvOf(config, n); });
+  o.transport = http::TransportOptionsFromEnv([&](const std::string& n) { return config.Env(n); });
   Picked ca =
-      FirstOf({{Opt(config, kOptCaBundle), kOptCaBundle},
+      FirstOf({{config.Option(kOptCaBundle), kOptCaBundle},
                {env("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"},
                {profile.Get("ca_bundle"), "ca_bundle of AWS profile \"" + profile.name + "\""}});
   if (!ca.value.empty()) {

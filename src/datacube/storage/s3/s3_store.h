@@ -13,8 +13,8 @@
 #include <memory>
 
 #include "datacube/storage/object_store.h"
-#include "datacube/storage/store_config.h"
 #include "datacube/storage/s3/s3_options.h"
+#include "datacube/storage/store_config.h"
 
 namespace datacube::storage::s3 {
 
@@ -32,8 +32,8 @@ inline constexpr size_t kMaxKeysPerList = 1'000;
 // A store for one bucket. Requests are sent lazily: creating it contacts nobody.
 std::shared_ptr<ObjectStore> NewS3Store(S3StoreOptions options);
 
-// The registry's entry point for s3://, cw:// and gs:// locations (see registry.h for `mode`
-// and StoreRef::key).
+// The registry's entry point for s3://, cw:// and gs:// locations (transfer/registry.h; `mode`
+// and StoreRef::key: storage/store_config.h).
 Result<StoreRef> OpenS3Location(const Location& location, const StoreConfig& config, OpenMode mode);
 
 }  // namespace datacube::storage::s3
