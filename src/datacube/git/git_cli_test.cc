@@ -386,7 +386,7 @@ TEST_F(GitCliTest, SymlinksInThePvcNeverTakeTheRepositoryOutside) {
   fs::create_directory_symlink(outside, vol + "/link");
   fs::create_directory_symlink(outside, vol + "/a/link");
   fs::create_directory_symlink(outside, vol + "/a/b/link");
-  for (const std::string& path : {"link/repo", "a/link/repo", "a/b/link/repo", "a/link"}) {
+  for (const std::string path : {"link/repo", "a/link/repo", "a/b/link/repo", "a/link"}) {
     SCOPED_TRACE(path);
     auto r = Datacube({"--pvc-root", pvc_root, "cp", RepoUrl() + "@main", "pvc://vol/" + path},
                       server_.token);
