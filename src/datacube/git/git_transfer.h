@@ -139,7 +139,7 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
 // The directory the DataCube source clones into: `parent/<repository name from url>`, so that a
 // download and an upload with the same url and PVC path meet (the sink pushes that directory).
 Result<std::string> RepoDirIn(const std::string& parent, const std::string& url);
-// The former name of RepoDirIn, until its last caller (cube/git_attempt.cc) moves.
+// The former name of RepoDirIn, until its last caller (transfer/git_job.cc) moves.
 inline Result<std::string> SeedRepoDir(const std::string& parent, const std::string& url) {
   return RepoDirIn(parent, url);
 }
