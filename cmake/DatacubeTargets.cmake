@@ -1,7 +1,9 @@
 # Helpers that keep each module's CMakeLists.txt to a few lines (like leveldb_test()).
 #
-#   datacube_cc_library(NAME storage_local SRCS a.cc b.cc DEPS datacube_storage)
-#     -> static library `datacube_storage_local`, public include root src/.
+#   datacube_cc_library(NAME storage_local SRCS a.cc b.cc DEPS datacube_storage
+#                       PRIVATE_DEPS yaml-cpp)
+#     -> static library `datacube_storage_local`, public include root src/. DEPS are what its
+#        headers expose (PUBLIC); PRIVATE_DEPS are used only inside its .cc files.
 #   datacube_cc_test(NAME storage_local_test SRCS x_test.cc DEPS datacube_storage_local
 #                    LABELS unit)
 #     -> gtest executable registered with CTest (one CTest entry per test case).
@@ -11,10 +13,10 @@ include(GoogleTest)
 set(DATACUBE_SRC_ROOT ${PROJECT_SOURCE_DIR}/src)
 
 function(datacube_cc_library)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(datacube_${ARG_NAME} STATIC ${ARG_SRCS})
   target_include_directories(datacube_${ARG_NAME} PUBLIC ${DATACUBE_SRC_ROOT})
-  target_link_libraries(datacube_${ARG_NAME} PUBLIC ${ARG_DEPS})
+  target_link_libraries(datacube_${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
 function(datacube_cc_test)

@@ -139,10 +139,6 @@ Result<GitPushResult> PushRepository(const GitSinkOptions& options, const std::s
 // The directory the DataCube source clones into: `parent/<repository name from url>`, so that a
 // download and an upload with the same url and PVC path meet (the sink pushes that directory).
 Result<std::string> RepoDirIn(const std::string& parent, const std::string& url);
-// The former name of RepoDirIn, until its last caller (transfer/git_job.cc) moves.
-inline Result<std::string> SeedRepoDir(const std::string& parent, const std::string& url) {
-  return RepoDirIn(parent, url);
-}
 
 // Limits of the `timeout` and `stall-timeout` options (and the --git-timeout and
 // --git-stall-timeout flags): below a second a git command cannot even start; beyond a day a

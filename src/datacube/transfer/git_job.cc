@@ -41,7 +41,7 @@ Result<LocalSide> ResolveLocalSide(const Location& loc, const StoreConfig& confi
 // not be a link out of the volume either, so it is resolved through the PVC jail again.
 Result<std::string> CubeRepoDir(const Location& local, const LocalSide& side,
                                 const StoreConfig& config, const std::string& url) {
-  DC_ASSIGN_OR_RETURN(std::string repo_dir, git::SeedRepoDir(side.dir, url));
+  DC_ASSIGN_OR_RETURN(std::string repo_dir, git::RepoDirIn(side.dir, url));
   if (local.scheme != Scheme::kPvc) return repo_dir;
   Location repo_loc = local;
   std::string name = repo_dir.substr(repo_dir.rfind('/') + 1);
