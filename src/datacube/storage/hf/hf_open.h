@@ -1,4 +1,4 @@
-// Opening hf:// locations for the registry (storage/registry.cc): the one call the registry makes.
+// Opening hf:// locations for the registry (transfer/registry.cc): the one call the registry makes.
 #pragma once
 
 #include "datacube/storage/store_config.h"
