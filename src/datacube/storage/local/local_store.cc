@@ -1,9 +1,7 @@
 #include "datacube/storage/local/local_store.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,112 +13,25 @@
 #include "datacube/io/atomic_file_writer.h"
 #include "datacube/io/beneath.h"
 #include "datacube/io/file.h"
+#include "datacube/storage/local/local_file_info.h"
 #include "datacube/storage/local/local_multipart.h"
 
 namespace datacube::storage {
 namespace {
 
-constexpr char kShaXattr[] = "user.datacube.sha256";
-// Scratch for reads into sinks without direct memory; reused per thread.
-constexpr size_t kReadChunk = 1 << 20;
-
-int64_t MtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
+using local_detail::EtagOf;
+using local_detail::FdPath;
+using local_detail::HasContentBeyondSize;
+using local_detail::InfoFromStat;
+using local_detail::KindOf;
+using local_detail::kReadChunk;
+using local_detail::UnsizedReason;
 
 Result<std::string> RealPath(const std::string& path) {
   char buf[PATH_MAX];
   if (::realpath(path.c_str(), buf) == nullptr) return ErrnoToStatus(errno, "resolving " + path);
   return std::string(buf);
 }
-
-// The path through which the kernel reaches the open descriptor `fd` (plus `name` inside it when
-// `fd` is a directory) without walking any user-controlled path again.
-std::string FdPath(int fd, std::string_view name = {}) {
-  std::string p = "/proc/self/fd/" + std::to_string(fd);
-  if (!name.empty()) p += "/" + std::string(name);
-  return p;
-}
-
-// Reads the cached hash of the file at `path` (an FdPath) if it still describes this size and
-// mtime. An FdPath with a name never follows a link there; one of a file's own descriptor follows
-// the descriptor's magic link to the file itself.
-std::string CachedSha256(const std::string& path, uint64_t size, int64_t mtime_ns) {
-  char buf[160];
-  const bool names_entry = path.find('/', sizeof "/proc/self/fd/" - 1) != std::string::npos;
-  ssize_t n = names_entry ? ::lgetxattr(path.c_str(), kShaXattr, buf, sizeof buf - 1)
-                          : ::getxattr(path.c_str(), kShaXattr, buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  buf[n] = '\0';
-  std::string value(buf, static_cast<size_t>(n));
-  // "<sha256> <size> <mtime_ns>"
-  size_t a = value.find(' ');
-  size_t b = value.find(' ', a + 1);
-  if (a != 64 || b == std::string::npos) return "";
-  if (value.substr(a + 1, b - a - 1) != std::to_string(size)) return "";
-  if (value.substr(b + 1) != std::to_string(mtime_ns)) return "";
-  std::string sha = value.substr(0, 64);
-  return crypto::IsSha256Hex(sha) ? sha : "";
-}
-
-std::string EtagOf(const struct stat& st) {
-  return std::to_string(st.st_ino) + "-" + std::to_string(MtimeNs(st)) + "-" +
-         std::to_string(static_cast<uint64_t>(st.st_size));
-}
-
-ObjectInfo InfoFromStat(const struct stat& st, std::string key, const std::string& xattr_path) {
-  ObjectInfo info;
-  info.key = std::move(key);
-  info.size = static_cast<uint64_t>(st.st_size);
-  info.mtime_ns = MtimeNs(st);
-  info.etag = EtagOf(st);
-  info.sha256 = CachedSha256(xattr_path, info.size, *info.mtime_ns);
-  return info;
-}
-
-std::string JoinKey(std::string_view prefix, std::string_view name) {
-  std::string out(prefix);
-  out += name;
-  return out;
-}
-
-// "FIFO", "socket", ... for messages about files that are not regular.
-std::string KindOf(mode_t mode) {
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  return "not a regular file";
-}
-
-// Kernel pseudo-files (/proc, /sys) report a size of 0 and still have content; copying by the
-// reported size would land an empty file. True when a zero-sized regular file yields a byte.
-bool HasContentBeyondSize(int readable_fd, const struct stat& st) {
-  if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
-  char c;
-  ssize_t n;
-  do {
-    n = ::pread(readable_fd, &c, 1, 0);
-  } while (n < 0 && errno == EINTR);
-  return n > 0;
-}
-
-std::string UnsizedReason() {
-  return "it reports a size of 0 bytes but has content (a kernel pseudo-file such as those in "
-         "/proc or /sys); datacube copies files by their size, so copy it to a regular file first";
-}
-
-}  // namespace
-
-void CacheSha256(int fd, const std::string& sha256, uint64_t size, int64_t mtime_ns) {
-  if (!crypto::IsSha256Hex(sha256)) return;
-  std::string value = sha256 + " " + std::to_string(size) + " " + std::to_string(mtime_ns);
-  (void)::fsetxattr(fd, kShaXattr, value.data(), value.size(), 0);
-}
-
-namespace {
 
 // A root given as a path by the operator or user: followed as written (it is theirs), created
 // with its parents when asked.
@@ -213,62 +124,11 @@ Result<LocalStore::ParentDir> LocalStore::OpenParentForWrite(std::string_view ke
   return out;
 }
 
-namespace {
-int64_t RealtimeNs() {
-  struct timespec now;
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-}  // namespace
-
 LocalStore::LocalStore(LocalStoreOptions options, std::string root_real, io::File root_fd)
     : options_(std::move(options)),
       root_(std::move(root_real)),
       root_fd_(std::move(root_fd)),
-      opened_at_ns_(RealtimeNs()) {}
-
-// A run killed with -9 cannot remove its temporary files, and those of small files carry a
-// random tag (two writers of one path must never share a temporary file), so the rerun would
-// never reuse them. The first write into a directory removes the ones nobody has touched since
-// before this store was opened (ctime: it cannot be set by utimes, unlike mtime). Multipart
-// temporaries with a journal are resume state and stay. Another live process whose temporary
-// file has been idle all that time loses it: its rename then fails, it never publishes a torn
-// file. The margin covers coarse file system timestamps.
-void LocalStore::SweepStaleTemps(const io::File& dir, const std::string& dir_key) const {
-  std::lock_guard<std::mutex> lock(sweep_mu_);
-  if (!swept_dirs_.insert(dir_key).second) return;
-  int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  DIR* d = ::fdopendir(fd);
-  if (d == nullptr) {
-    ::close(fd);
-    return;
-  }
-  std::vector<std::string> stale;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (!io::IsTempName(name)) continue;
-    // A journal stays with its partial; alone it is a leftover too.
-    const bool journal = name.ends_with(".journal");
-    if (journal && ::faccessat(dir.fd(), name.substr(0, name.size() - 8).c_str(), F_OK,
-                               AT_SYMLINK_NOFOLLOW) == 0) {
-      continue;
-    }
-    struct stat st;
-    if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
-      continue;
-    }
-    int64_t ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-    if (ctime_ns + kStaleMarginNs >= opened_at_ns_) continue;
-    if (!journal &&
-        ::faccessat(dir.fd(), (name + ".journal").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-      continue;
-    }
-    stale.push_back(std::move(name));
-  }
-  ::closedir(d);
-  for (const auto& name : stale) ::unlinkat(dir.fd(), name.c_str(), 0);
-}
+      opened_at_ns_(local_detail::RealtimeNs()) {}
 
 Result<ObjectInfo> LocalStore::StatAt(const io::File& dir, const std::string& name,
                                       std::string key) const {
@@ -304,164 +164,33 @@ Result<ObjectInfo> LocalStore::Stat(std::string_view key) {
   }
   return InfoFromStat(st, std::string(key), FdPath(file.fd()));
 }
-
 namespace {
 
-struct DirEntry {
-  std::string name;
-  bool is_dir;
-};
-
-// Lists the open directory `dir`, sorted so that a depth-first walk yields keys in byte order: a
-// directory "a" sorts as "a/", which places it after "a-b" and before "a0" exactly as its keys do.
-Result<std::vector<DirEntry>> ReadDirSorted(const io::File& dir) {
-  int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
-  if (d == nullptr) {
-    int err = errno;
-    if (fd >= 0) ::close(fd);
-    return ErrnoToStatus(err, "listing " + dir.path());
-  }
-  std::vector<DirEntry> out;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == ".." || io::IsTempName(name)) continue;
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
-      struct stat st;
-      is_dir =
-          ::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+// Copies [pos, end) of `file` into `sink`, straight into its memory where it offers some.
+// Returns where the copy stopped: before `end` when the file ended early.
+Result<uint64_t> CopyRangeToSink(const io::File& file, uint64_t pos, uint64_t end,
+                                 io::ByteSink& sink) {
+  thread_local std::unique_ptr<uint8_t[]> scratch;
+  while (pos < end) {
+    std::span<uint8_t> direct = sink.DirectSpace();
+    size_t want = static_cast<size_t>(std::min<uint64_t>(end - pos, kReadChunk));
+    if (direct.size() >= want) {
+      DC_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, direct.subspan(0, want)));
+      if (n == 0) break;
+      DC_RETURN_IF_ERROR(sink.CommitDirect(n));
+      pos += n;
+      continue;
     }
-    out.push_back({std::move(name), is_dir});
+    if (!scratch) scratch.reset(new uint8_t[kReadChunk]);
+    DC_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, {scratch.get(), want}));
+    if (n == 0) break;
+    DC_RETURN_IF_ERROR(sink.Write({scratch.get(), n}));
+    pos += n;
   }
-  ::closedir(d);
-  std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) {
-    return (a.is_dir ? a.name + "/" : a.name) < (b.is_dir ? b.name + "/" : b.name);
-  });
-  return out;
+  return pos;
 }
 
 }  // namespace
-
-Result<ListPage> LocalStore::List(const ListRequest& request) {
-  ListPage page;
-  // The directory that contains the prefix, and the name fragment to match in it.
-  std::string_view prefix = request.prefix;
-  size_t slash = prefix.rfind('/');
-  std::string dir_key =
-      slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash + 1));
-  std::string trimmed = dir_key.empty() ? "" : dir_key.substr(0, dir_key.size() - 1);
-  if (!dir_key.empty()) {
-    auto v = ValidateRelativeKey(trimmed);
-    if (!v.ok()) return v.WithContext("listing " + UrlFor(request.prefix));
-  }
-  const size_t limit = request.max_keys == 0 ? SIZE_MAX : request.max_keys;
-  const std::string& token = request.page_token;
-  std::string last_key;
-
-  // Iterative DFS over (directory, its key, entries, index). Every directory below the first is
-  // opened from its parent's descriptor without following links, so the walk stays in the tree.
-  struct Frame {
-    io::File dir;
-    std::string key_prefix;
-    std::vector<DirEntry> entries;
-    size_t next = 0;
-  };
-  std::vector<Frame> stack;
-  {
-    auto top = io::OpenBeneath(root_fd_, trimmed, O_RDONLY | O_DIRECTORY, 0, UrlFor(trimmed));
-    if (!top.ok()) {
-      if (top.status().code() == StatusCode::kNotFound) return page;
-      return top.status().WithContext("listing " + UrlFor(request.prefix));
-    }
-    DC_ASSIGN_OR_RETURN(auto entries, ReadDirSorted(*top));
-    stack.push_back({std::move(*top), dir_key, std::move(entries), 0});
-  }
-  auto skip = [&](std::string key, SkippedEntry::Kind kind, std::string reason) {
-    page.skipped.push_back({std::move(key), kind, std::move(reason)});
-  };
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    if (f.next >= f.entries.size()) {
-      stack.pop_back();
-      continue;
-    }
-    const DirEntry e = f.entries[f.next++];
-    std::string key = JoinKey(f.key_prefix, e.name);
-    if (e.is_dir) {
-      std::string sub = key + "/";
-      // Prune: nothing below can match the prefix, or everything below was on earlier pages.
-      bool may_match = sub.compare(0, std::min(sub.size(), prefix.size()), prefix, 0,
-                                   std::min(sub.size(), prefix.size())) == 0;
-      if (!may_match) continue;
-      if (!token.empty() && sub < token && token.compare(0, sub.size(), sub) != 0) continue;
-      if (!request.recursive && sub.size() > prefix.size()) {
-        if (!token.empty() && sub <= token) continue;
-        if (page.objects.size() + page.common_prefixes.size() >= limit) {
-          page.next_page_token = last_key;
-          return page;
-        }
-        page.common_prefixes.push_back(sub);
-        last_key = sub;
-        continue;
-      }
-      int fd =
-          ::openat(f.dir.fd(), e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) continue;  // vanished, or replaced by a link meanwhile
-      io::File sub_dir(fd, root_ + "/" + key);
-      auto entries = ReadDirSorted(sub_dir);
-      if (!entries.ok()) return entries.status();
-      stack.push_back({std::move(sub_dir), sub, std::move(*entries), 0});
-      continue;
-    }
-    if (key.compare(0, prefix.size(), prefix) != 0) continue;
-    if (!token.empty() && key <= token) continue;
-    struct stat st;
-    if (::fstatat(f.dir.fd(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
-    std::string xattr_path = FdPath(f.dir.fd(), e.name);
-    io::File target;  // for a link: the file it leads to, resolved beneath the root
-    if (S_ISLNK(st.st_mode)) {
-      auto opened = io::OpenBeneath(root_fd_, key, O_PATH, 0, UrlFor(key));
-      if (!opened.ok()) {
-        bool out = opened.status().code() == StatusCode::kInvalidArgument;
-        skip(key, SkippedEntry::Kind::kSymlink,
-             out ? "symbolic link leading outside " + UrlFor("") : "dangling symbolic link");
-        continue;
-      }
-      if (::fstat(opened->fd(), &st) != 0) continue;
-      if (!S_ISREG(st.st_mode)) {
-        skip(key, SkippedEntry::Kind::kSymlink,
-             "symbolic link to " + KindOf(st.st_mode) + " (not followed)");
-        continue;
-      }
-      target = std::move(*opened);
-      xattr_path = FdPath(target.fd());
-    } else if (!S_ISREG(st.st_mode)) {
-      skip(key, SkippedEntry::Kind::kSpecial, KindOf(st.st_mode) + ", not a regular file");
-      continue;
-    }
-    if (st.st_size == 0) {
-      int fd = target.is_open() ? ::open(xattr_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-                                : ::openat(f.dir.fd(), e.name.c_str(),
-                                           O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-      io::File readable(fd, key);
-      if (readable.is_open() && HasContentBeyondSize(readable.fd(), st)) {
-        skip(key, SkippedEntry::Kind::kUnsizedFile, UnsizedReason());
-        continue;
-      }
-    }
-    if (page.objects.size() + page.common_prefixes.size() >= limit) {
-      page.next_page_token = last_key;
-      page.skipped.erase(std::remove_if(page.skipped.begin(), page.skipped.end(),
-                                        [&](const SkippedEntry& s) { return s.key >= key; }),
-                         page.skipped.end());
-      return page;
-    }
-    last_key = key;
-    page.objects.push_back(InfoFromStat(st, key, xattr_path));
-  }
-  return page;
-}
 
 Status LocalStore::Read(std::string_view key, ByteRange range, io::ByteSink& sink,
                         const ReadOptions& options) {
@@ -490,25 +219,8 @@ Status LocalStore::Read(std::string_view key, ByteRange range, io::ByteSink& sin
   if (HasContentBeyondSize(file.fd(), st)) {
     return InvalidArgumentError("refusing to read " + UrlFor(key) + ": " + UnsizedReason());
   }
-  uint64_t pos = range.offset;
   const uint64_t end = range.EndWithin(size);
-  thread_local std::unique_ptr<uint8_t[]> scratch;
-  while (pos < end) {
-    std::span<uint8_t> direct = sink.DirectSpace();
-    size_t want = static_cast<size_t>(std::min<uint64_t>(end - pos, kReadChunk));
-    if (direct.size() >= want) {
-      DC_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, direct.subspan(0, want)));
-      if (n == 0) break;
-      DC_RETURN_IF_ERROR(sink.CommitDirect(n));
-      pos += n;
-      continue;
-    }
-    if (!scratch) scratch.reset(new uint8_t[kReadChunk]);
-    DC_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, {scratch.get(), want}));
-    if (n == 0) break;
-    DC_RETURN_IF_ERROR(sink.Write({scratch.get(), n}));
-    pos += n;
-  }
+  DC_ASSIGN_OR_RETURN(uint64_t pos, CopyRangeToSink(file, range.offset, end, sink));
   if (pos < end) {
     return DataLossError("reading " + UrlFor(key) + ": file shrank to " + std::to_string(pos) +
                          " bytes while it was read");
@@ -567,6 +279,26 @@ Result<std::unique_ptr<MultipartUpload>> LocalStore::StartMultipart(
   return StartLocalMultipart(*this, std::string(key), parent.dir, parent.name, options);
 }
 
+namespace {
+
+// Removes the directories left empty from `dir_key` up to (not including) the root, like S3's
+// implicit directories disappearing with their last key. Each is removed from its own parent's
+// descriptor, resolved beneath the root.
+void RemoveEmptyParents(const io::File& root_fd, std::string_view dir_key) {
+  std::string_view dir = dir_key;
+  while (!dir.empty()) {
+    auto [up, last] = io::SplitParentName(dir);
+    auto up_dir = io::OpenBeneath(root_fd, up, O_RDONLY | O_DIRECTORY);
+    if (!up_dir.ok() || ::unlinkat(up_dir->fd(), std::string(last).c_str(), AT_REMOVEDIR) != 0) {
+      break;
+    }
+    up_dir->Sync().IgnoreError();
+    dir = up;
+  }
+}
+
+}  // namespace
+
 Status LocalStore::Delete(std::string_view key) {
   DC_RETURN_IF_ERROR(ValidateRelativeKey(key).WithContext("refusing to delete " + UrlFor(key)));
   // The parent is resolved beneath the root; the entry itself is removed relative to it (a
@@ -590,19 +322,7 @@ Status LocalStore::Delete(std::string_view key) {
     return ErrnoToStatus(errno, "deleting " + UrlFor(key));
   }
   parent->Sync().IgnoreError();
-  // Remove directories left empty, up to (not including) the root, like S3's implicit
-  // directories disappearing with their last key. Each is removed from its own parent's
-  // descriptor, resolved beneath the root.
-  std::string_view dir = parent_key;
-  while (!dir.empty()) {
-    auto [up, last] = io::SplitParentName(dir);
-    auto up_dir = io::OpenBeneath(root_fd_, up, O_RDONLY | O_DIRECTORY);
-    if (!up_dir.ok() || ::unlinkat(up_dir->fd(), std::string(last).c_str(), AT_REMOVEDIR) != 0) {
-      break;
-    }
-    up_dir->Sync().IgnoreError();
-    dir = up;
-  }
+  RemoveEmptyParents(root_fd_, parent_key);
   return Status();
 }
 
@@ -623,154 +343,6 @@ Result<ObjectInfo> LocalStore::CopyWithin(std::string_view src_key, std::string_
   opts.size = info.size;
   opts.mtime_ns = info.mtime_ns;
   return Put(dst_key, source, opts);
-}
-
-Result<uint64_t> LocalStore::RemoveStaleTemporaries(std::string_view prefix) {
-  // The directory holding the prefix; everything below it is walked from held descriptors.
-  std::string_view dir_key = prefix;
-  if (!dir_key.empty() && dir_key.back() == '/') dir_key.remove_suffix(1);
-  if (!dir_key.empty()) {
-    DC_RETURN_IF_ERROR(ValidateRelativeKey(dir_key).WithContext("cleaning " + UrlFor(prefix)));
-  }
-  auto top = io::OpenBeneath(root_fd_, dir_key, O_RDONLY | O_DIRECTORY, 0, UrlFor(dir_key));
-  if (!top.ok()) {
-    return top.status().code() == StatusCode::kNotFound ? Result<uint64_t>(uint64_t{0})
-                                                        : Result<uint64_t>(top.status());
-  }
-  uint64_t removed = 0;
-  std::vector<io::File> todo;
-  todo.push_back(std::move(*top));
-  while (!todo.empty()) {
-    io::File dir = std::move(todo.back());
-    todo.pop_back();
-    int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
-    if (d == nullptr) {
-      if (fd >= 0) ::close(fd);
-      continue;
-    }
-    std::vector<std::string> stale;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      struct stat st;
-      if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      if (S_ISDIR(st.st_mode)) {
-        int sub = ::openat(dir.fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub >= 0) todo.emplace_back(sub, dir.path() + "/" + name);
-        continue;
-      }
-      if (!S_ISREG(st.st_mode) || !io::IsTempName(name)) continue;
-      int64_t ctime_ns =
-          static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-      if (ctime_ns + kStaleMarginNs >= opened_at_ns_) continue;
-      stale.push_back(std::move(name));
-    }
-    ::closedir(d);
-    for (const auto& name : stale) {
-      if (::unlinkat(dir.fd(), name.c_str(), 0) == 0) ++removed;
-    }
-  }
-  return removed;
-}
-
-Result<int64_t> SealLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256,
-                               uint64_t size, std::optional<int64_t> mtime_ns) {
-  // The xattr is written before the file becomes visible so the hash is never missing on a
-  // visible file. Its mtime must be the final one: the source's, or now.
-  int64_t final_mtime = 0;
-  if (mtime_ns) {
-    final_mtime = *mtime_ns;
-  } else {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    final_mtime = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-  }
-  const int fd = writer.fd();
-  CacheSha256(fd, sha256, size, final_mtime);
-  struct timespec times[2];
-  times[0].tv_sec = 0;
-  times[0].tv_nsec = UTIME_OMIT;
-  times[1].tv_sec = final_mtime / 1'000'000'000;
-  times[1].tv_nsec = final_mtime % 1'000'000'000;
-  if (::futimens(fd, times) != 0) {
-    return ErrnoToStatus(errno, "setting modification time of " + writer.temp_path());
-  }
-  return final_mtime;
-}
-
-Status FinishLocalWrite(io::AtomicFileWriter& writer, const std::string& sha256, uint64_t size,
-                        std::optional<int64_t> mtime_ns) {
-  DC_ASSIGN_OR_RETURN(int64_t mtime, SealLocalWrite(writer, sha256, size, mtime_ns));
-  return writer.Commit(mtime);
-}
-
-LocalStore::~LocalStore() { Flush().IgnoreError(); }
-
-Status LocalStore::EnqueuePublish(PendingPublish pending) {
-  bool full;
-  {
-    std::lock_guard<std::mutex> lock(publish_mu_);
-    pending_bytes_ += pending.size;
-    pending_.push_back(std::move(pending));
-    full = pending_.size() >= options_.group_commit_files ||
-           pending_bytes_ >= options_.group_commit_bytes;
-  }
-  return full ? Flush() : Status();
-}
-
-// Group commit: the durability protocol of io/atomic_file_writer.cc for a batch of files.
-//  1. Every file was fully written to its hidden temporary name (no fsync yet).
-//  2. One syncfs() makes all their data durable (cp followed by sync does the same); where
-//     syncfs fails, each file is fsynced instead.
-//  3. Each temporary file is renamed over its final path: readers see old or new, never torn.
-//  4. A second syncfs() makes the renames durable (or each directory is fsynced once).
-// A crash before step 3 leaves only hidden temporary files; the rerun copies those files again.
-Status LocalStore::Flush() {
-  std::lock_guard<std::mutex> serial(flush_mu_);
-  std::vector<PendingPublish> batch;
-  {
-    std::lock_guard<std::mutex> lock(publish_mu_);
-    batch.swap(pending_);
-    pending_bytes_ = 0;
-  }
-  if (batch.empty()) return Status();
-  Status first;
-  auto fail = [&](Status s) {
-    if (first.ok()) first = std::move(s);
-  };
-  auto shown = [&](const PendingPublish& p) { return p.dir->path() + "/" + p.final_name; };
-  auto root = io::OpenBeneath(root_fd_, "", O_RDONLY | O_DIRECTORY);
-  const bool syncfs_works = root.ok() && ::syncfs(root->fd()) == 0;
-  if (!syncfs_works) {
-    for (const auto& p : batch) {
-      int fd = ::openat(p.dir->fd(), p.temp_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      io::File f(fd, p.dir->path() + "/" + p.temp_name);
-      Status s = f.is_open() ? f.Sync() : ErrnoToStatus(errno, "syncing " + f.path());
-      if (!s.ok()) fail(s);
-    }
-    if (!first.ok()) {  // nothing is published unless its data is known to be on disk
-      for (const auto& p : batch) ::unlinkat(p.dir->fd(), p.temp_name.c_str(), 0);
-      return first;
-    }
-  }
-  std::vector<const io::File*> dirs;
-  for (const auto& p : batch) {
-    if (::renameat(p.dir->fd(), p.temp_name.c_str(), p.dir->fd(), p.final_name.c_str()) != 0) {
-      fail(ErrnoToStatus(errno, "publishing " + shown(p)));
-      ::unlinkat(p.dir->fd(), p.temp_name.c_str(), 0);
-      continue;
-    }
-    dirs.push_back(p.dir.get());
-  }
-  if (syncfs_works && ::syncfs(root->fd()) == 0) return first;  // the renames, all at once
-  std::sort(dirs.begin(), dirs.end());
-  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (const io::File* d : dirs) {
-    Status s = d->Sync();
-    if (!s.ok()) fail(s);
-  }
-  return first;
 }
 
 }  // namespace datacube::storage
