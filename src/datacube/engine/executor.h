@@ -1,5 +1,7 @@
 // Executor: runs the copy part of a plan on a fixed thread pool with a fixed buffer pool.
-// Internal to the engine; RunTransfer (transfer.cc) is the public entry point.
+// Internal to the engine; RunTransfer (transfer.cc) is the public entry point. Scheduling, reads
+// and results are in executor.cc, files copied in one piece (server-side, small, streamed) in
+// executor_whole_file.cc, large files in parts in executor_multipart.cc.
 //
 // Scheduling (why it cannot deadlock): the dispatching thread acquires a buffer *before* it
 // submits a task, in plan order, so every queued task already owns its memory. A large file's
