@@ -1,5 +1,5 @@
-// The huggingface_hub cache layout (PROTOCOLS.md §1.6), so that transformers, datasets and
-// huggingface_hub find what datacube downloaded, offline:
+// The huggingface_hub cache layout (docs/huggingface.md, Layouts), so that transformers, datasets
+// and huggingface_hub find what datacube downloaded, offline:
 //
 //   <cache>/models--org--name/               ("datasets--", "spaces--" for other repo types)
 //     blobs/<etag>                           content; etag = LFS SHA-256 or git blob id

@@ -12,8 +12,8 @@
 //          the engine checks while the bytes move.
 // Writes are commits: Put uploads one file (preupload decides regular or LFS, LFS bytes go
 // through the batch API) and commits it; Delete commits a deletion. That is one commit per file:
-// right for single files and for the conformance suite; whole directories go through HfUpload
-// (hf_upload.h), which batches many files per commit.
+// right for single files and for the conformance suite; whole directories go through the upload
+// entry point, which batches many files per commit (docs/huggingface.md, Upload).
 //
 // Thread-safe.
 #pragma once
@@ -74,8 +74,20 @@ class HfStore final : public ObjectStore {
   std::optional<TreeEntry> Known(std::string_view key);
   // After our own commit: reads move to it and cached listings are dropped.
   void AdvanceTo(const std::string& commit);
+  // One attempt at a read (hf_read.cc). Sets *retry_resolve when a cached storage URL expired,
+  // so that the caller resolves it again through the Hub.
   Status ReadOnce(const std::string& key, ByteRange range, io::ByteSink& sink,
                   const std::optional<TreeEntry>& entry, bool* retry_resolve);
+  // The storage URL `key` last redirected to, while it is fresh; "" otherwise.
+  std::string CachedRedirect(const std::string& key);
+  // Follows a 3xx answer for `key`: *url becomes its target, which is cached (and *cached set)
+  // when it leads to a storage host.
+  Status FollowRedirect(const std::string& key, const http::HttpResponse& response,
+                        std::string* url, bool* cached);
+  // The Status of a read answered neither 2xx nor 3xx from `url`.
+  Status ReadFailure(const std::string& key, const http::HttpResponse& response,
+                     const std::string& url, bool cached, const ErrorContext& ctx,
+                     bool* retry_resolve);
 
   struct Redirect {
     std::string url;

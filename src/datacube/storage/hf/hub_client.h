@@ -1,4 +1,7 @@
-// HubClient: the Hugging Face Hub HTTP API as plain C++ calls (PROTOCOLS.md §1).
+// HubClient: the Hugging Face Hub HTTP API as plain C++ calls (docs/huggingface.md says how
+// downloads and uploads use it). Requests, retries and URLs are in hub_client.cc; revision,
+// tree and paths-info in hub_tree.cc; preupload and LFS batch in hub_lfs_batch.cc; commit and
+// repository creation in hub_commit.cc.
 //
 //   revision info  GET  /api/{type}s/{repo}/revision/{rev}          -> commit sha
 //   tree           GET  /api/{type}s/{repo}/tree/{rev}[/{path}]      paginated by Link rel="next"
@@ -123,8 +126,7 @@ class HubClient {
   // True when `url` has the endpoint's scheme, host and port: only such requests get the token.
   bool IsHubUrl(std::string_view url) const;
 
-  ErrorContext Context(std::string action, std::string revision = "",
-                       std::string path = "") const;
+  ErrorContext Context(std::string action, std::string revision = "", std::string path = "") const;
 
   // Sends one request: adds user agent and (for Hub URLs only) the token. With `retry`, transport
   // failures, 429 and 5xx are retried per options().retry, 429 after its Retry-After; `sink`

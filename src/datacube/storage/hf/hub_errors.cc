@@ -1,7 +1,6 @@
 #include "datacube/storage/hf/hub_errors.h"
 
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 namespace datacube::storage::hf {
@@ -49,81 +48,109 @@ std::optional<std::chrono::milliseconds> RetryAfter(const http::HttpResponse& r)
   return std::chrono::seconds(when > now ? when - now : 0);
 }
 
+namespace {
+
+// What every message of one error is made of.
+struct ErrorText {
+  const http::HttpResponse& r;
+  const ErrorContext& c;
+  std::string server;    // the server's own explanation, or ""
+  std::string repo;      // "org/name" as shown
+  std::string repo_url;  // the repository's page on the Hub
+  std::string lead;      // "<action> <repo>/<path> at revision "<rev>": "
+  // Server detail and request id go last, for bug reports.
+  std::string tail;
+};
+
+ErrorText MakeErrorText(const http::HttpResponse& r, const ErrorContext& c) {
+  ErrorText t{r, c, ServerMessage(r), c.repo.Display(), "", "", ""};
+  t.repo_url = c.endpoint + "/" + t.repo;
+  t.lead = c.action.empty() ? t.repo : c.action + " " + t.repo;
+  if (!c.path.empty()) t.lead += "/" + c.path;
+  if (!c.revision.empty()) t.lead += " at revision " + Quoted(c.revision);
+  t.lead += ": ";
+  if (!t.server.empty()) t.tail += " (Hub says: " + t.server + ")";
+  if (auto id = r.Header("x-request-id"); id) t.tail += " [request id " + *id + "]";
+  return t;
+}
+
+// X-Error-Code GatedRepo: no token (or a 401) needs one; a token's account needs access.
+Status GatedRepoError(const ErrorText& t) {
+  if (t.r.status == 401 || !t.c.authenticated) {
+    return UnauthenticatedError(
+        t.lead + t.repo + " is a gated repository: a token is required. Request access at " +
+        t.repo_url + ", then pass the token of the granted account with --token, HF_TOKEN or " +
+        "the DataCube token option" + t.tail);
+  }
+  return PermissionDeniedError(
+      t.lead + t.repo + " is a gated repository and the account of the token from " +
+      t.c.token_source + " has not been granted access. Visit " + t.repo_url +
+      " while logged in to that account, accept the conditions to request access, and retry "
+      "once it is granted" +
+      t.tail);
+}
+
+// RepoNotFound, or a 401 without a code: the Hub answers so for private repositories too.
+Status RepoNotFoundError(const ErrorText& t) {
+  const ErrorContext& c = t.c;
+  std::string hint = c.authenticated
+                         ? "check the name, the repo type (--repo-type), and that the account "
+                           "of the token from " +
+                               c.token_source + " can see it"
+                         : "it does not exist, or it is private or gated and no token was given "
+                           "(pass --token, set HF_TOKEN, or set the DataCube token option)";
+  auto make = t.r.status == 401 && !c.authenticated ? UnauthenticatedError : NotFoundError;
+  return make(t.lead + "repository " + t.repo + " not found at " + c.endpoint + ": " + hint +
+              t.tail);
+}
+
+Status ForbiddenError(const ErrorText& t) {
+  if (t.server.find("disabled") != std::string::npos) {
+    return PermissionDeniedError(t.lead + t.repo + " has been disabled on the Hub" + t.tail);
+  }
+  std::string who = t.c.authenticated ? "the token from " + t.c.token_source
+                                      : "anonymous access (no token given)";
+  return PermissionDeniedError(t.lead + "permission denied for " + who +
+                               "; a write action needs a token with write access to " + t.repo +
+                               t.tail);
+}
+
+Status RateLimitedError(const ErrorText& t) {
+  auto wait = RetryAfter(t.r);
+  return UnavailableError(
+      t.lead + "rate limited by the Hub (HTTP 429)" +
+      (wait ? "; retry after " + std::to_string(wait->count() / 1000) + "s" : "") + t.tail);
+}
+
+}  // namespace
+
 Status HubErrorToStatus(const http::HttpResponse& r, const ErrorContext& c) {
   if (r.ok()) return Status();
   const std::string code = r.Header("x-error-code").value_or("");
-  const std::string server = ServerMessage(r);
-  const std::string repo = c.repo.Display();
-  const std::string repo_url = c.endpoint + "/" + repo;
-  std::string msg = c.action.empty() ? repo : c.action + " " + repo;
-  if (!c.path.empty()) msg += "/" + c.path;
-  if (!c.revision.empty()) msg += " at revision " + Quoted(c.revision);
-  msg += ": ";
-  // Server detail and request id go last, for bug reports.
-  auto tail = [&]() {
-    std::string t;
-    if (!server.empty()) t += " (Hub says: " + server + ")";
-    if (auto id = r.Header("x-request-id"); id) t += " [request id " + *id + "]";
-    return t;
-  };
-  const bool bad_token = server.find("Invalid credentials") != std::string::npos ||
-                         server.find("invalid token") != std::string::npos;
+  const ErrorText t = MakeErrorText(r, c);
+  const bool bad_token = t.server.find("Invalid credentials") != std::string::npos ||
+                         t.server.find("invalid token") != std::string::npos;
 
-  if (code == "GatedRepo") {
-    if (r.status == 401 || !c.authenticated) {
-      return UnauthenticatedError(
-          msg + repo + " is a gated repository: a token is required. Request access at " +
-          repo_url + ", then pass the token of the granted account with --token, HF_TOKEN or " +
-          "the DataCube token option" + tail());
-    }
-    return PermissionDeniedError(
-        msg + repo + " is a gated repository and the account of the token from " +
-        c.token_source + " has not been granted access. Visit " + repo_url +
-        " while logged in to that account, accept the conditions to request access, and retry "
-        "once it is granted" + tail());
-  }
+  if (code == "GatedRepo") return GatedRepoError(t);
   if (r.status == 401 && c.authenticated && bad_token) {
-    return UnauthenticatedError(msg + "the Hugging Face token from " + c.token_source +
+    return UnauthenticatedError(t.lead + "the Hugging Face token from " + c.token_source +
                                 " was rejected (invalid, expired or revoked); create a new one "
-                                "at " + c.endpoint + "/settings/tokens" + tail());
+                                "at " +
+                                c.endpoint + "/settings/tokens" + t.tail);
   }
-  if (code == "RepoNotFound" || (r.status == 401 && code.empty())) {
-    std::string hint = c.authenticated
-                           ? "check the name, the repo type (--repo-type), and that the account "
-                             "of the token from " + c.token_source + " can see it"
-                           : "it does not exist, or it is private or gated and no token was given "
-                             "(pass --token, set HF_TOKEN, or set the DataCube token option)";
-    auto make = r.status == 401 && !c.authenticated ? UnauthenticatedError : NotFoundError;
-    return make(msg + "repository " + repo + " not found at " + c.endpoint + ": " + hint + tail());
-  }
+  if (code == "RepoNotFound" || (r.status == 401 && code.empty())) return RepoNotFoundError(t);
   if (code == "RevisionNotFound") {
-    return NotFoundError(msg + "revision " + Quoted(c.revision) + " does not exist in " + repo +
-                         " (check the branch, tag or commit; pull requests are refs/pr/N)" +
-                         tail());
+    return NotFoundError(
+        t.lead + "revision " + Quoted(c.revision) + " does not exist in " + t.repo +
+        " (check the branch, tag or commit; pull requests are refs/pr/N)" + t.tail);
   }
   if (code == "EntryNotFound") {
-    return NotFoundError(msg + "file " + Quoted(c.path) + " does not exist in " + repo +
-                         (c.revision.empty() ? "" : " at revision " + Quoted(c.revision)) +
-                         tail());
+    return NotFoundError(t.lead + "file " + Quoted(c.path) + " does not exist in " + t.repo +
+                         (c.revision.empty() ? "" : " at revision " + Quoted(c.revision)) + t.tail);
   }
-  if (r.status == 403) {
-    if (server.find("disabled") != std::string::npos) {
-      return PermissionDeniedError(msg + repo + " has been disabled on the Hub" + tail());
-    }
-    std::string who = c.authenticated ? "the token from " + c.token_source
-                                      : "anonymous access (no token given)";
-    return PermissionDeniedError(msg + "permission denied for " + who +
-                                 "; a write action needs a token with write access to " + repo +
-                                 tail());
-  }
-  if (r.status == 429) {
-    auto wait = RetryAfter(r);
-    return UnavailableError(msg + "rate limited by the Hub (HTTP 429)" +
-                            (wait ? "; retry after " + std::to_string(wait->count() / 1000) + "s"
-                                  : "") +
-                            tail());
-  }
-  return http::HttpStatusToStatus(r.status, msg + UrlForMessage(c.url), tail());
+  if (r.status == 403) return ForbiddenError(t);
+  if (r.status == 429) return RateLimitedError(t);
+  return http::HttpStatusToStatus(r.status, t.lead + UrlForMessage(c.url), t.tail);
 }
 
 }  // namespace datacube::storage::hf

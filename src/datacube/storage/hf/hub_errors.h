@@ -1,6 +1,7 @@
-// The one place where a Hugging Face Hub HTTP error becomes a Status (STYLE.md guideline 3).
+// The one place where a Hugging Face Hub HTTP error becomes a Status, so every message about the
+// Hub says the same thing the same way (the table is in docs/huggingface.md, Errors).
 //
-// The Hub says what went wrong in headers (PROTOCOLS.md §1.2): X-Error-Code (RepoNotFound,
+// The Hub says what went wrong in headers: X-Error-Code (RepoNotFound,
 // RevisionNotFound, EntryNotFound, GatedRepo) and X-Error-Message, with a JSON body
 // {"error": "..."} most of the time. The Status code tells the engine what to do:
 //   kNotFound          repository, revision or file missing (the message says which)

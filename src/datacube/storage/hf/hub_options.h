@@ -1,6 +1,6 @@
 // Where a Hugging Face repository is and how to reach it: endpoint, repository, revision, token
 // and transport settings, gathered from a Location, backend options and the environment with the
-// precedence huggingface_hub uses (PROTOCOLS.md §1.1):
+// precedence huggingface_hub uses:
 //
 //   endpoint   HF_ENDPOINT, else https://huggingface.co (trailing '/' removed)
 //   token      option `token` (--token, a DataCube `token` option), else HF_TOKEN, else the file
@@ -73,7 +73,7 @@ struct HubOptions {
 Result<HubOptions> HubOptionsFromConfig(const Location& location, const StoreConfig& config);
 
 // The DataCube form: builds an hf:// Location from the options `repo`, `repo-type` and
-// `revision` (the seed's huggingface source/sink). kInvalidArgument names the option.
+// `revision` (a DataCube's huggingface source or sink). kInvalidArgument names the option.
 Result<Location> LocationFromOptions(const StoreConfig& config);
 
 // Finds the token by the precedence above. An empty Secret (and empty source) when none is set;
