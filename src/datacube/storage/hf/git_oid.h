@@ -41,8 +41,9 @@ std::string GitBlobId(std::string_view content);
 // Plain SHA-1 (hex) of `data`: git also names trees and commits this way.
 std::string Sha1Hex(std::string_view data);
 
-// The Git LFS pointer text for an object: "version https://git-lfs.github.com/spec/v1",
-// "oid sha256:<hex>" and "size <bytes>", each line ending in '\n'.
+// The Git LFS pointer text for an object (docs/protocols/git-lfs.md, Pointer files): "version
+// https://git-lfs.github.com/spec/v1", "oid sha256:<hex>" and "size <bytes>", each line ending in
+// '\n'.
 std::string LfsPointer(std::string_view sha256_hex, uint64_t size);
 
 // True when `s` is exactly 40 lower-case hex characters (a full commit or blob id).

@@ -1,7 +1,7 @@
-// HubClient: the Hugging Face Hub HTTP API as plain C++ calls (docs/huggingface.md says how
-// downloads and uploads use it). Requests, retries and URLs are in hub_client.cc; revision,
-// tree and paths-info in hub_tree.cc; preupload and LFS batch in hub_lfs_batch.cc; commit and
-// repository creation in hub_commit.cc.
+// HubClient: the Hugging Face Hub HTTP API as plain C++ calls (its wire facts:
+// docs/protocols/huggingface.md; how downloads and uploads use it: docs/huggingface.md). Requests,
+// retries and URLs are in hub_client.cc; revision, tree and paths-info in hub_tree.cc; preupload
+// and LFS batch in hub_lfs_batch.cc; commit and repository creation in hub_commit.cc.
 //
 //   revision info  GET  /api/{type}s/{repo}/revision/{rev}          -> commit sha
 //   tree           GET  /api/{type}s/{repo}/tree/{rev}[/{path}]      paginated by Link rel="next"

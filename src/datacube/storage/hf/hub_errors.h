@@ -1,5 +1,6 @@
 // The one place where a Hugging Face Hub HTTP error becomes a Status, so every message about the
-// Hub says the same thing the same way (the table is in docs/huggingface.md, Errors).
+// Hub says the same thing the same way (the table is in docs/huggingface.md, Errors; the Hub's side
+// in docs/protocols/huggingface.md, Errors).
 //
 // The Hub says what went wrong in headers: X-Error-Code (RepoNotFound,
 // RevisionNotFound, EntryNotFound, GatedRepo) and X-Error-Message, with a JSON body

@@ -1,4 +1,5 @@
-// Uploading one LFS object after the LFS batch call said where:
+// Uploading one LFS object after the LFS batch call said where (docs/protocols/huggingface.md,
+// Writing):
 //   basic      one PUT of the whole content to the pre-signed href
 //   multipart  (HF's own) PUT each chunk_size part to its own pre-signed URL, collect the ETags,
 //              then POST {"oid", "parts": [{"partNumber", "etag"}]} to the href to complete
