@@ -49,12 +49,13 @@ std::string CheckGitOption(bool is_sink, const std::string& name, const std::str
   return Problem(transfer::CheckGitOptions(is_sink, one), "git option \"" + name + "\": ");
 }
 
-// Checks the value of one option; returns a problem or "". At validation, values with $(NAME)
-// references are checked only where the reference cannot change the shape (the git URL's
-// userinfo); resolved values have none left to skip.
-std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
-                       const std::string& v, bool resolved) {
-  bool has_ref = !resolved && v.find("$(") != std::string::npos;
+bool IsS3OrFlagOption(const std::string& name) {
+  return name == "s3-uri" || name == "s3-endpoint" || name == "s3-addressing" ||
+         name == "s3-no-check-bucket" || name == "require-checksum" || name == "s3-upload-checksum";
+}
+
+// The S3 options, and the two true/false flags; returns a problem or "".
+std::string CheckS3Value(const std::string& name, const std::string& v, bool has_ref) {
   if (name == "s3-uri") {
     if (has_ref) return "";
     auto loc = ParseLocation(v);
@@ -80,26 +81,54 @@ std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
     if (!has_ref && !lower.empty() && lower != "auto" && lower != "sha256") {
       return "\"" + v + "\" is not one of auto, sha256";
     }
-  } else if (type == EndpointType::kGit && name != "url") {
-    if (!has_ref) return CheckGitOption(is_sink, name, v);
-  } else if (name == "url" && type == EndpointType::kGit) {
-    if (!StartsWith(v, "https://") && !StartsWith(v, "http://")) {
-      return "\"" + v + "\" is not an https:// repository URL (ssh URLs are not supported)";
+  }
+  return "";
+}
+
+// A git repository URL. Its shape is checked even with $(NAME) references, which may only
+// stand for the user information (the token); the git module's own rules once none is left.
+std::string CheckGitUrl(const std::string& v, bool has_ref) {
+  if (!StartsWith(v, "https://") && !StartsWith(v, "http://")) {
+    return "\"" + v + "\" is not an https:// repository URL (ssh URLs are not supported)";
+  }
+  std::string_view rest = std::string_view(v).substr(v.find("://") + 3);
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority = authority.substr(at + 1);
+  }
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (authority.empty() || path.empty()) {
+    return "\"" + v + "\" must name a host and a repository, e.g. https://host/owner/repo.git";
+  }
+  // The git module's own URL rules (no query or fragment, ...), once no $(NAME) is left.
+  if (!has_ref) return Problem(transfer::CheckGitRemoteUrl(v), "git url: ");
+  return "";
+}
+
+// A comma-separated list of relative file paths inside the repository.
+std::string CheckFileList(const std::string& v) {
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    std::string f = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t b = f.find_first_not_of(' '), e = f.find_last_not_of(' ');
+    f = b == std::string::npos ? "" : f.substr(b, e - b + 1);
+    if (f.empty()) return "has an empty file name in \"" + v + "\"";
+    if (f[0] == '/' || f == ".." || StartsWith(f, "../") || f.find("/../") != std::string::npos) {
+      return "file \"" + f + "\" must be a relative path inside the repository";
     }
-    std::string_view rest = std::string_view(v).substr(v.find("://") + 3);
-    size_t slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
-      authority = authority.substr(at + 1);
-    }
-    std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-    if (authority.empty() || path.empty()) {
-      return "\"" + v + "\" must name a host and a repository, e.g. https://host/owner/repo.git";
-    }
-    // The git module's own URL rules (no query or fragment, ...), once no $(NAME) is left.
-    if (!has_ref) return Problem(transfer::CheckGitRemoteUrl(v), "git url: ");
-  } else if (name == "repo" && type == EndpointType::kHuggingFace) {
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return "";
+}
+
+// The Hugging Face options (repo, repo-type, files); returns a problem or "".
+std::string CheckHfValue(EndpointType type, const std::string& name, const std::string& v,
+                         bool has_ref) {
+  if (name == "repo" && type == EndpointType::kHuggingFace) {
     if (!has_ref) return Problem(transfer::CheckHfRepoId(v), "repo: ");
   } else if (name == "repo-type") {
     if (has_ref) return "";
@@ -108,22 +137,24 @@ std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
       return "\"" + v + "\" is not one of model, dataset, space";
     }
   } else if (name == "files") {
-    size_t start = 0;
-    while (start <= v.size()) {
-      size_t comma = v.find(',', start);
-      std::string f =
-          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      size_t b = f.find_first_not_of(' '), e = f.find_last_not_of(' ');
-      f = b == std::string::npos ? "" : f.substr(b, e - b + 1);
-      if (f.empty()) return "has an empty file name in \"" + v + "\"";
-      if (f[0] == '/' || f == ".." || StartsWith(f, "../") || f.find("/../") != std::string::npos) {
-        return "file \"" + f + "\" must be a relative path inside the repository";
-      }
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
+    return CheckFileList(v);
   }
   return "";
+}
+
+// Checks the value of one option; returns a problem or "". At validation, values with $(NAME)
+// references are checked only where the reference cannot change the shape (the git URL's
+// userinfo); resolved values have none left to skip.
+std::string CheckValue(EndpointType type, bool is_sink, const std::string& name,
+                       const std::string& v, bool resolved) {
+  bool has_ref = !resolved && v.find("$(") != std::string::npos;
+  // Checked the same way whatever the endpoint type, so before the per-type families.
+  if (IsS3OrFlagOption(name)) return CheckS3Value(name, v, has_ref);
+  if (type == EndpointType::kGit) {
+    if (name == "url") return CheckGitUrl(v, has_ref);
+    return has_ref ? "" : CheckGitOption(is_sink, name, v);
+  }
+  return CheckHfValue(type, name, v, has_ref);
 }
 
 // Rules between options: the bucket of s3-uri must suit the endpoint (AWS, CoreWeave and

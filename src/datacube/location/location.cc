@@ -358,65 +358,94 @@ Result<Location> ParseLocation(std::string_view text) {
                            "git+https, https");
 }
 
+namespace {
+
+// "base/path", or `base` alone when there is no path.
+std::string WithPath(std::string base, const std::string& path) {
+  if (!path.empty()) base += "/" + path;
+  return base;
+}
+
+std::string FileToString(const Location& l) {
+  // A path holding "://" reads back as a URL; only the file:// form says it is a path.
+  if (l.path.find("://") != std::string::npos && l.path.front() == '/') {
+    return "file://" + PercentEncode(l.path, /*keep_slash=*/true);
+  }
+  return l.path;
+}
+
+std::string CoreWeaveToString(const Location& l) {
+  // A bucket that itself ends in a CoreWeave host suffix is printed in the virtual-hosted
+  // form, so that reading it back strips exactly the suffix added here.
+  const std::string& bucket = l.authority;
+  for (std::string_view host : {"cwobject.com", "cwlota.com"}) {
+    if (bucket == host || (bucket.size() > host.size() && bucket.ends_with(host) &&
+                           bucket[bucket.size() - host.size() - 1] == '.')) {
+      return WithPath("cw://" + bucket + ".cwobject.com", l.path);
+    }
+  }
+  return WithPath("cw://" + bucket, l.path);
+}
+
+// The revision as written after '@': refs/pr/N and refs/convert/X stay as they are when their
+// tail has no '/' (the parser reads such a ref up to the next '/'); any other revision is
+// percent-encoded, '/' included.
+std::string HfRevisionText(const std::string& revision) {
+  bool slashy = revision.rfind("refs/pr/", 0) == 0 || revision.rfind("refs/convert/", 0) == 0;
+  if (slashy &&
+      revision.find('/', revision.rfind("refs/pr/", 0) == 0 ? 8 : 13) == std::string::npos) {
+    return revision;
+  }
+  return PercentEncode(revision, false);
+}
+
+std::string HuggingFaceToString(const Location& l) {
+  std::string out = "hf://";
+  if (l.repo_type == "dataset") out += "datasets/";
+  if (l.repo_type == "space") out += "spaces/";
+  // A model whose organisation is named like a type prefix keeps its explicit "models/".
+  if (l.repo_type == "model" && (l.repo.starts_with("models/") || l.repo.starts_with("datasets/") ||
+                                 l.repo.starts_with("spaces/"))) {
+    out += "models/";
+  }
+  out += l.repo;
+  if (!l.revision.empty()) out += "@" + HfRevisionText(l.revision);
+  return WithPath(out, l.path);
+}
+
+std::string GitToString(const Location& l) {
+  std::string out =
+      std::string(l.tls ? "git+https://" : "git+http://") + l.authority + "/" + l.repo;
+  if (!l.revision.empty()) out += "@" + l.revision;
+  return out;
+}
+
+std::string HttpToString(const Location& l) {
+  std::string out = WithPath(std::string(l.tls ? "https://" : "http://") + l.authority, l.path);
+  if (!l.query.empty()) out += "?" + l.query;
+  return out;
+}
+
+}  // namespace
+
 std::string Location::ToString() const {
-  auto with_path = [&](std::string base) {
-    if (!path.empty()) base += "/" + path;
-    return base;
-  };
   switch (scheme) {
     case Scheme::kFile:
-      // A path holding "://" reads back as a URL; only the file:// form says it is a path.
-      if (path.find("://") != std::string::npos && path.front() == '/') {
-        return "file://" + PercentEncode(path, /*keep_slash=*/true);
-      }
-      return path;
+      return FileToString(*this);
     case Scheme::kCoreWeave:
-      // A bucket that itself ends in a CoreWeave host suffix is printed in the virtual-hosted
-      // form, so that reading it back strips exactly the suffix added here.
-      for (std::string_view host : {"cwobject.com", "cwlota.com"}) {
-        if (authority == host || (authority.size() > host.size() && authority.ends_with(host) &&
-                                  authority[authority.size() - host.size() - 1] == '.')) {
-          return with_path("cw://" + authority + ".cwobject.com");
-        }
-      }
-      return with_path("cw://" + authority);
+      return CoreWeaveToString(*this);
     case Scheme::kPvc:
     case Scheme::kS3:
     case Scheme::kGcs:
-      return with_path(std::string(SchemeName(scheme)) + "://" + authority);
+      return WithPath(std::string(SchemeName(scheme)) + "://" + authority, path);
     case Scheme::kAzure:
-      return with_path("az://" + authority + "/" + container);
-    case Scheme::kHuggingFace: {
-      std::string out = "hf://";
-      if (repo_type == "dataset") out += "datasets/";
-      if (repo_type == "space") out += "spaces/";
-      // A model whose organisation is named like a type prefix keeps its explicit "models/".
-      if (repo_type == "model" && (repo.starts_with("models/") || repo.starts_with("datasets/") ||
-                                   repo.starts_with("spaces/"))) {
-        out += "models/";
-      }
-      out += repo;
-      if (!revision.empty()) {
-        bool slashy = revision.rfind("refs/pr/", 0) == 0 || revision.rfind("refs/convert/", 0) == 0;
-        if (slashy &&
-            revision.find('/', revision.rfind("refs/pr/", 0) == 0 ? 8 : 13) == std::string::npos) {
-          out += "@" + revision;
-        } else {
-          out += "@" + PercentEncode(revision, false);
-        }
-      }
-      return with_path(out);
-    }
-    case Scheme::kGit: {
-      std::string out = std::string(tls ? "git+https://" : "git+http://") + authority + "/" + repo;
-      if (!revision.empty()) out += "@" + revision;
-      return out;
-    }
-    case Scheme::kHttp: {
-      std::string out = with_path(std::string(tls ? "https://" : "http://") + authority);
-      if (!query.empty()) out += "?" + query;
-      return out;
-    }
+      return WithPath("az://" + authority + "/" + container, path);
+    case Scheme::kHuggingFace:
+      return HuggingFaceToString(*this);
+    case Scheme::kGit:
+      return GitToString(*this);
+    case Scheme::kHttp:
+      return HttpToString(*this);
   }
   return path;
 }

@@ -30,10 +30,10 @@
 #include "datacube/engine/thread_pool.h"
 #include "datacube/io/file.h"
 #include "datacube/storage/hf/git_oid.h"
-#include "datacube/transfer/hf_transfer.h"
-#include "datacube/transfer/registry.h"
 #include "datacube/storage/hf/hub_client.h"
 #include "datacube/storage/hf/lfs_upload.h"
+#include "datacube/transfer/hf_transfer.h"
+#include "datacube/transfer/registry.h"
 
 namespace datacube::transfer::hf {
 
@@ -116,8 +116,8 @@ Result<std::vector<LocalFile>> Walk(const UploadRequest& r, const std::string& p
 Result<std::string> ReadSample(const LocalFile& f) {
   DC_ASSIGN_OR_RETURN(io::File file, io::File::Open(f.local, O_RDONLY));
   std::string sample(std::min<uint64_t>(f.size, kSampleSize), '\0');
-  DC_ASSIGN_OR_RETURN(size_t n, file.ReadAt(0, {reinterpret_cast<uint8_t*>(sample.data()),
-                                                sample.size()}));
+  DC_ASSIGN_OR_RETURN(size_t n,
+                      file.ReadAt(0, {reinterpret_cast<uint8_t*>(sample.data()), sample.size()}));
   sample.resize(n);
   return sample;
 }
@@ -150,10 +150,52 @@ Status Unchanged(const LocalFile& f) {
   struct stat st;
   if (::stat(f.local.c_str(), &st) != 0) return ErrnoToStatus(errno, "reading " + f.local);
   if (static_cast<uint64_t>(st.st_size) != f.size || MtimeNs(st) != f.mtime_ns) {
-    return FailedPreconditionError(f.local + " changed while it was being uploaded; rerun to "
+    return FailedPreconditionError(f.local +
+                                   " changed while it was being uploaded; rerun to "
                                    "upload the new version");
   }
   return Status();
+}
+
+// The distinct LFS objects of a commit group: files with equal content share one object.
+struct LfsObjects {
+  std::vector<std::pair<std::string, uint64_t>> wanted;  // (sha256, size), in group order
+  std::map<std::string, LocalFile*> by_oid;              // the first file of each
+};
+
+LfsObjects DistinctLfsObjects(const std::vector<LocalFile*>& group) {
+  LfsObjects out;
+  for (LocalFile* f : group) {
+    if (f->lfs && !out.by_oid.count(f->sha256)) {
+      out.wanted.emplace_back(f->sha256, f->size);
+      out.by_oid[f->sha256] = f;
+    }
+  }
+  return out;
+}
+
+// The commit operation for one file, once it is known not to have changed since it was hashed:
+// an LFS pointer, or the file's bytes inline.
+Result<CommitOperation> OperationFor(const LocalFile& f) {
+  DC_RETURN_IF_ERROR(Unchanged(f));
+  CommitOperation op;
+  op.path = f.repo;
+  if (f.lfs) {
+    op.kind = CommitOperation::Kind::kLfsFile;
+    op.sha256 = f.sha256;
+    op.size = f.size;
+    return op;
+  }
+  op.kind = CommitOperation::Kind::kFile;
+  DC_ASSIGN_OR_RETURN(io::File file, io::File::Open(f.local, O_RDONLY));
+  op.content.resize(f.size);
+  DC_ASSIGN_OR_RETURN(
+      size_t n, file.ReadAt(0, {reinterpret_cast<uint8_t*>(op.content.data()), op.content.size()}));
+  // The bytes committed must be the bytes hashed.
+  if (n != f.size || GitBlobId(op.content) != f.git_oid) {
+    return FailedPreconditionError(f.local + " changed while it was being uploaded");
+  }
+  return op;
 }
 
 class Session {
@@ -171,7 +213,13 @@ class Session {
  private:
   Status Classify(std::vector<LocalFile>& files);
   Status HashAll(std::vector<LocalFile>& files);
+  std::vector<LocalFile*> PlanUploads(std::vector<LocalFile>& files, UploadReport& report);
+  void CommitInGroups(const std::vector<LocalFile*>& todo, UploadReport& report);
   Status CommitGroup(std::vector<LocalFile*>& group, UploadReport& report);
+  Status UploadLfsObjects(const std::vector<LocalFile*>& group);
+  Status UploadLfsFile(const LfsObjectAnswer& answer, const LocalFile& f);
+  Result<CommitResult> Commit(const std::vector<CommitOperation>& ops, UploadReport& report);
+  void RecordCommitted(const std::vector<LocalFile*>& group, UploadReport& report);
 
   const UploadRequest& r_;
   HubClient& client_;
@@ -215,64 +263,63 @@ Status Session::HashAll(std::vector<LocalFile>& files) {
   return RunOn(objects_, tasks);
 }
 
+// One commit: the LFS bytes first (the commit is refused if it names an object the Hub does not
+// have), then the operations, each file checked unchanged since it was hashed, then the commit.
 Status Session::CommitGroup(std::vector<LocalFile*>& group, UploadReport& report) {
-  // LFS bytes first: the commit is refused if it names an object the Hub does not have.
-  std::vector<std::pair<std::string, uint64_t>> objects;
-  std::map<std::string, LocalFile*> by_oid;
-  for (LocalFile* f : group) {
-    if (f->lfs && !by_oid.count(f->sha256)) {
-      objects.emplace_back(f->sha256, f->size);
-      by_oid[f->sha256] = f;
-    }
-  }
-  if (!objects.empty()) {
-    DC_ASSIGN_OR_RETURN(auto answers, client_.LfsBatchUpload(revision_, objects, r_.create_pr));
-    std::vector<std::function<Status()>> tasks;
-    for (const auto& a : answers) {
-      auto it = by_oid.find(a.oid);
-      if (it == by_oid.end()) return UnavailableError("LFS batch answered for an unknown object");
-      LocalFile* f = it->second;
-      tasks.push_back([this, a, f]() -> Status {
-        DC_ASSIGN_OR_RETURN(io::File file, io::File::Open(f->local, O_RDONLY));
-        TaskRunner runner = [this](std::vector<std::function<Status()>>& parts) {
-          return RunOn(parts_, parts);
-        };
-        DC_RETURN_IF_ERROR(UploadLfsObject(client_, a, file, f->local, runner));
-        if (progress_ && a.upload) progress_->OnBytes(f->size);
-        return Status();
-      });
-    }
-    DC_RETURN_IF_ERROR(RunOn(objects_, tasks));
-  }
+  DC_RETURN_IF_ERROR(UploadLfsObjects(group));
   std::vector<CommitOperation> ops;
   uint64_t inline_bytes = 0;
   for (LocalFile* f : group) {
-    DC_RETURN_IF_ERROR(Unchanged(*f));
-    CommitOperation op;
-    op.path = f->repo;
-    if (f->lfs) {
-      op.kind = CommitOperation::Kind::kLfsFile;
-      op.sha256 = f->sha256;
-      op.size = f->size;
-    } else {
-      op.kind = CommitOperation::Kind::kFile;
-      DC_ASSIGN_OR_RETURN(io::File file, io::File::Open(f->local, O_RDONLY));
-      op.content.resize(f->size);
-      DC_ASSIGN_OR_RETURN(size_t n, file.ReadAt(0, {reinterpret_cast<uint8_t*>(op.content.data()),
-                                                    op.content.size()}));
-      // The bytes committed must be the bytes hashed.
-      if (n != f->size || GitBlobId(op.content) != f->git_oid) {
-        return FailedPreconditionError(f->local + " changed while it was being uploaded");
-      }
-      inline_bytes += f->size;
-    }
+    DC_ASSIGN_OR_RETURN(CommitOperation op, OperationFor(*f));
+    if (!f->lfs) inline_bytes += f->size;
     ops.push_back(std::move(op));
   }
+  DC_ASSIGN_OR_RETURN(CommitResult done, Commit(ops, report));
+  RecordCommitted(group, report);
+  LogInfo("committed " + std::to_string(group.size()) + " file(s) to " +
+          client_.options().repo.Display() + " (" + std::to_string(inline_bytes) +
+          " bytes inline): " + done.commit_url);
+  return Status();
+}
+
+// Asks the Hub where each distinct object goes (LFS batch), then uploads them in parallel.
+Status Session::UploadLfsObjects(const std::vector<LocalFile*>& group) {
+  LfsObjects objects = DistinctLfsObjects(group);
+  if (objects.wanted.empty()) return Status();
+  DC_ASSIGN_OR_RETURN(auto answers,
+                      client_.LfsBatchUpload(revision_, objects.wanted, r_.create_pr));
+  std::vector<std::function<Status()>> tasks;
+  for (const auto& a : answers) {
+    auto it = objects.by_oid.find(a.oid);
+    if (it == objects.by_oid.end()) {
+      return UnavailableError("LFS batch answered for an unknown object");
+    }
+    LocalFile* f = it->second;
+    tasks.push_back([this, a, f] { return UploadLfsFile(a, *f); });
+  }
+  return RunOn(objects_, tasks);
+}
+
+// One object, uploaded (and verified, when the answer asks) as the batch answer says; its bytes
+// stream from the file, multipart parts in parallel on parts_.
+Status Session::UploadLfsFile(const LfsObjectAnswer& a, const LocalFile& f) {
+  DC_ASSIGN_OR_RETURN(io::File file, io::File::Open(f.local, O_RDONLY));
+  TaskRunner runner = [this](std::vector<std::function<Status()>>& parts) {
+    return RunOn(parts_, parts);
+  };
+  DC_RETURN_IF_ERROR(UploadLfsObject(client_, a, file, f.local, runner));
+  if (progress_ && a.upload) progress_->OnBytes(f.size);
+  return Status();
+}
+
+// The commit itself, on top of parent_. The first commit of a create-pr upload opens the pull
+// request; later ones go to its ref.
+Result<CommitResult> Session::Commit(const std::vector<CommitOperation>& ops,
+                                     UploadReport& report) {
   std::string message = r_.commit_message.empty() ? "Upload with datacube" : r_.commit_message;
   bool open_pr = r_.create_pr && !pr_opened_;
-  DC_ASSIGN_OR_RETURN(CommitResult done,
-                      client_.Commit(revision_, message, r_.commit_description, parent_, ops,
-                                     open_pr));
+  DC_ASSIGN_OR_RETURN(CommitResult done, client_.Commit(revision_, message, r_.commit_description,
+                                                        parent_, ops, open_pr));
   if (open_pr) {
     pr_opened_ = true;
     report.pull_request_url = done.pull_request_url;
@@ -285,41 +332,32 @@ Status Session::CommitGroup(std::vector<LocalFile*>& group, UploadReport& report
   }
   parent_ = done.commit_oid;
   report.commits.push_back(done.commit_oid);
+  return done;
+}
+
+void Session::RecordCommitted(const std::vector<LocalFile*>& group, UploadReport& report) {
   for (LocalFile* f : group) {
     if (progress_ && !f->lfs) progress_->OnBytes(f->size);
     engine::FileEvent e{f->repo, engine::FileAction::kCopied, f->size, f->sha256,
                         f->lfs ? "uploaded (LFS)" : "uploaded"};
     if (progress_) progress_->OnFile(e);
-    report.transfer.files.push_back({f->repo, engine::FileAction::kCopied, f->size, f->sha256,
-                                     Status()});
+    report.transfer.files.push_back(
+        {f->repo, engine::FileAction::kCopied, f->size, f->sha256, Status()});
     ++report.transfer.files_copied;
     report.transfer.bytes_copied += f->size;
   }
-  LogInfo("committed " + std::to_string(group.size()) + " file(s) to " +
-          client_.options().repo.Display() + " (" + std::to_string(inline_bytes) +
-          " bytes inline): " + done.commit_url);
-  return Status();
 }
 
-Result<UploadReport> Session::Run(const std::string& path_in_repo) {
-  auto started = std::chrono::steady_clock::now();
-  UploadReport report;
-  revision_ = client_.options().revision;
-  if (r_.create_repo) DC_RETURN_IF_ERROR(client_.CreateRepo(r_.private_repo, /*exist_ok=*/true));
-  DC_ASSIGN_OR_RETURN(RepoInfo head, client_.GetRepoInfo(revision_));
-  // A pull request is based on the head; on a branch the head guards against lost updates.
-  parent_ = head.sha;
-  DC_ASSIGN_OR_RETURN(std::vector<LocalFile> files, Walk(r_, path_in_repo));
-  DC_RETURN_IF_ERROR(Classify(files));
-  DC_RETURN_IF_ERROR(HashAll(files));
-
+// The files still to upload; the others (ignored by the Hub, or already in the revision with the
+// same oid) are reported as skipped here.
+std::vector<LocalFile*> Session::PlanUploads(std::vector<LocalFile>& files, UploadReport& report) {
   uint64_t planned_bytes = 0;
   std::vector<LocalFile*> todo;
   for (auto& f : files) {
     std::string local_oid = f.lfs ? f.sha256 : f.git_oid;
     if (f.skip || (!f.remote_oid.empty() && f.remote_oid == local_oid)) {
-      report.transfer.files.push_back({f.repo, engine::FileAction::kSkipped, f.size, f.sha256,
-                                       Status()});
+      report.transfer.files.push_back(
+          {f.repo, engine::FileAction::kSkipped, f.size, f.sha256, Status()});
       ++report.transfer.files_skipped;
       if (progress_) {
         progress_->OnFile({f.repo, engine::FileAction::kSkipped, f.size, f.sha256,
@@ -331,7 +369,12 @@ Result<UploadReport> Session::Run(const std::string& path_in_repo) {
     planned_bytes += f.size;
   }
   if (progress_) progress_->OnPlanned(files.size(), planned_bytes);
+  return todo;
+}
 
+// Commits `todo` in groups bounded by file count, bytes and inline bytes; the first failed
+// commit marks its files failed and ends the upload (earlier commits stay on the Hub).
+void Session::CommitInGroups(const std::vector<LocalFile*>& todo, UploadReport& report) {
   std::vector<LocalFile*> group;
   uint64_t group_bytes = 0, group_inline = 0;
   for (size_t i = 0; i < todo.size(); ++i) {
@@ -350,14 +393,29 @@ Result<UploadReport> Session::Run(const std::string& path_in_repo) {
           ++report.transfer.files_failed;
         }
         report.transfer.status = s;
-        break;
+        return;
       }
       group.clear();
       group_bytes = group_inline = 0;
     }
   }
-  std::sort(report.transfer.files.begin(), report.transfer.files.end(),
-            [](const engine::FileResult& a, const engine::FileResult& b) { return a.path < b.path; });
+}
+
+Result<UploadReport> Session::Run(const std::string& path_in_repo) {
+  auto started = std::chrono::steady_clock::now();
+  UploadReport report;
+  revision_ = client_.options().revision;
+  if (r_.create_repo) DC_RETURN_IF_ERROR(client_.CreateRepo(r_.private_repo, /*exist_ok=*/true));
+  DC_ASSIGN_OR_RETURN(RepoInfo head, client_.GetRepoInfo(revision_));
+  // A pull request is based on the head; on a branch the head guards against lost updates.
+  parent_ = head.sha;
+  DC_ASSIGN_OR_RETURN(std::vector<LocalFile> files, Walk(r_, path_in_repo));
+  DC_RETURN_IF_ERROR(Classify(files));
+  DC_RETURN_IF_ERROR(HashAll(files));
+  CommitInGroups(PlanUploads(files, report), report);
+  std::sort(
+      report.transfer.files.begin(), report.transfer.files.end(),
+      [](const engine::FileResult& a, const engine::FileResult& b) { return a.path < b.path; });
   report.transfer.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   return report;
@@ -377,8 +435,8 @@ Result<UploadReport> Upload(const UploadRequest& request, engine::ProgressSink* 
                                 "or set the DataCube token option");
   }
   HubClient client(hub, http::MakeCurlTransport(hub.transport));
-  std::string path_in_repo = request.path_in_repo.empty() ? request.location.path
-                                                          : request.path_in_repo;
+  std::string path_in_repo =
+      request.path_in_repo.empty() ? request.location.path : request.path_in_repo;
   while (!path_in_repo.empty() && path_in_repo.front() == '/') path_in_repo.erase(0, 1);
   Session session(request, client, progress);
   return session.Run(path_in_repo);
