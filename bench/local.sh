@@ -4,6 +4,7 @@
 #
 #   bench/local.sh            # full sizes
 #   BIG_MIB=512 SMALL_FILES=2000 bench/local.sh   # quicker
+#   DC_BASE=/path/to/older/datacube bench/local.sh # also an older build, to catch regressions
 #
 # Every tool's time includes a final `sync`, so all are measured durable (datacube fsyncs each
 # file itself; the others rely on the sync). Peak memory is the maximum resident set size from
@@ -87,6 +88,9 @@ bench_case() {
   results+=("$(run "rsync -a" "$src" "$WORK/out" rsync -a "$src/" "$WORK/out/")")
   results+=("$(run "rclone copy" "$src" "$WORK/out" rclone copy --local-no-check-updated "$src" "$WORK/out")")
   results+=("$(run "datacube cp" "$src" "$WORK/out" "$DC" --progress none -q cp "$src" "$WORK/out")")
+  if [ -n "${DC_BASE:-}" ]; then
+    results+=("$(run "datacube(base) cp" "$src" "$WORK/out" "$DC_BASE" --progress none -q cp "$src" "$WORK/out")")
+  fi
   verify_copy "$src" "$WORK/out"
   local base dc rc
   base=$(printf '%s\n' "${results[@]}" | awk '$1=="cp"{print $3}')
@@ -98,7 +102,8 @@ bench_case() {
   echo "| tool (+ sync) | seconds | peak RSS | vs cp -r |"
   echo "|---|---|---|---|"
   for r in "${results[@]}"; do
-    # name may contain one space: "cp -r", "rsync -a", "rclone copy", "datacube cp"
+    # name may contain one space: "cp -r", "rsync -a", "rclone copy", "datacube cp",
+    # "datacube(base) cp"
     local name secs mem
     name=$(echo "$r" | awk '{print $1" "$2}')
     secs=$(echo "$r" | awk '{print $3}')
