@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "datacube/http/mock_http_transport.h"
+#include "datacube/http/testing/mock_http_transport.h"
 #include "datacube/storage/hf/hub_client.h"
 #include "datacube/storage/hf/hub_errors.h"
 #include "fuzz_input.h"

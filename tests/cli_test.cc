@@ -50,6 +50,27 @@ TEST_F(CliTest, CopiesADirectoryWithAwkwardNamesAndEmptyFiles) {
   EXPECT_NE(again.err.find("skipped 5"), std::string::npos) << again.err;
 }
 
+// AWS CLI habit: `cp -r DIR DST`. The flag changes nothing; the tree arrives exactly as without it.
+TEST_F(CliTest, RecursiveFlagIsAcceptedAndCopiesTheSameTree) {
+  const std::vector<std::string> tree{"config.json", "empty.txt", "model.safetensors",
+                                      "sub dir/with space.bin", "日本語/ünïcødé.txt"};
+  ASSERT_EQ(Dc({"-q", "cp", tmp_ / "src", tmp_ / "plain"}).exit_code, 0);
+  for (const std::string flag : {"-r", "--recursive"}) {
+    const std::string dst = tmp_ / ("dst" + flag);
+    auto r = Dc({"--progress", "none", "cp", flag, tmp_ / "src", dst});
+    ASSERT_EQ(r.exit_code, 0) << flag << ": " << r.err;
+    EXPECT_NE(r.err.find("copied 5 files"), std::string::npos) << r.err;
+    ASSERT_EQ(ListFilesRecursive(dst), tree) << flag;
+    for (const auto& path : tree) {
+      EXPECT_EQ(Sha256OfFile(dst + "/" + path), Sha256OfFile(tmp_ / ("plain/" + path)))
+          << flag << " " << path;
+    }
+    auto sync = Dc({"-q", "sync", flag, tmp_ / "src", tmp_ / ("sync" + flag)});
+    ASSERT_EQ(sync.exit_code, 0) << flag << ": " << sync.err;
+    EXPECT_EQ(ListFilesRecursive(tmp_ / ("sync" + flag)), tree) << flag;
+  }
+}
+
 TEST_F(CliTest, EmptyDirectoryCopiesNothingAndSucceeds) {
   ::mkdir((tmp_ / "nothing").c_str(), 0755);
   auto r = Dc({"--progress", "none", "cp", tmp_ / "nothing", tmp_ / "out"});
@@ -74,8 +95,7 @@ TEST_F(CliTest, PvcLocationsResolveUnderThePvcRoot) {
   auto r = Dc({"-q", "--pvc-root", tmp_ / "pvcs", "cp", tmp_ / "src", "pvc://models/llama"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(tmp_ / "pvcs/models/llama/config.json"), "{\"a\":1}\n");
-  auto env = Dc({"ls", "pvc://models/llama"},
-                {.env = {{"DATACUBE_PVC_ROOT", tmp_ / "pvcs"}}});
+  auto env = Dc({"ls", "pvc://models/llama"}, {.env = {{"DATACUBE_PVC_ROOT", tmp_ / "pvcs"}}});
   ASSERT_EQ(env.exit_code, 0) << env.err;
   EXPECT_NE(env.out.find("config.json"), std::string::npos);
   auto missing = Dc({"ls", "pvc://nosuch/x"}, {.env = {{"DATACUBE_PVC_ROOT", tmp_ / "pvcs"}}});
@@ -126,7 +146,8 @@ TEST_F(CliTest, CopyWritesManifestOfWhatItMoved) {
 TEST_F(CliTest, SyncDeleteDryRunAndFilters) {
   ASSERT_EQ(Dc({"-q", "cp", tmp_ / "src", tmp_ / "dst"}).exit_code, 0);
   WriteFile(tmp_ / "dst/extra.bin", "old");
-  auto dry = Dc({"--progress", "none", "sync", "--delete", "--dry-run", tmp_ / "src", tmp_ / "dst"});
+  auto dry =
+      Dc({"--progress", "none", "sync", "--delete", "--dry-run", tmp_ / "src", tmp_ / "dst"});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_NE(dry.out.find("would-delete extra.bin"), std::string::npos) << dry.out;
   EXPECT_TRUE(Exists(tmp_ / "dst/extra.bin"));

@@ -13,12 +13,20 @@ void AddVerifyFlags(CLI::App& cmd, TransferFlags& flags) {
                "(S3: x-amz-meta-sha256, a single-part ETag, x-amz-checksum-*, md5chksum)");
 }
 
+// AWS CLI users type `cp -r DIR DST` out of habit. A directory source is always copied whole, so
+// the flag is accepted and changes nothing.
+void AddRecursiveFlag(CLI::App& cmd, bool& recursive) {
+  cmd.add_flag("-r,--recursive", recursive,
+               "Accepted for AWS CLI habits and ignored: a directory SRC is always copied whole");
+}
+
 }  // namespace
 
 void RegisterCopyCommands(CLI::App& app) {
   struct CpArgs {
     std::string src, dst;
     TransferFlags flags;
+    bool recursive = false;  // accepted, ignored
   };
   auto cp = std::make_shared<CpArgs>();
   CLI::App* cmd = app.add_subcommand(
@@ -31,12 +39,14 @@ void RegisterCopyCommands(CLI::App& app) {
   cmd->add_option("DST", cp->dst, "Destination location")->required();
   AddTransferFlags(*cmd, cp->flags);
   AddVerifyFlags(*cmd, cp->flags);
+  AddRecursiveFlag(*cmd, cp->recursive);
   cmd->callback([cp] { SetExitCode(RunCopyCommand(cp->src, cp->dst, cp->flags, false)); });
 
   struct SyncArgs {
     std::string src, dst;
     TransferFlags flags;
     bool del = false;
+    bool recursive = false;  // accepted, ignored
   };
   auto sync = std::make_shared<SyncArgs>();
   CLI::App* scmd = app.add_subcommand(
@@ -48,6 +58,7 @@ void RegisterCopyCommands(CLI::App& app) {
   scmd->add_flag("--delete", sync->del, "Delete destination files that are not in the source");
   AddTransferFlags(*scmd, sync->flags);
   AddVerifyFlags(*scmd, sync->flags);
+  AddRecursiveFlag(*scmd, sync->recursive);
   scmd->callback(
       [sync] { SetExitCode(RunCopyCommand(sync->src, sync->dst, sync->flags, sync->del)); });
 }

@@ -1,10 +1,10 @@
 // HTTP requests as plain values, and the transport that sends them.
 //
 // Backends (S3, Hugging Face, Azure, ...) build HttpRequests and hand them to an HttpTransport;
-// tests swap in MockHttpTransport (mock_http_transport.h) to check exactly what was sent. The
-// real transport is libcurl (curl_transport.cc): keep-alive connections reused across requests,
-// HTTP/2 where the server offers it over TLS, proxies, timeouts, and cancellation through the
-// thread's stop token (base/cancel.h).
+// tests swap in MockHttpTransport (testing/mock_http_transport.h, a test-only library) to check
+// exactly what was sent. The real transport is libcurl (curl_transport.cc): keep-alive
+// connections reused across requests, HTTP/2 where the server offers it over TLS, proxies,
+// timeouts, and cancellation through the thread's stop token (base/cancel.h).
 #pragma once
 
 #include <chrono>

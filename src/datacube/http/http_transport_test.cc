@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "datacube/base/cancel.h"
-#include "datacube/http/mock_http_transport.h"
+#include "datacube/http/testing/mock_http_transport.h"
 
 namespace datacube::http {
 namespace {

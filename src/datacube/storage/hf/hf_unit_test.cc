@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "datacube/crypto/sha256.h"
-#include "datacube/http/mock_http_transport.h"
+#include "datacube/http/testing/mock_http_transport.h"
 #include "datacube/storage/hf/cache_layout.h"
 #include "datacube/storage/hf/git_oid.h"
 #include "datacube/storage/hf/hf_store.h"

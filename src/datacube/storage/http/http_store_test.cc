@@ -8,7 +8,7 @@
 
 #include "datacube/base/secret.h"
 #include "datacube/crypto/sha256.h"
-#include "datacube/http/mock_http_transport.h"
+#include "datacube/http/testing/mock_http_transport.h"
 
 namespace datacube::storage {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "datacube/crypto/hmac.h"
 #include "datacube/crypto/sha256.h"
-#include "datacube/http/mock_http_transport.h"
+#include "datacube/http/testing/mock_http_transport.h"
 #include "datacube/storage/s3/s3_metadata.h"
 
 namespace datacube::storage::s3 {

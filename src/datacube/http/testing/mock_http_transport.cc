@@ -1,4 +1,4 @@
-#include "datacube/http/mock_http_transport.h"
+#include "datacube/http/testing/mock_http_transport.h"
 
 namespace datacube::http {
 
