@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: install, build, start the real test servers on loopback, run the whole suite,
+# `make test`: install, check formatting and layering (scripts/check_format.sh,
+# scripts/check_layers.sh), build, start the real test servers on loopback, run the whole suite,
 # stop the servers (also on failure or interrupt), then run the fuzz targets (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,14 @@ ROOT=$PWD
 BUILD_DIR=${BUILD_DIR:-build}
 
 scripts/install-deps.sh
+# Seconds, so before the long build and suite: both run, and either fails the run.
+checks_rc=0
+scripts/check_format.sh || checks_rc=1
+scripts/check_layers.sh || checks_rc=1
+if [ "$checks_rc" -ne 0 ]; then
+  echo "test.sh: fix the formatting and layering problems above first" >&2
+  exit 1
+fi
 scripts/build.sh
 
 STATE_DIR=$(mktemp -d /tmp/datacube-test-XXXXXX)
