@@ -17,12 +17,16 @@
 #                                only LocationConstraint CreateBucket accepts (SigV4 scope: any)
 #   DATACUBE_TEST_RGW_CONF       ceph.conf of the cluster (for radosgw-admin in tests)
 #
+# The server runs as production RGW does, for the tests, `make demo` and the benchmarks alike:
+# debug logging off and tcmalloc. Both only save server CPU, which on a small machine is taken
+# from the client under test (with Ceph's default log levels and glibc's malloc, a first upload
+# in `make demo` ran at a fraction of the speed).
+#
 # Knobs (environment): RGW_PORT_BASE (7480), RGW_STORE (bluestore | memstore: data in RAM),
-# RGW_BLOCK_GB (sparse OSD file size, 64), RGW_START_TIMEOUT (seconds, 180), RGW_LOGS (default:
-# Ceph's log levels, which the tests keep for diagnosis | quiet: no debug logging at all, for the
-# benchmarks, where formatting log lines costs the server CPU on the client's cores), RGW_MALLOC
-# (default: glibc's malloc, as Debian builds Ceph | tcmalloc: the OSD and radosgw run on
-# tcmalloc, as upstream Ceph builds ship; it spends less server CPU on allocation per request).
+# RGW_BLOCK_GB (sparse OSD file size, 64), RGW_START_TIMEOUT (seconds, 180), RGW_LOGS (quiet:
+# no debug logging, the default | ceph: Ceph's own log levels in $STATE_DIR/rgw/log, to diagnose
+# a failure), RGW_MALLOC (tcmalloc: the OSD and radosgw run on tcmalloc, as upstream Ceph builds
+# ship, the default | glibc: glibc's malloc, as Debian builds Ceph).
 # Debian packages: scripts/deps/s3.apt.
 set -euo pipefail
 
@@ -93,23 +97,45 @@ stop_all() {
 
 # Ceph formats debug lines into an in-memory ring even when it does not write them ("1/5" means
 # level 1 to the file, 5 to memory). With RGW_LOGS=quiet every subsystem on the data path is 0/0.
-quiet_logs() {
-  [ "${RGW_LOGS:-default}" = quiet ] || return 0
+# The levels go on each daemon's command line, not into ceph.conf, so a cluster kept from an
+# earlier run (make demo keeps its state) starts with the levels asked for now.
+LOG_ARGS=()
+set_log_args() {
   local s
-  for s in rgw rgw_sync osd bluestore bluefs bdev rocksdb memstore ms objecter rados objclass \
-    optracker asok auth mon monc finisher throttle context buffer timer heartbeatmap perfcounter \
-    filestore journal crush; do
-    echo "debug $s = 0/0"
-  done
+  case ${RGW_LOGS:-quiet} in
+    ceph) LOG_ARGS=() ;;
+    quiet)
+      for s in rgw rgw_sync osd bluestore bluefs bdev rocksdb ms objecter rados objclass \
+        optracker asok auth mon monc finisher throttle context buffer timer heartbeatmap \
+        perfcounter filestore journal crush; do
+        LOG_ARGS+=("--debug_$s=0/0")
+      done
+      ;;
+    *) die "RGW_LOGS=${RGW_LOGS}: expected quiet (the default) or ceph" ;;
+  esac
 }
 
-# Runs a daemon with the allocator RGW_MALLOC asks for.
+# The allocator RGW_MALLOC asks for: the library to preload, or "" for glibc's malloc.
+TCMALLOC=""
+find_malloc() {
+  case ${RGW_MALLOC:-tcmalloc} in
+    glibc) TCMALLOC="" ;;
+    tcmalloc)
+      TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+      [ -e "$TCMALLOC" ] ||
+        TCMALLOC=$(ldconfig -p | awk '/libtcmalloc_minimal\.so\.4 / {print $NF; exit}')
+      [ -n "$TCMALLOC" ] && [ -e "$TCMALLOC" ] ||
+        die "libtcmalloc_minimal.so.4 not found: install libtcmalloc-minimal4" \
+          "(scripts/install-deps.sh), or run with RGW_MALLOC=glibc"
+      ;;
+    *) die "RGW_MALLOC=${RGW_MALLOC}: expected tcmalloc (the default) or glibc" ;;
+  esac
+}
+
+# Runs a daemon on the allocator find_malloc chose.
 with_malloc() {
-  if [ "${RGW_MALLOC:-default}" = tcmalloc ]; then
-    local lib=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
-    [ -e "$lib" ] || lib=$(ldconfig -p | awk '/libtcmalloc_minimal\.so\.4 / {print $NF; exit}')
-    [ -n "$lib" ] && [ -e "$lib" ] || die "RGW_MALLOC=tcmalloc: libtcmalloc_minimal.so.4 not found (package libtcmalloc-minimal4)"
-    LD_PRELOAD=$lib "$@"
+  if [ -n "$TCMALLOC" ]; then
+    LD_PRELOAD=$TCMALLOC "$@"
   else
     "$@"
   fi
@@ -168,7 +194,6 @@ bluestore block wal create = false
 bluestore fsck on mount = false
 bluestore fsck on mkfs = false
 memstore device bytes = $block_bytes
-$(quiet_logs)
 
 [mon.a]
 mon data = $D/mon.a
@@ -199,9 +224,10 @@ start_mon() {
     fsid=$(awk '$1 == "fsid" {print $3}' "$CONF")
     monmaptool --create --clobber --fsid "$fsid" --addv a "[v2:127.0.0.1:$MON_PORT]" \
       "$D/monmap" >/dev/null
-    ceph-mon -c "$CONF" -i a --mkfs --monmap "$D/monmap" </dev/null >>"$D/log/start.log" 2>&1
+    ceph-mon -c "$CONF" -i a "${LOG_ARGS[@]}" --mkfs --monmap "$D/monmap" </dev/null \
+      >>"$D/log/start.log" 2>&1
   fi
-  ceph-mon -c "$CONF" -i a </dev/null >>"$D/log/start.log" 2>&1
+  ceph-mon -c "$CONF" -i a "${LOG_ARGS[@]}" </dev/null >>"$D/log/start.log" 2>&1
 }
 
 start_osd() {
@@ -212,15 +238,16 @@ start_osd() {
     id=$(ceph -c "$CONF" --connect-timeout 30 osd new "$uuid" </dev/null 2>>"$D/log/start.log")
     [ "$id" = 0 ] || die "expected OSD id 0, monitor gave '$id' (see $D/log)"
     mkdir -p "$D/osd.0"
-    ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$uuid" </dev/null >>"$D/log/start.log" 2>&1
+    ceph-osd -c "$CONF" -i 0 "${LOG_ARGS[@]}" --mkfs --osd-uuid "$uuid" </dev/null \
+      >>"$D/log/start.log" 2>&1
   fi
-  with_malloc ceph-osd -c "$CONF" -i 0 </dev/null >>"$D/log/start.log" 2>&1
+  with_malloc ceph-osd -c "$CONF" -i 0 "${LOG_ARGS[@]}" </dev/null >>"$D/log/start.log" 2>&1
 }
 
 start_rgw() {
   pid_alive "$D/run/rgw.pid" && return 0
-  with_malloc radosgw -c "$CONF" -n client.rgw.a --pid-file "$D/run/rgw.pid" </dev/null \
-    >>"$D/log/start.log" 2>&1
+  with_malloc radosgw -c "$CONF" -n client.rgw.a "${LOG_ARGS[@]}" --pid-file "$D/run/rgw.pid" \
+    </dev/null >>"$D/log/start.log" 2>&1
 }
 
 wait_for() {  # $1 = what, $2.. = command; polls until it succeeds or the deadline passes
@@ -269,6 +296,8 @@ start() {
   for b in ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool curl; do
     command -v "$b" >/dev/null || die "$b not found: install the packages in scripts/deps/s3.apt"
   done
+  set_log_args
+  find_malloc
   if pid_alive "$D/run/rgw.pid" && s3_answers; then
     create_user
     write_env
@@ -294,7 +323,7 @@ start() {
   create_user
   write_env
   log "ready at $EP in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s" \
-    "(store ${RGW_STORE:-bluestore}, logs ${RGW_LOGS:-default}, malloc ${RGW_MALLOC:-default}, state in $D)"
+    "(store ${RGW_STORE:-bluestore}, logs ${RGW_LOGS:-quiet}, malloc ${RGW_MALLOC:-tcmalloc}, state in $D)"
 }
 
 case $action in
