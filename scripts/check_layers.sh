@@ -34,7 +34,7 @@ storage/http:    storage base crypto io http location retry
 git:             base crypto io retry location
 engine:          storage base crypto io retry location
 transfer:        engine storage storage/local storage/memory storage/s3 storage/hf storage/http git base crypto io retry http location
-cube:            transfer base crypto io location
+cube:            transfer base crypto io retry location
 cli:             cube transfer base io location
 storage/testing: test-only
 http/testing:    test-only
