@@ -79,13 +79,15 @@ class HfFidelityTest : public ::testing::Test {
 HfFixtureProcess* HfFidelityTest::hub_ = nullptr;
 
 TEST_F(HfFidelityTest, OfficialClientListsAndDownloadsWhatTheFixtureServes) {
-  json seeded = hub_->Seed("dc-test/served", json::array({
-      {{"path", "config.json"}, {"content", "{\"a\": 1}"}},
-      {{"path", "a/b/deep.txt"}, {"content", "deep"}},
-      {{"path", "a/c.txt"}, {"content", "c"}},
-      {{"path", "weights/model.safetensors"}, {"random_size", 3'000'000}, {"seed", 21}},
-      {{"path", "z.bin"}, {"random_size", 1000}, {"seed", 22}},
-  }));
+  json seeded = hub_->Seed(
+      "dc-test/served",
+      json::array({
+          {{"path", "config.json"}, {"content", "{\"a\": 1}"}},
+          {{"path", "a/b/deep.txt"}, {"content", "deep"}},
+          {{"path", "a/c.txt"}, {"content", "c"}},
+          {{"path", "weights/model.safetensors"}, {"random_size", 3'000'000}, {"seed", 21}},
+          {{"path", "z.bin"}, {"random_size", 1000}, {"seed", 22}},
+      }));
   ASSERT_FALSE(seeded.is_null());
   json info = Js("info", {{"repo", "dc-test/served"}});
   EXPECT_EQ(info["sha"], seeded["commit"]) << info.dump();
@@ -136,14 +138,14 @@ TEST_F(HfFidelityTest, WhatTheOfficialClientUploadsDatacubeDownloads) {
   json created = Js("create", {{"repo", "dc-test/js-upload"}});
   ASSERT_FALSE(created.contains("error")) << created.dump();
   EXPECT_EQ(created["repoUrl"], hub_->hub + "/dc-test/js-upload");
-  std::string lfs_sha = WriteRandomFile(tmp_ / "lfs.bin", 12'000'000, 31);         // basic
-  std::string multi_sha = WriteRandomFile(tmp_ / "multi.bin", 18'000'000, 32);     // multipart
+  std::string lfs_sha = WriteRandomFile(tmp_ / "lfs.bin", 12'000'000, 31);      // basic
+  std::string multi_sha = WriteRandomFile(tmp_ / "multi.bin", 18'000'000, 32);  // multipart
   json up = Js("upload", {{"repo", "dc-test/js-upload"},
                           {"title", "from the official client"},
-                          {"files", {{{"path", "README.md"}, {"content", "# js\n"}},
-                                     {{"path", "data/lfs.bin"}, {"localPath", tmp_ / "lfs.bin"}},
-                                     {{"path", "data/multi.bin"},
-                                      {"localPath", tmp_ / "multi.bin"}}}}});
+                          {"files",
+                           {{{"path", "README.md"}, {"content", "# js\n"}},
+                            {{"path", "data/lfs.bin"}, {"localPath", tmp_ / "lfs.bin"}},
+                            {{"path", "data/multi.bin"}, {"localPath", tmp_ / "multi.bin"}}}}});
   ASSERT_TRUE(up.contains("commit")) << up.dump();
   bool multipart = false, basic = false;
   for (const auto& r : hub_->Requests()) {
@@ -192,15 +194,17 @@ TEST_F(HfFidelityTest, WhatDatacubeUploadsTheOfficialClientDownloads) {
 }
 
 TEST_F(HfFidelityTest, CachesAreUnderstoodBothWays) {
-  json seeded = hub_->Seed("dc-test/cache", json::array({
-      {{"path", "config.json"}, {"content", "{}"}},
-      {{"path", "tok/vocab.txt"}, {"content", "a b c"}},
-      {{"path", "model.safetensors"}, {"random_size", 2'500'000}, {"seed", 51}},
-  }));
+  json seeded =
+      hub_->Seed("dc-test/cache",
+                 json::array({
+                     {{"path", "config.json"}, {"content", "{}"}},
+                     {{"path", "tok/vocab.txt"}, {"content", "a b c"}},
+                     {{"path", "model.safetensors"}, {"random_size", 2'500'000}, {"seed", 51}},
+                 }));
   std::string commit = seeded["commit"];
   // datacube writes; the library scans it and finds files offline.
-  auto r = Dc({"--progress", "none", "hf", "download", "dc-test/cache", "--cache-dir",
-               tmp_ / "dc-cache"});
+  auto r = Dc(
+      {"--progress", "none", "hf", "download", "dc-test/cache", "--cache-dir", tmp_ / "dc-cache"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json scan = Js("scan", {{"cacheDir", tmp_ / "dc-cache"}}, false);
   ASSERT_EQ(scan["repos"].size(), 1u) << scan.dump();
@@ -219,12 +223,15 @@ TEST_F(HfFidelityTest, CachesAreUnderstoodBothWays) {
     EXPECT_NE(blob.find("/models--dc-test--cache/blobs/"), std::string::npos) << blob;
     EXPECT_EQ(fs::file_size(blob), f["size"].get<uint64_t>());
   }
-  json offline = Js("cached", {{"repo", "dc-test/cache"}, {"path", "tok/vocab.txt"},
-                               {"revision", commit}, {"cacheDir", tmp_ / "dc-cache"},
-                               {"hubUrl", "http://127.0.0.1:1"}},
+  json offline = Js("cached",
+                    {{"repo", "dc-test/cache"},
+                     {"path", "tok/vocab.txt"},
+                     {"revision", commit},
+                     {"cacheDir", tmp_ / "dc-cache"},
+                     {"hubUrl", "http://127.0.0.1:1"}},
                     false);
-  EXPECT_EQ(offline["path"], tmp_ / ("dc-cache/models--dc-test--cache/snapshots/" + commit +
-                                     "/tok/vocab.txt"))
+  EXPECT_EQ(offline["path"],
+            tmp_ / ("dc-cache/models--dc-test--cache/snapshots/" + commit + "/tok/vocab.txt"))
       << offline.dump();
 
   // The library writes; datacube's loader finds every file by refs/main.
@@ -246,9 +253,10 @@ TEST_F(HfFidelityTest, AccessRulesLookTheSameToTheOfficialClient) {
   json anon = Js("download", {{"repo", "dc-test/js-gated"}, {"path", "w.bin"}}, false, &code);
   EXPECT_EQ(code, 3);
   EXPECT_EQ(anon["status"], 401) << anon.dump();
-  json reader = Js("download", {{"repo", "dc-test/js-gated"}, {"path", "w.bin"},
-                                {"accessToken", hub_->read_token}},
-                   true, &code);
+  json reader =
+      Js("download",
+         {{"repo", "dc-test/js-gated"}, {"path", "w.bin"}, {"accessToken", hub_->read_token}}, true,
+         &code);
   EXPECT_EQ(reader["status"], 403) << reader.dump();
   EXPECT_NE(reader["error"].get<std::string>().find("restricted"), std::string::npos);
   json priv = Js("info", {{"repo", "dc-test/js-private"}}, false, &code);

@@ -11,12 +11,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "testing/test_util/test_util.h"
 
@@ -40,10 +39,9 @@ class HfFixtureProcess {
     std::string ready = dir_.path() + "/ready";
     pid_ = SpawnCommand(
         {DATACUBE_HF_FIXTURE_BIN, "--root", dir_.path() + "/root", "--hub-port", "0",
-         "--storage-port", "0", "--token", write_token + "=dc-ci:" + org + ",user",
-         "--token", read_token + "=dc-reader:ro", "--tree-page-size",
-         std::to_string(o.tree_page_size), "--multipart-threshold",
-         std::to_string(o.multipart_threshold), "--multipart-chunk",
+         "--storage-port", "0", "--token", write_token + "=dc-ci:" + org + ",user", "--token",
+         read_token + "=dc-reader:ro", "--tree-page-size", std::to_string(o.tree_page_size),
+         "--multipart-threshold", std::to_string(o.multipart_threshold), "--multipart-chunk",
          std::to_string(o.multipart_chunk), "--ready-file", ready},
         dir_.path() + "/out", dir_.path() + "/err");
     for (int i = 0; i < 200 && !std::filesystem::exists(ready); ++i) {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "datacube/crypto/sha256.h"
 #include "testing/fault_proxy/fault_proxy_process.h"
@@ -50,7 +50,8 @@ class S3FaultTest : public S3TestFixture {
     for (const auto& e : Log()) {
       std::string target = e.value("target", "");
       size_t at = target.find("partNumber=");
-      if (e.value("method", "") != "PUT" || e.value("status", 0) != 200 || at == std::string::npos) {
+      if (e.value("method", "") != "PUT" || e.value("status", 0) != 200 ||
+          at == std::string::npos) {
         continue;
       }
       at += std::string("partNumber=").size();
@@ -73,7 +74,8 @@ TEST_F(S3FaultTest, SlowDownBurstOnUploadPartsIsRetriedAndTheCopySucceeds) {
   auto r = ViaProxy({"-q", "cp", tmp_ / "big.bin", Url("slow/big.bin")});
   ASSERT_EQ(r.exit_code, 0) << r.err << "\n" << LogText();
   EXPECT_EQ(Count("fail"), 3) << LogText();
-  auto down = clients().Aws({"s3", "cp", "--only-show-errors", Url("slow/big.bin"), tmp_ / "back.bin"});
+  auto down =
+      clients().Aws({"s3", "cp", "--only-show-errors", Url("slow/big.bin"), tmp_ / "back.bin"});
   ASSERT_EQ(down.exit_code, 0) << down.err;
   EXPECT_EQ(Sha256OfFile(tmp_ / "back.bin"), sha);
 }
@@ -104,7 +106,9 @@ TEST_F(S3FaultTest, ConnectionCutMidBodyIsRetriedFromThatPart) {
   uint64_t body_bytes = 0;
   int gets = 0;
   for (const auto& e : Log()) {
-    if (e.value("method", "") != "GET" || e.value("target", "").find("cut/f.bin") == std::string::npos) continue;
+    if (e.value("method", "") != "GET" ||
+        e.value("target", "").find("cut/f.bin") == std::string::npos)
+      continue;
     body_bytes += e.value("response_bytes", uint64_t{0});
     ++gets;
   }
@@ -128,8 +132,7 @@ TEST_F(S3FaultTest, CorruptedBodyIsACheckSumMismatchThenRefetched) {
   StartProxy({"--match", "GET ", "--corrupt-first", "1000", "--corrupt-offset", "4242"});
   auto always = ViaProxy({"cp", "--retries", "2", Url("bad/f.bin"), tmp_ / "always.bin"});
   EXPECT_EQ(always.exit_code, 1) << always.err;
-  EXPECT_TRUE(Contains(always.err, "SHA-256") || Contains(always.err, "checksum"))
-      << always.err;
+  EXPECT_TRUE(Contains(always.err, "SHA-256") || Contains(always.err, "checksum")) << always.err;
   EXPECT_TRUE(Contains(always.err, "f.bin")) << always.err;
   EXPECT_FALSE(Exists(tmp_ / "always.bin")) << "a corrupt download reached its final path";
   EXPECT_GE(Count("corrupt"), 2) << "the mismatch was not retried\n" << LogText();

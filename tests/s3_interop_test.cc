@@ -36,7 +36,8 @@ TEST_F(S3InteropTest, DatacubeUploadsReadBackIdenticallyByAwsCliAndRclone) {
   ::mkdir((tmp_ / "src/sub/dir").c_str(), 0755);
   std::map<std::string, std::string> sha;
   uint64_t seed = 1;
-  for (const auto& [name, size] : kSizes) sha[name] = WriteRandomFile(tmp_ / ("src/" + name), size, seed++);
+  for (const auto& [name, size] : kSizes)
+    sha[name] = WriteRandomFile(tmp_ / ("src/" + name), size, seed++);
 
   auto up = clients().Datacube({"-q", "cp", tmp_ / "src", Url("up/")});
   ASSERT_EQ(up.exit_code, 0) << up.err;
@@ -68,12 +69,14 @@ TEST_F(S3InteropTest, DatacubeUploadsReadBackIdenticallyByAwsCliAndRclone) {
   EXPECT_FALSE(Contains(small.value("ETag", ""), "-")) << small.dump();
 
   // A smaller part size gives more parts, and the result is still identical.
-  auto parts = clients().Datacube({"-q", "cp", "--part-size", "5Mi",
-                                   tmp_ / "src/sub/dir/thirty-three-mib.bin", Url("parts/big.bin")});
+  auto parts =
+      clients().Datacube({"-q", "cp", "--part-size", "5Mi",
+                          tmp_ / "src/sub/dir/thirty-three-mib.bin", Url("parts/big.bin")});
   ASSERT_EQ(parts.exit_code, 0) << parts.err;
   auto etag = HeadObject(prefix_ + "parts/big.bin").value("ETag", "");
   EXPECT_TRUE(Contains(etag, "-7")) << "33 MiB in 5 MiB parts should be 7 parts: " << etag;
-  auto back = clients().Aws({"s3", "cp", "--only-show-errors", Url("parts/big.bin"), tmp_ / "p.bin"});
+  auto back =
+      clients().Aws({"s3", "cp", "--only-show-errors", Url("parts/big.bin"), tmp_ / "p.bin"});
   ASSERT_EQ(back.exit_code, 0) << back.err;
   EXPECT_EQ(Sha256OfFile(tmp_ / "p.bin"), sha["sub/dir/thirty-three-mib.bin"]);
 }
@@ -90,25 +93,27 @@ TEST_F(S3InteropTest, OneGibObjectRoundTripsBothWays) {
   struct rusage usage {};
   ::getrusage(RUSAGE_CHILDREN, &usage);
   EXPECT_LT(usage.ru_maxrss, 512 * 1024) << "peak RSS in KiB of a 1 GiB upload";
-  EXPECT_EQ(HeadObject(prefix_ + "gib/by-datacube.bin").value("Metadata", nlohmann::json::object())
+  EXPECT_EQ(HeadObject(prefix_ + "gib/by-datacube.bin")
+                .value("Metadata", nlohmann::json::object())
                 .value("sha256", ""),
             want);
-  auto aws = clients().Aws({"s3", "cp", "--only-show-errors", Url("gib/by-datacube.bin"), tmp_ / "aws.bin"});
+  auto aws = clients().Aws(
+      {"s3", "cp", "--only-show-errors", Url("gib/by-datacube.bin"), tmp_ / "aws.bin"});
   ASSERT_EQ(aws.exit_code, 0) << aws.err;
   EXPECT_EQ(Sha256OfFile(tmp_ / "aws.bin"), want);
   ::unlink((tmp_ / "aws.bin").c_str());
-  auto rc = clients().Rclone({"copyto", "rgw:" + bucket_ + "/" + prefix_ + "gib/by-datacube.bin",
-                              tmp_ / "rclone.bin"});
+  auto rc = clients().Rclone(
+      {"copyto", "rgw:" + bucket_ + "/" + prefix_ + "gib/by-datacube.bin", tmp_ / "rclone.bin"});
   ASSERT_EQ(rc.exit_code, 0) << rc.err;
   EXPECT_EQ(Sha256OfFile(tmp_ / "rclone.bin"), want);
   ::unlink((tmp_ / "rclone.bin").c_str());
 
   // rclone up (its own multipart), datacube down and verified; the SHA-256 it reports matches.
-  auto rup = clients().Rclone({"copyto", tmp_ / "big.bin",
-                               "rgw:" + bucket_ + "/" + prefix_ + "gib/by-rclone.bin"});
+  auto rup = clients().Rclone(
+      {"copyto", tmp_ / "big.bin", "rgw:" + bucket_ + "/" + prefix_ + "gib/by-rclone.bin"});
   ASSERT_EQ(rup.exit_code, 0) << rup.err;
-  auto down = clients().Datacube({"-q", "cp", Url("gib/by-rclone.bin"), tmp_ / "dc.bin",
-                                  "--manifest-out", tmp_ / "m.jsonl"});
+  auto down = clients().Datacube(
+      {"-q", "cp", Url("gib/by-rclone.bin"), tmp_ / "dc.bin", "--manifest-out", tmp_ / "m.jsonl"});
   ASSERT_EQ(down.exit_code, 0) << down.err;
   EXPECT_EQ(Sha256OfFile(tmp_ / "dc.bin"), want);
   EXPECT_TRUE(Contains(ReadFile(tmp_ / "m.jsonl"), want)) << ReadFile(tmp_ / "m.jsonl");
@@ -124,8 +129,8 @@ TEST_F(S3InteropTest, AwsCliAndRcloneUploadsDownloadAndVerifyInDatacube) {
   WriteFile(tmp_ / "src/empty.txt", "");
   sha["empty.txt"] = Sha256OfFile(tmp_ / "src/empty.txt");
 
-  auto aws = clients().Aws({"s3", "cp", "--recursive", "--only-show-errors", tmp_ / "src",
-                            Url("aws/")});
+  auto aws =
+      clients().Aws({"s3", "cp", "--recursive", "--only-show-errors", tmp_ / "src", Url("aws/")});
   ASSERT_EQ(aws.exit_code, 0) << aws.err;
   auto rc = clients().Rclone({"copy", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M",
                               tmp_ / "src", "rgw:" + bucket_ + "/" + prefix_ + "rclone"});
@@ -148,10 +153,16 @@ TEST_F(S3InteropTest, AwsCliAndRcloneUploadsDownloadAndVerifyInDatacube) {
 TEST_F(S3InteropTest, WrongSha256MetadataFailsTheDownloadAndLeavesNoFile) {
   const std::string good = WriteRandomFile(tmp_ / "f.bin", 2 * kMiB + 1, 3);
   const std::string wrong = crypto::Sha256Hex("something else");
-  ASSERT_EQ(clients().Aws({"s3", "cp", "--only-show-errors", "--metadata", "sha256=" + good,
-                           tmp_ / "f.bin", Url("meta/good.bin")}).exit_code, 0);
-  ASSERT_EQ(clients().Aws({"s3", "cp", "--only-show-errors", "--metadata", "sha256=" + wrong,
-                           tmp_ / "f.bin", Url("meta/bad.bin")}).exit_code, 0);
+  ASSERT_EQ(clients()
+                .Aws({"s3", "cp", "--only-show-errors", "--metadata", "sha256=" + good,
+                      tmp_ / "f.bin", Url("meta/good.bin")})
+                .exit_code,
+            0);
+  ASSERT_EQ(clients()
+                .Aws({"s3", "cp", "--only-show-errors", "--metadata", "sha256=" + wrong,
+                      tmp_ / "f.bin", Url("meta/bad.bin")})
+                .exit_code,
+            0);
 
   auto ok = clients().Datacube({"-q", "cp", Url("meta/good.bin"), tmp_ / "good.bin"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
@@ -168,10 +179,15 @@ TEST_F(S3InteropTest, WrongSha256MetadataFailsTheDownloadAndLeavesNoFile) {
 
 TEST_F(S3InteropTest, LsStatCatRmAgreeWithTheAwsCli) {
   WriteFile(tmp_ / "hello.txt", "hello from the aws cli\n");
-  ASSERT_EQ(clients().Aws({"s3", "cp", "--only-show-errors", tmp_ / "hello.txt",
-                           Url("objs/hello.txt")}).exit_code, 0);
-  ASSERT_EQ(clients().Aws({"s3", "cp", "--only-show-errors", tmp_ / "hello.txt",
-                           Url("objs/deeper/x.txt")}).exit_code, 0);
+  ASSERT_EQ(clients()
+                .Aws({"s3", "cp", "--only-show-errors", tmp_ / "hello.txt", Url("objs/hello.txt")})
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      clients()
+          .Aws({"s3", "cp", "--only-show-errors", tmp_ / "hello.txt", Url("objs/deeper/x.txt")})
+          .exit_code,
+      0);
 
   auto ls = clients().Datacube({"ls", Url("objs/")});
   ASSERT_EQ(ls.exit_code, 0) << ls.err;
@@ -194,8 +210,8 @@ TEST_F(S3InteropTest, LsStatCatRmAgreeWithTheAwsCli) {
 
   auto rm = clients().Datacube({"rm", Url("objs/hello.txt")});
   ASSERT_EQ(rm.exit_code, 0) << rm.err;
-  auto head = clients().Aws({"s3api", "head-object", "--bucket", bucket_, "--key",
-                             prefix_ + "objs/hello.txt"});
+  auto head = clients().Aws(
+      {"s3api", "head-object", "--bucket", bucket_, "--key", prefix_ + "objs/hello.txt"});
   EXPECT_NE(head.exit_code, 0) << "object still there after datacube rm";
   EXPECT_EQ(HeadObject(prefix_ + "objs/deeper/x.txt").value("ContentLength", -1), 23);
 }
@@ -215,20 +231,23 @@ TEST_F(S3InteropTest, PresignedGetAndPutWorkWithCurl) {
   ASSERT_FALSE(put_url.empty());
   auto put = clients().Curl({"--fail", "-T", tmp_ / "obj.bin", put_url});
   ASSERT_EQ(put.exit_code, 0) << put.err;
-  auto back = clients().Aws({"s3", "cp", "--only-show-errors", Url("ps/put.bin"), tmp_ / "put.bin"});
+  auto back =
+      clients().Aws({"s3", "cp", "--only-show-errors", Url("ps/put.bin"), tmp_ / "put.bin"});
   ASSERT_EQ(back.exit_code, 0) << back.err;
   EXPECT_EQ(Sha256OfFile(tmp_ / "put.bin"), sha);
   // The GET URL does not grant PUT.
   WriteFile(tmp_ / "other.txt", "not allowed");
-  auto wrong_method = clients().Curl({"-o", "/dev/null", "-w", "%{http_code}", "-T",
-                                      tmp_ / "other.txt", get_url});
+  auto wrong_method =
+      clients().Curl({"-o", "/dev/null", "-w", "%{http_code}", "-T", tmp_ / "other.txt", get_url});
   EXPECT_EQ(wrong_method.out, "403");
 }
 
 TEST_F(S3InteropTest, TamperedOrExpiredPresignedUrlsAreRefused) {
   WriteFile(tmp_ / "secret-data.txt", "only for the signed key\n");
-  ASSERT_EQ(clients().Datacube({"-q", "cp", tmp_ / "secret-data.txt", Url("t/a.txt")}).exit_code, 0);
-  ASSERT_EQ(clients().Datacube({"-q", "cp", tmp_ / "secret-data.txt", Url("t/b.txt")}).exit_code, 0);
+  ASSERT_EQ(clients().Datacube({"-q", "cp", tmp_ / "secret-data.txt", Url("t/a.txt")}).exit_code,
+            0);
+  ASSERT_EQ(clients().Datacube({"-q", "cp", tmp_ / "secret-data.txt", Url("t/b.txt")}).exit_code,
+            0);
   auto url = Presign({Url("t/a.txt"), "--expires", "10m"});
   ASSERT_FALSE(url.empty());
   auto status = [&](const std::string& u, std::string* body) {
@@ -267,7 +286,6 @@ TEST_F(S3InteropTest, TamperedOrExpiredPresignedUrlsAreRefused) {
   ASSERT_FALSE(short_url.empty());
   ::sleep(3);
   EXPECT_EQ(status(short_url, &body), "403") << body;
-
 }
 
 TEST_F(S3InteropTest, DatacubeRefusesATamperedPresignedUrlAsASource) {

@@ -65,12 +65,15 @@ TEST_F(S3SecurityTest, TraversalKeysWriteNothingOutsideTheSink) {
   const std::vector<std::string> hostile = {"../../etc/passwd", "a/../../../escape.txt",
                                             "/leading-slash.txt", "b/../../c.txt"};
   for (const auto& key : hostile) {
-    auto put = clients().Aws({"s3api", "put-object", "--bucket", bucket, "--key", key, "--body",
-                              tmp_ / "evil.txt"});
+    auto put = clients().Aws(
+        {"s3api", "put-object", "--bucket", bucket, "--key", key, "--body", tmp_ / "evil.txt"});
     ASSERT_EQ(put.exit_code, 0) << key << ": " << put.err;
   }
-  ASSERT_EQ(clients().Aws({"s3api", "put-object", "--bucket", bucket, "--key", "ok/fine.txt",
-                           "--body", tmp_ / "fine.txt"}).exit_code, 0);
+  ASSERT_EQ(clients()
+                .Aws({"s3api", "put-object", "--bucket", bucket, "--key", "ok/fine.txt", "--body",
+                      tmp_ / "fine.txt"})
+                .exit_code,
+            0);
   // The keys are stored verbatim on the server.
   auto list = clients().Aws({"s3api", "list-objects-v2", "--bucket", bucket, "--output", "json"});
   ASSERT_TRUE(Contains(list.out, "\"../../etc/passwd\"")) << list.out;
@@ -122,12 +125,13 @@ TEST_F(S3SecurityTest, DebugAndJsonLogsNeverShowTheSecret) {
   }
   // The secret also reaches datacube through a credentials file and a profile.
   WriteFile(tmp_ / "creds", "[other]\naws_access_key_id = " + clients().server().access_key +
-                                "\naws_secret_access_key = " + clients().server().secret_key + "\n");
-  auto prof = clients().Datacube({"-vvv", "ls", Url("")},
-                                 {{"AWS_SHARED_CREDENTIALS_FILE", tmp_ / "creds"},
-                                  {"AWS_PROFILE", "other"},
-                                  {"AWS_ACCESS_KEY_ID", kUnsetVariable},
-                                  {"AWS_SECRET_ACCESS_KEY", kUnsetVariable}});
+                                "\naws_secret_access_key = " + clients().server().secret_key +
+                                "\n");
+  auto prof =
+      clients().Datacube({"-vvv", "ls", Url("")}, {{"AWS_SHARED_CREDENTIALS_FILE", tmp_ / "creds"},
+                                                   {"AWS_PROFILE", "other"},
+                                                   {"AWS_ACCESS_KEY_ID", kUnsetVariable},
+                                                   {"AWS_SECRET_ACCESS_KEY", kUnsetVariable}});
   EXPECT_EQ(prof.exit_code, 0) << prof.err;
   EXPECT_TRUE(Contains(prof.out, "v.txt")) << prof.out;
   // TearDown greps every output above for both secrets.

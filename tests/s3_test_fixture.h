@@ -47,8 +47,8 @@ class S3TestFixture : public ::testing::Test {
     EXPECT_TRUE(leaks.empty()) << "a secret appeared in datacube's output or argv:\n"
                                << leaks.front();
     // Free the server's space (the large tests write GiBs).
-    clients_->Aws({"s3", "rm", "--recursive", "--only-show-errors",
-                   "s3://" + bucket_ + "/" + prefix_});
+    clients_->Aws(
+        {"s3", "rm", "--recursive", "--only-show-errors", "s3://" + bucket_ + "/" + prefix_});
   }
 
   S3Clients& clients() { return *clients_; }

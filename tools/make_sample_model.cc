@@ -5,13 +5,14 @@
 //
 // The tensor bytes are pseudo-random (deterministic per seed) so compression cannot help and
 // SHA-256 values are reproducible.
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "datacube/io/atomic_file_writer.h"
@@ -78,8 +79,10 @@ int main(int argc, char** argv) {
   int shards = 3;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--total-mib") total_mib = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--shards") shards = std::atoi(argv[i + 1]);
+    if (flag == "--total-mib")
+      total_mib = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--shards")
+      shards = std::atoi(argv[i + 1]);
   }
   for (size_t i = 1; i <= dir.size(); ++i) {  // mkdir -p
     if (i == dir.size() || dir[i] == '/') ::mkdir(dir.substr(0, i).c_str(), 0755);

@@ -43,14 +43,22 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--root") o.root = value();
-    else if (a == "--host") o.host = value();
-    else if (a == "--hub-port") o.hub_port = std::atoi(value().c_str());
-    else if (a == "--storage-port") o.storage_port = std::atoi(value().c_str());
-    else if (a == "--tree-page-size") o.tree_page_size = std::strtoull(value().c_str(), nullptr, 10);
-    else if (a == "--multipart-threshold") o.multipart_threshold = std::strtoull(value().c_str(), nullptr, 10);
-    else if (a == "--multipart-chunk") o.multipart_chunk = std::strtoull(value().c_str(), nullptr, 10);
-    else if (a == "--ready-file") ready_file = value();
+    if (a == "--root")
+      o.root = value();
+    else if (a == "--host")
+      o.host = value();
+    else if (a == "--hub-port")
+      o.hub_port = std::atoi(value().c_str());
+    else if (a == "--storage-port")
+      o.storage_port = std::atoi(value().c_str());
+    else if (a == "--tree-page-size")
+      o.tree_page_size = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--multipart-threshold")
+      o.multipart_threshold = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--multipart-chunk")
+      o.multipart_chunk = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--ready-file")
+      ready_file = value();
     else if (a == "--token") {
       auto parsed = ParseTokenSpec(value());
       if (!parsed.ok()) return Usage(std::string(parsed.status().message()));

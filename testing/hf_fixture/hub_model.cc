@@ -8,9 +8,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "datacube/base/glob.h"
 #include "datacube/crypto/sha256.h"
@@ -252,7 +251,8 @@ Status HubModel::Load() {
         for (const auto& u : granted) repo.meta.granted.insert(u.get<std::string>());
         for (const auto& [k, v] : branches.items()) repo.meta.branches[k] = v.get<std::string>();
         for (const auto& [k, v] : tags.items()) repo.meta.tags[k] = v.get<std::string>();
-        for (const auto& [k, v] : pulls.items()) repo.meta.pulls[std::stoi(k)] = v.get<std::string>();
+        for (const auto& [k, v] : pulls.items())
+          repo.meta.pulls[std::stoi(k)] = v.get<std::string>();
         for (const auto& c : fs::directory_iterator(name.path() / "commits", ec)) {
           auto ctext = ReadWhole(c.path().string());
           json cj = json::parse(ctext.ok() ? *ctext : "", nullptr, false);
@@ -287,7 +287,7 @@ Status HubModel::SaveMeta(const Repo& repo) const {
 }
 
 Status HubModel::SaveCommit(const Repo& repo, const CommitRecord& c) const {
-  json j = {{"sha", c.sha},     {"parent", c.parent}, {"title", c.title},
+  json j = {{"sha", c.sha},         {"parent", c.parent}, {"title", c.title},
             {"message", c.message}, {"date", c.date},     {"files", json::object()}};
   for (const auto& [p, f] : c.files) j["files"][p] = FileToJson(f);
   return WriteWhole(RepoDir(repo.meta.type, repo.meta.id) + "/commits/" + c.sha + ".json",
@@ -408,16 +408,16 @@ Status HubModel::CreateRepo(const std::string& type, const std::string& id, bool
   CommitOp attrs{CommitOp::Kind::kFile, ".gitattributes", kDefaultGitAttributes, "", {}};
   std::lock_guard<std::mutex> lock(mu_);
   Repo* repo = Find(type, id);
-  DC_ASSIGN_OR_RETURN(CommitRecord c, MakeCommit(type, id, CommitRecord{}, {attrs},
-                                                  "initial commit", ""));
+  DC_ASSIGN_OR_RETURN(CommitRecord c,
+                      MakeCommit(type, id, CommitRecord{}, {attrs}, "initial commit", ""));
   repo->commits[c.sha] = c;
   repo->meta.branches["main"] = c.sha;
   DC_RETURN_IF_ERROR(SaveCommit(*repo, c));
   return SaveMeta(*repo);
 }
 
-Status HubModel::SetGated(const std::string& type, const std::string& id,
-                          const std::string& gated, const std::set<std::string>& granted) {
+Status HubModel::SetGated(const std::string& type, const std::string& id, const std::string& gated,
+                          const std::set<std::string>& granted) {
   std::lock_guard<std::mutex> lock(mu_);
   Repo* repo = Find(type, id);
   if (!repo) return NotFoundError("no repo " + id);
@@ -466,13 +466,15 @@ Result<CommitRecord> HubModel::MakeCommit(const std::string& type, const std::st
         }
         struct stat st;
         if (::stat(LfsPath(type, id, op.sha256).c_str(), &st) != 0) {
-          return NotFoundError("Your push was rejected because an LFS pointer pointed to a file "
-                               "that does not exist (" + op.path + ", oid " + op.sha256 + ")");
+          return NotFoundError(
+              "Your push was rejected because an LFS pointer pointed to a file "
+              "that does not exist (" +
+              op.path + ", oid " + op.sha256 + ")");
         }
         uint64_t size = static_cast<uint64_t>(st.st_size);
         if (op.size && *op.size != size) {
-          return InvalidArgumentError("lfsFile " + op.path + ": size " +
-                                      std::to_string(*op.size) + " does not match the object");
+          return InvalidArgumentError("lfsFile " + op.path + ": size " + std::to_string(*op.size) +
+                                      " does not match the object");
         }
         FileRecord f;
         std::string pointer = LfsPointer(op.sha256, size);
@@ -489,9 +491,8 @@ Result<CommitRecord> HubModel::MakeCommit(const std::string& type, const std::st
         break;
       case CommitOp::Kind::kDeleteFolder: {
         std::string prefix = op.path.back() == '/' ? op.path : op.path + "/";
-        size_t removed = std::erase_if(c.files, [&](const auto& kv) {
-          return kv.first.rfind(prefix, 0) == 0;
-        });
+        size_t removed =
+            std::erase_if(c.files, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
         if (!removed) return NotFoundError("Entry not found: " + op.path);
         break;
       }
@@ -536,8 +537,7 @@ Result<CommitRecord> HubModel::MakeCommit(const std::string& type, const std::st
 Result<std::string> HubModel::ApplyCommit(const std::string& type, const std::string& id,
                                           const std::string& revision,
                                           const std::vector<CommitOp>& ops,
-                                          const std::string& title,
-                                          const std::string& description,
+                                          const std::string& title, const std::string& description,
                                           const std::string& parent_commit, bool create_pr,
                                           int* pr_number) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -58,8 +58,8 @@ struct CommitOp {
   enum class Kind { kFile, kLfsFile, kDelete, kDeleteFolder };
   Kind kind = Kind::kFile;
   std::string path;
-  std::string content;  // kFile
-  std::string sha256;   // kLfsFile
+  std::string content;           // kFile
+  std::string sha256;            // kLfsFile
   std::optional<uint64_t> size;  // kLfsFile (optional on the wire)
 };
 
@@ -67,7 +67,7 @@ struct RepoMeta {
   std::string type;  // "model", "dataset", "space"
   std::string id;    // "org/name"
   bool is_private = false;
-  std::string gated;            // "", "auto", "manual"
+  std::string gated;              // "", "auto", "manual"
   std::set<std::string> granted;  // users granted access to a gated repo
   std::map<std::string, std::string> branches;
   std::map<std::string, std::string> tags;
@@ -106,8 +106,7 @@ class HubModel {
   Result<std::string> ApplyCommit(const std::string& type, const std::string& id,
                                   const std::string& revision, const std::vector<CommitOp>& ops,
                                   const std::string& title, const std::string& description,
-                                  const std::string& parent_commit, bool create_pr,
-                                  int* pr_number);
+                                  const std::string& parent_commit, bool create_pr, int* pr_number);
   Status CreateBranch(const std::string& type, const std::string& id, const std::string& branch,
                       const std::string& from_revision);
   Status CreateTag(const std::string& type, const std::string& id, const std::string& tag,

@@ -31,8 +31,7 @@ std::string Unquote(std::string s) {
 }
 
 bool AcceptsLfsJson(const httplib::Request& req) {
-  return req.get_header_value("Accept").find("application/vnd.git-lfs+json") !=
-         std::string::npos;
+  return req.get_header_value("Accept").find("application/vnd.git-lfs+json") != std::string::npos;
 }
 
 // Parses "<prefix><org>/<name>.git/info/lfs/objects/<what>" segments.
@@ -142,8 +141,8 @@ void HubFixture::Impl::Preupload(const httplib::Request& req, httplib::Response&
     // The Hub's rule: .gitattributes, then size, then binary content (a NUL in the sample).
     bool lfs = size > 0 && (GitAttributesSayLfs(attrs, path) || size >= kLfsSizeThreshold ||
                             sample.find('\0') != std::string::npos);
-    json answer = {{"path", path}, {"uploadMode", lfs ? "lfs" : "regular"},
-                   {"shouldIgnore", false}};
+    json answer = {
+        {"path", path}, {"uploadMode", lfs ? "lfs" : "regular"}, {"shouldIgnore", false}};
     if (auto it = commit->files.find(path); it != commit->files.end()) {
       answer["oid"] = it->second.is_lfs() ? it->second.lfs_sha256 : it->second.oid;
     } else {
@@ -204,9 +203,9 @@ void HubFixture::Impl::LfsBatch(const httplib::Request& req, httplib::Response& 
       objects.push_back(answer);
       continue;
     }
-    json verify = {{"href", HubUrl() + "/" + repo.UrlPrefix() + repo.id +
-                                ".git/info/lfs/objects/verify"},
-                   {"header", json::object()}};
+    json verify = {
+        {"href", HubUrl() + "/" + repo.UrlPrefix() + repo.id + ".git/info/lfs/objects/verify"},
+        {"header", json::object()}};
     if (size >= options.multipart_threshold && multipart_ok && size > 0) {
       any_multipart = true;
       std::string upload_id = "up" + std::to_string(next_id++);
@@ -221,19 +220,18 @@ void HubFixture::Impl::LfsBatch(const httplib::Request& req, httplib::Response& 
         std::lock_guard<std::mutex> lock(mu);
         uploads[upload_id] = MultipartUpload{repo, oid, size, chunk, parts, {}};
       }
-      answer["actions"] = {
-          {"upload",
-           {{"href", Sign(HubUrl(), "POST", "/lfs-complete/" + upload_id)}, {"header", header},
-            {"expires_in", options.url_lifetime_seconds}}},
-          {"verify", verify}};
+      answer["actions"] = {{"upload",
+                            {{"href", Sign(HubUrl(), "POST", "/lfs-complete/" + upload_id)},
+                             {"header", header},
+                             {"expires_in", options.url_lifetime_seconds}}},
+                           {"verify", verify}};
     } else {
-      answer["actions"] = {
-          {"upload",
-           {{"href", Sign(StorageUrl(), "PUT", "/upload" + base + oid,
-                          "size=" + std::to_string(size))},
-            {"header", json::object()},
-            {"expires_in", options.url_lifetime_seconds}}},
-          {"verify", verify}};
+      answer["actions"] = {{"upload",
+                            {{"href", Sign(StorageUrl(), "PUT", "/upload" + base + oid,
+                                           "size=" + std::to_string(size))},
+                             {"header", json::object()},
+                             {"expires_in", options.url_lifetime_seconds}}},
+                           {"verify", verify}};
     }
     objects.push_back(answer);
   }
@@ -279,11 +277,11 @@ void HubFixture::Impl::LfsComplete(const httplib::Request& req, httplib::Respons
     for (const auto& p : body["parts"]) {
       int n = p.value("partNumber", 0);
       auto it = up.etags.find(n);
-      if (it == up.etags.end()) return SendError(res, 400, "", "part " + std::to_string(n) +
-                                                                   " was not uploaded");
+      if (it == up.etags.end())
+        return SendError(res, 400, "", "part " + std::to_string(n) + " was not uploaded");
       if (Unquote(p.value("etag", "")) != Unquote(it->second)) {
-        return SendError(res, 400, "", "InvalidPart: ETag of part " + std::to_string(n) +
-                                           " does not match");
+        return SendError(res, 400, "",
+                         "InvalidPart: ETag of part " + std::to_string(n) + " does not match");
       }
       std::ifstream in(model->StagingDir() + "/" + id + "." + std::to_string(n), std::ios::binary);
       out << in.rdbuf();
@@ -342,7 +340,8 @@ void HubFixture::Impl::Commit(const httplib::Request& req, httplib::Response& re
       op.kind = CommitOp::Kind::kLfsFile;
       op.sha256 = v.value("oid", "");
       if (v.contains("size") && v["size"].is_number()) op.size = v["size"].get<uint64_t>();
-      if (v.value("algo", "sha256") != "sha256") return SendError(res, 400, "", "algo must be sha256");
+      if (v.value("algo", "sha256") != "sha256")
+        return SendError(res, 400, "", "algo must be sha256");
     } else if (key == "deletedFile") {
       op.kind = CommitOp::Kind::kDelete;
     } else if (key == "deletedFolder") {
@@ -355,8 +354,8 @@ void HubFixture::Impl::Commit(const httplib::Request& req, httplib::Response& re
   if (!have_header || title.empty()) return SendError(res, 400, "", "a summary is required");
   bool create_pr = IsTrue(QueryParam(req, "create_pr"));
   int pr = 0;
-  auto sha = model->ApplyCommit(repo.type, repo.id, rev, ops, title, description, parent,
-                                create_pr, &pr);
+  auto sha =
+      model->ApplyCommit(repo.type, repo.id, rev, ops, title, description, parent, create_pr, &pr);
   if (!sha.ok()) return SendModelError(res, sha.status());
   std::string base = HubUrl() + "/" + repo.UrlPrefix() + repo.id;
   json out = {{"success", true},
@@ -415,9 +414,9 @@ void HubFixture::Impl::RouteStoragePut(const httplib::Request& req, httplib::Res
     uint64_t want = n < 1 || offset >= up.size ? 0 : std::min(up.chunk, up.size - offset);
     if (want == 0 || received != want) {
       fs::remove(tmp);
-      return SendError(res, 400, "", "part " + std::to_string(n) + " must be " +
-                                         std::to_string(want) + " bytes, got " +
-                                         std::to_string(received));
+      return SendError(res, 400, "",
+                       "part " + std::to_string(n) + " must be " + std::to_string(want) +
+                           " bytes, got " + std::to_string(received));
     }
     std::error_code ec;
     fs::rename(tmp, model->StagingDir() + "/" + id + "." + std::to_string(n), ec);

@@ -13,12 +13,11 @@ namespace {
 // Variables of the caller's environment that would change which credentials, endpoint or
 // profile a client uses; each client runs with them removed and gets ours instead.
 const std::vector<std::string> kAmbientAwsVariables = {
-    "AWS_PROFILE",          "AWS_DEFAULT_PROFILE",   "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",   "AWS_ENDPOINT_URL",      "AWS_ENDPOINT_URL_S3",
-    "AWS_ACCESS_KEY_ID",    "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-    "AWS_REGION",           "RCLONE_CONFIG",         "HTTP_PROXY",
-    "HTTPS_PROXY",          "http_proxy",            "https_proxy",
-    "ALL_PROXY",            "all_proxy"};
+    "AWS_PROFILE",        "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_ENDPOINT_URL",   "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION", "AWS_REGION",          "RCLONE_CONFIG",     "HTTP_PROXY",
+    "HTTPS_PROXY",        "http_proxy",          "https_proxy",       "ALL_PROXY",
+    "all_proxy"};
 
 std::string Join(const std::vector<std::string>& argv) {
   std::string s;
@@ -159,8 +158,8 @@ CommandResult S3Clients::Curl(const std::vector<std::string>& args) {
 std::string S3Clients::MakeBucket(const std::string& bucket) {
   auto r = Aws({"s3api", "create-bucket", "--bucket", bucket});
   if (r.exit_code == 0 || Contains(r.err, "BucketAlreadyOwnedByYou")) return "";
-  return "aws s3api create-bucket " + bucket + " failed (exit " +
-         std::to_string(r.exit_code) + "): " + r.err;
+  return "aws s3api create-bucket " + bucket + " failed (exit " + std::to_string(r.exit_code) +
+         "): " + r.err;
 }
 
 std::vector<std::string> S3Clients::SecretLeaks(const std::vector<std::string>& secrets) const {

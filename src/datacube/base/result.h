@@ -17,18 +17,17 @@ namespace datacube {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(const T& value) : data_(value) {}  // NOLINT: implicit by design
-  Result(T&& value) : data_(std::move(value)) {}  // NOLINT
+  Result(const T& value) : data_(value) {}            // NOLINT: implicit by design
+  Result(T&& value) : data_(std::move(value)) {}      // NOLINT
   Result(Status status) : data_(std::move(status)) {  // NOLINT
     if (std::get<Status>(data_).ok()) {
       data_ = InternalError("Result constructed from an OK status without a value");
     }
   }
   template <typename U,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, Status> &&
-                                        !std::is_same_v<std::decay_t<U>, Result<T>> &&
-                                        !std::is_same_v<std::decay_t<U>, T>>>
+            typename = std::enable_if_t<
+                std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Status> &&
+                !std::is_same_v<std::decay_t<U>, Result<T>> && !std::is_same_v<std::decay_t<U>, T>>>
   Result(U&& value) : data_(T(std::forward<U>(value))) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(data_); }

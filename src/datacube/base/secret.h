@@ -91,8 +91,9 @@ void RegisterCredentialPairForRedaction(std::string_view user, std::string_view 
 // Standard base64 (with padding) of `data`; exposed for tests.
 std::string Base64ForRedaction(std::string_view data, bool url_safe = false);
 
-// Replaces every secret of the current job and of the process in `text` with "***", and the password part of any
-// "scheme://user:password@host" or token part of "scheme://token@host" with "***".
+// Replaces every secret of the current job and of the process in `text` with "***", and the
+// password part of any "scheme://user:password@host" or token part of "scheme://token@host" with
+// "***".
 std::string Redact(std::string_view text);
 
 }  // namespace datacube

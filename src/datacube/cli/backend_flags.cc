@@ -19,7 +19,8 @@ CLI::Option* OptionFlag(CLI::App& app, const std::string& flag, const std::strin
 // Sets backend option `name` to "true" when the flag is given.
 void SwitchFlag(CLI::App& app, const std::string& flag, const std::string& name,
                 const std::string& help) {
-  app.add_flag_callback(flag, [name] { Globals().backend_options[name] = "true"; }, help);
+  app.add_flag_callback(
+      flag, [name] { Globals().backend_options[name] = "true"; }, help);
 }
 
 // S3, CoreWeave (cw://) and GCS (gs://). The option names are the ones a DataCube's S3 options

@@ -32,7 +32,8 @@ int RunPresign(const PresignFlags& f) {
   auto ref = transfer::OpenLocation(*loc, MakeStoreConfig(), transfer::OpenMode::kRead);
   if (!ref.ok()) return ReportError(ref.status());
   if (ref->key.empty() || ref->key.back() == '/') {
-    return ReportError(InvalidArgumentError(f.location + " names a bucket or folder; presign "
+    return ReportError(InvalidArgumentError(f.location +
+                                            " names a bucket or folder; presign "
                                             "needs one object, e.g. s3://bucket/path/file.bin"));
   }
   if (!ref->store->capabilities().presign) {

@@ -9,10 +9,10 @@
 #include "datacube/base/units.h"
 #include "datacube/cli/commands.h"
 #include "datacube/cli/common.h"
-#include "datacube/io/small_file.h"
 #include "datacube/cube/backends.h"
 #include "datacube/cube/loader.h"
 #include "datacube/cube/runner.h"
+#include "datacube/io/small_file.h"
 
 namespace datacube::cli {
 namespace {
@@ -92,7 +92,8 @@ void PrintDryRun(const transfer::TransferReport& report) {
   for (const auto& f : report.files) {
     if (f.action == transfer::FileAction::kPlannedCopy ||
         f.action == transfer::FileAction::kPlannedDelete) {
-      std::printf("%s %s\n", std::string(transfer::FileActionName(f.action)).c_str(), f.path.c_str());
+      std::printf("%s %s\n", std::string(transfer::FileActionName(f.action)).c_str(),
+                  f.path.c_str());
     }
   }
 }

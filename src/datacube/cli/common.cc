@@ -218,8 +218,8 @@ namespace {
 
 // Prints what a finished copy did and returns the exit code.
 int ReportCopy(const transfer::JobReport& report, bool dry_run) {
-  const bool git = report.route == transfer::Route::kGitClone ||
-                   report.route == transfer::Route::kGitPush;
+  const bool git =
+      report.route == transfer::Route::kGitClone || report.route == transfer::Route::kGitPush;
   if (git) {
     if (dry_run) {
       std::printf("%s\n", report.message.c_str());

@@ -17,11 +17,10 @@
 #include <optional>
 #include <string>
 
-#include "datacube/transfer/job.h"
-#include "datacube/location/location.h"
 #include "datacube/cube/cube.h"
 #include "datacube/cube/extra_args.h"
 #include "datacube/cube/resolve.h"
+#include "datacube/location/location.h"
 #include "datacube/transfer/job.h"
 
 namespace datacube::cube {

@@ -11,8 +11,6 @@
 #include <fstream>
 #include <thread>
 
-#include "datacube/engine/manifest.h"
-#include "datacube/io/small_file.h"
 #include "datacube/cube/cube_transfer.h"
 #include "datacube/cube/expand.h"
 #include "datacube/cube/field_reader.h"
@@ -21,6 +19,8 @@
 #include "datacube/cube/runner.h"
 #include "datacube/cube/validate.h"
 #include "datacube/cube/yaml_tree.h"
+#include "datacube/engine/manifest.h"
+#include "datacube/io/small_file.h"
 
 namespace datacube::cube {
 namespace {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <climits>
 
-#include "datacube/io/small_file.h"
 #include "datacube/cube/decode.h"
+#include "datacube/io/small_file.h"
 
 namespace datacube::cube {
 namespace {

@@ -12,11 +12,11 @@
 #include "datacube/base/log.h"
 #include "datacube/base/secret.h"
 #include "datacube/base/units.h"
-#include "datacube/retry/retry.h"
 #include "datacube/cube/attempt.h"
 #include "datacube/cube/status_board.h"
-#include "datacube/transfer/registry.h"
 #include "datacube/cube/validate.h"
+#include "datacube/retry/retry.h"
+#include "datacube/transfer/registry.h"
 
 namespace datacube::cube {
 namespace {
@@ -168,9 +168,9 @@ class Run {
     {
       std::optional<ProgressTicker> ticker;
       if (!is_git_) ticker.emplace(board_, progress, options_.status_interval);
-      AttemptResult moved = RunTransferAttempt(transfer_, service_, base,
-                                               is_git_ ? nullptr : &progress, options_.open,
-                                               stop.get_token());
+      AttemptResult moved =
+          RunTransferAttempt(transfer_, service_, base, is_git_ ? nullptr : &progress,
+                             options_.open, stop.get_token());
       out.status = moved.status;
       out.report = std::move(moved.report);
       out.result = std::move(moved.result);

@@ -21,13 +21,12 @@
 #include <functional>
 #include <stop_token>
 
-#include "datacube/transfer/job.h"
-#include "datacube/transfer/job.h"
-#include "datacube/cube/cube_transfer.h"
 #include "datacube/cube/attempt.h"
+#include "datacube/cube/cube_transfer.h"
 #include "datacube/cube/loader.h"
 #include "datacube/cube/resolve.h"
 #include "datacube/cube/status.h"
+#include "datacube/transfer/job.h"
 
 namespace datacube::cube {
 

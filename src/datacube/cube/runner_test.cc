@@ -136,7 +136,7 @@ TEST_F(RunnerTest, SucceedsWithStatusProgressAndManifestDigest) {
   EXPECT_EQ(s.result->files_copied, 2u);
   // Compute the expected digest from the files themselves, independently of the runner.
   auto local = transfer::OpenLocation(*ParseLocation(root_.string() + "/pvc/vol/dl"), {},
-                                     transfer::OpenMode::kRead);
+                                      transfer::OpenMode::kRead);
   ASSERT_TRUE(local.ok());
   auto manifest = engine::BuildManifest(*local->store, "", 1, nullptr);
   ASSERT_TRUE(manifest.ok());

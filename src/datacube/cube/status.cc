@@ -3,9 +3,9 @@
 #include <ctime>
 
 #include "datacube/base/secret.h"
+#include "datacube/cube/cube.h"
 #include "datacube/io/atomic_file_writer.h"
 #include "datacube/io/small_file.h"
-#include "datacube/cube/cube.h"
 
 namespace datacube::cube {
 namespace {

@@ -11,8 +11,8 @@
 #include <mutex>
 #include <thread>
 
-#include "datacube/transfer/job.h"
 #include "datacube/cube/status.h"
+#include "datacube/transfer/job.h"
 
 namespace datacube::cube {
 

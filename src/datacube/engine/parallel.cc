@@ -9,7 +9,7 @@ namespace datacube::engine {
 Status RunAll(ThreadPool& pool, size_t n, const std::function<Status(size_t)>& fn) {
   std::mutex mu;
   std::condition_variable done;
-  Status first;      // guarded by mu
+  Status first;     // guarded by mu
   size_t left = n;  // guarded by mu
   for (size_t i = 0; i < n; ++i) {
     pool.Submit([&, i] {

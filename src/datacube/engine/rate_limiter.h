@@ -21,8 +21,8 @@ class RateLimiter {
  private:
   const uint64_t rate_;
   std::mutex mu_;
-  double tokens_;                                   // guarded by mu_
-  std::chrono::steady_clock::time_point last_;      // guarded by mu_
+  double tokens_;                               // guarded by mu_
+  std::chrono::steady_clock::time_point last_;  // guarded by mu_
 };
 
 }  // namespace datacube::engine

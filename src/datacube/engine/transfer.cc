@@ -327,8 +327,7 @@ CopyPlan CollectCopies(const TransferEndpoints& ends, const std::vector<PlanItem
 }
 
 // --dry-run: the plan, as planned copies and deletes.
-void RecordPlan(const std::vector<PlanItem>& plan, TransferReport& report,
-                ProgressSink* progress) {
+void RecordPlan(const std::vector<PlanItem>& plan, TransferReport& report, ProgressSink* progress) {
   for (const auto& item : plan) {
     if (item.action == PlanAction::kSkip) continue;
     FileAction a =
@@ -380,8 +379,7 @@ void RunCopies(const TransferEndpoints& ends, CopyPlan plan, Inventory& inv,
 
 // sync --delete: only after every copy succeeded.
 void MirrorDeletes(const TransferEndpoints& ends, const std::vector<PlanItem>& plan,
-                   const TransferOptions& options, TransferReport& report,
-                   ProgressSink* progress) {
+                   const TransferOptions& options, TransferReport& report, ProgressSink* progress) {
   if (report.files_failed != 0 || options.stop.stop_requested()) {
     LogWarn("not deleting extra destination files because some copies failed");
     return;

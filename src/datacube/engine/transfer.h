@@ -80,7 +80,7 @@ struct TransferReport {
   uint64_t files_skipped = 0;
   uint64_t files_deleted = 0;
   uint64_t files_failed = 0;
-  uint64_t keys_refused = 0;  // unsafe keys skipped
+  uint64_t keys_refused = 0;      // unsafe keys skipped
   uint64_t files_unverified = 0;  // copied, but the source offered no checksum
   // Source entries that are not files to copy: symbolic links that do not lead to a regular file
   // beneath the source root, and FIFOs, sockets and devices. Each is also logged by name.

@@ -35,15 +35,23 @@ Status HttpStatusToStatus(int status, std::string_view context, std::string_view
   std::string msg = std::string(context) + ": HTTP " + std::to_string(status);
   if (!detail.empty()) msg += " " + std::string(detail);
   switch (status) {
-    case 400: return InvalidArgumentError(std::move(msg));
-    case 401: return UnauthenticatedError(std::move(msg));
-    case 403: return PermissionDeniedError(std::move(msg));
-    case 404: return NotFoundError(std::move(msg));
-    case 409: return AlreadyExistsError(std::move(msg));
-    case 412: return FailedPreconditionError(std::move(msg));
-    case 416: return OutOfRangeError(std::move(msg));
+    case 400:
+      return InvalidArgumentError(std::move(msg));
+    case 401:
+      return UnauthenticatedError(std::move(msg));
+    case 403:
+      return PermissionDeniedError(std::move(msg));
+    case 404:
+      return NotFoundError(std::move(msg));
+    case 409:
+      return AlreadyExistsError(std::move(msg));
+    case 412:
+      return FailedPreconditionError(std::move(msg));
+    case 416:
+      return OutOfRangeError(std::move(msg));
     case 408:
-    case 429: return UnavailableError(std::move(msg));
+    case 429:
+      return UnavailableError(std::move(msg));
     default:
       if (status >= 500) return UnavailableError(std::move(msg));
       if (status >= 200 && status < 300) return Status();
@@ -52,8 +60,8 @@ Status HttpStatusToStatus(int status, std::string_view context, std::string_view
 }
 
 std::string UrlParts::HostHeader() const {
-  bool default_port = port == 0 || (scheme == "https" && port == 443) ||
-                      (scheme == "http" && port == 80);
+  bool default_port =
+      port == 0 || (scheme == "https" && port == 443) || (scheme == "http" && port == 80);
   return default_port ? host : host + ":" + std::to_string(port);
 }
 

@@ -99,10 +99,10 @@ Status HttpStatusToStatus(int status, std::string_view context, std::string_view
 // URL has no scheme or host.
 struct UrlParts {
   std::string scheme;
-  std::string host;  // without port
-  int port = 0;      // 0 = default for the scheme
-  std::string path;  // starts with '/', still percent-encoded
-  std::string query; // without '?'
+  std::string host;   // without port
+  int port = 0;       // 0 = default for the scheme
+  std::string path;   // starts with '/', still percent-encoded
+  std::string query;  // without '?'
   // "host" or "host:port" as the Host header carries it.
   std::string HostHeader() const;
 };

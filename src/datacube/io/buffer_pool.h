@@ -8,8 +8,8 @@
 #pragma once
 
 #include <condition_variable>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -73,8 +73,8 @@ class BufferPool {
   struct FreeDeleter {
     void operator()(uint8_t* p) const { std::free(p); }
   };
-  std::vector<uint8_t*> free_;                                // guarded by mu_
-  std::vector<std::unique_ptr<uint8_t, FreeDeleter>> all_;    // guarded by mu_; owns them all
+  std::vector<uint8_t*> free_;                              // guarded by mu_
+  std::vector<std::unique_ptr<uint8_t, FreeDeleter>> all_;  // guarded by mu_; owns them all
 };
 
 }  // namespace datacube::io

@@ -20,7 +20,8 @@ TEST(BufferPoolTest, NeverAllocatesMoreThanCount) {
         ASSERT_TRUE(b.ok());
         int now = ++in_use;
         int p = peak.load();
-        while (now > p && !peak.compare_exchange_weak(p, now)) {}
+        while (now > p && !peak.compare_exchange_weak(p, now)) {
+        }
         b->data()[0] = 1;
         --in_use;
       }

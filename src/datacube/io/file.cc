@@ -48,8 +48,8 @@ Result<File> File::Open(const std::string& path, int flags, mode_t mode) {
 Result<size_t> File::ReadAt(uint64_t offset, std::span<uint8_t> out) const {
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, "reading " + path_);
@@ -63,8 +63,8 @@ Result<size_t> File::ReadAt(uint64_t offset, std::span<uint8_t> out) const {
 Status File::WriteAt(uint64_t offset, std::span<const uint8_t> data) const {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, "writing " + path_);

@@ -29,9 +29,8 @@ RetryPolicy Fast(int attempts) {
 
 TEST(RetryTest, RetriesTransientUntilSuccess) {
   int calls = 0;
-  Status s = RetryStatus(Fast(5), {}, [&](int) {
-    return ++calls < 3 ? UnavailableError("503 SlowDown") : Status();
-  });
+  Status s = RetryStatus(
+      Fast(5), {}, [&](int) { return ++calls < 3 ? UnavailableError("503 SlowDown") : Status(); });
   EXPECT_TRUE(s.ok());
   EXPECT_EQ(calls, 3);
 }

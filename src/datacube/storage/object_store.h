@@ -230,8 +230,8 @@ class ObjectStore {
                                  const WriteOptions& options) = 0;
 
   // Starts (or with a resume fingerprint, resumes) a multipart upload. Default: kUnimplemented.
-  virtual Result<std::unique_ptr<MultipartUpload>> StartMultipart(
-      std::string_view key, const MultipartOptions& options);
+  virtual Result<std::unique_ptr<MultipartUpload>> StartMultipart(std::string_view key,
+                                                                  const MultipartOptions& options);
 
   // Deletes one object; deleting a missing object is OK.
   virtual Status Delete(std::string_view key) = 0;

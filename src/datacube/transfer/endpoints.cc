@@ -84,18 +84,15 @@ Result<engine::TransferEndpoints> ResolveEndpoints(const Location& src, const Lo
   if (ends.single) {
     bool into_dir = EndsWithSlash(dst) || IsStoreRoot(dst) || IsLocalDirectory(dst, dst_config);
     if (into_dir) {
-      DC_ASSIGN_OR_RETURN(ends.dst,
-                          OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
+      DC_ASSIGN_OR_RETURN(ends.dst, OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
       ends.dst.key = WithSlash(ends.dst.key) + Basename(key);
     } else {
-      DC_ASSIGN_OR_RETURN(ends.dst,
-                          OpenLocation(dst, dst_config, storage::OpenMode::kWriteFile));
+      DC_ASSIGN_OR_RETURN(ends.dst, OpenLocation(dst, dst_config, storage::OpenMode::kWriteFile));
     }
     return ends;
   }
   ends.src_prefix = WithSlash(key);
-  DC_ASSIGN_OR_RETURN(ends.dst,
-                      OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
+  DC_ASSIGN_OR_RETURN(ends.dst, OpenLocation(dst, dst_config, storage::OpenMode::kWriteTree));
   ends.dst_prefix = WithSlash(ends.dst.key);
   return ends;
 }

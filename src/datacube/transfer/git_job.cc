@@ -165,8 +165,8 @@ Result<LocalSummary> WorkingTreeDigest(const std::string& dir) {
   return s;
 }
 
-Result<JobReport> RunGitJob(const Location& source, const Location& sink,
-                            const JobOptions& options, std::stop_token stop) {
+Result<JobReport> RunGitJob(const Location& source, const Location& sink, const JobOptions& options,
+                            std::stop_token stop) {
   if (options.transfer.delete_extra) {
     return InvalidArgumentError(
         "sync does not work with git repositories; use cp (it fetches and checks out, or "

@@ -12,8 +12,8 @@ namespace datacube::transfer {
 // Clones/updates when `source` is git and `sink` local, pushes when `source` is local and `sink`
 // git; anything else is kInvalidArgument. With options.transfer.dry_run nothing runs and the
 // report's message says what would.
-Result<JobReport> RunGitJob(const Location& source, const Location& sink,
-                            const JobOptions& options, std::stop_token stop);
+Result<JobReport> RunGitJob(const Location& source, const Location& sink, const JobOptions& options,
+                            std::stop_token stop);
 
 // SHA-256 manifest digest of the files below `dir`, skipping the top-level .git directory and
 // anything that is not a regular file; counts files and bytes too.

@@ -8,10 +8,10 @@
 #include "datacube/storage/hf/cache_layout.h"
 #include "datacube/storage/hf/git_oid.h"
 #include "datacube/storage/hf/hf_store.h"
-#include "datacube/transfer/hf_transfer.h"
-#include "datacube/transfer/endpoints.h"
-#include "datacube/transfer/registry.h"
 #include "datacube/storage/local/local_store.h"
+#include "datacube/transfer/endpoints.h"
+#include "datacube/transfer/hf_transfer.h"
+#include "datacube/transfer/registry.h"
 
 namespace datacube::transfer::hf {
 

@@ -80,7 +80,7 @@ struct UploadRequest {
 };
 
 struct UploadReport {
-  engine::TransferReport transfer;  // copied = uploaded, skipped = already identical remotely
+  engine::TransferReport transfer;   // copied = uploaded, skipped = already identical remotely
   std::vector<std::string> commits;  // commit ids, in order
   std::string pull_request_url;
 };

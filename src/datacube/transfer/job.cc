@@ -67,8 +67,9 @@ Result<JobReport> RunEngineJob(const Location& source, const Location& sink,
     const bool local_is_sink = sink.is_local();
     const storage::StoreRef& local = local_is_sink ? ends->dst : ends->src;
     std::string prefix = local_is_sink ? ends->dst_prefix : ends->src_prefix;
-    DC_ASSIGN_OR_RETURN(report.summary, AsDigest(SummarizeReport(report.transfer, *local.store, prefix,
-                                                        ends->single ? local.key : "")));
+    DC_ASSIGN_OR_RETURN(report.summary,
+                        AsDigest(SummarizeReport(report.transfer, *local.store, prefix,
+                                                 ends->single ? local.key : "")));
   }
   return report;
 }
@@ -76,8 +77,7 @@ Result<JobReport> RunEngineJob(const Location& source, const Location& sink,
 // The local side of a Hugging Face session, opened for the summary.
 Result<LocalSummary> SummarizeLocal(const TransferReport& transfer, const Location& local,
                                     const StoreConfig& config) {
-  DC_ASSIGN_OR_RETURN(storage::StoreRef ref,
-                      OpenLocation(local, config, storage::OpenMode::kRead));
+  DC_ASSIGN_OR_RETURN(storage::StoreRef ref, OpenLocation(local, config, storage::OpenMode::kRead));
   std::string prefix = ref.key.empty() || ref.key.back() == '/' ? ref.key : ref.key + "/";
   return SummarizeReport(transfer, *ref.store, prefix, "");
 }
@@ -150,7 +150,8 @@ Result<JobReport> RunHfDownloadJob(const Location& source, const Location& sink,
   report.snapshot_dir = std::move(down.snapshot_dir);
   if (options.summarize_local_side && h.cache_dir.empty() &&
       Finished(report.transfer, options, transfer.stop)) {
-    DC_ASSIGN_OR_RETURN(report.summary, AsDigest(SummarizeLocal(report.transfer, sink, options.config)));
+    DC_ASSIGN_OR_RETURN(report.summary,
+                        AsDigest(SummarizeLocal(report.transfer, sink, options.config)));
   }
   return report;
 }
@@ -167,9 +168,10 @@ Result<JobReport> Dispatch(const Location& source, const Location& sink, const J
       return RunHfUploadJob(source, sink, options, transfer, progress);
     case Route::kHfDownload:
       if (!sink.is_local() && options.hf.cache_dir.empty()) {
-        return InvalidArgumentError("downloading from Hugging Face needs a local or pvc:// "
-                                    "destination, not " +
-                                    sink.ToString());
+        return InvalidArgumentError(
+            "downloading from Hugging Face needs a local or pvc:// "
+            "destination, not " +
+            sink.ToString());
       }
       return RunHfDownloadJob(source, sink, options, transfer, progress);
     case Route::kEngine:
@@ -237,8 +239,9 @@ Result<Tree> OpenTree(const std::string& where, const StoreConfig& config) {
 
 }  // namespace
 
-Result<std::vector<ManifestEntry>> BuildManifestAt(const std::string& where, const StoreConfig& config,
-                                                   size_t jobs, ProgressSink* progress) {
+Result<std::vector<ManifestEntry>> BuildManifestAt(const std::string& where,
+                                                   const StoreConfig& config, size_t jobs,
+                                                   ProgressSink* progress) {
   DC_ASSIGN_OR_RETURN(Tree tree, OpenTree(where, config));
   return engine::BuildManifest(*tree.ref.store, tree.prefix, jobs, progress);
 }

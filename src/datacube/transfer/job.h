@@ -167,8 +167,9 @@ bool SchemeSupported(Scheme scheme);
 
 // Hashes every file below `where` (a location's text: a directory or prefix, not a file), sorted
 // by path.
-Result<std::vector<ManifestEntry>> BuildManifestAt(const std::string& where, const StoreConfig& config,
-                                                   size_t jobs, ProgressSink* progress);
+Result<std::vector<ManifestEntry>> BuildManifestAt(const std::string& where,
+                                                   const StoreConfig& config, size_t jobs,
+                                                   ProgressSink* progress);
 // Compares the files below `where` with `manifest`.
 Result<engine::VerifyReport> VerifyManifestAt(const std::string& where, const StoreConfig& config,
                                               const std::vector<ManifestEntry>& manifest,

@@ -193,8 +193,8 @@ TEST_F(JobTest, WritesTheManifestAndSummarizesTheLocalSide) {
     ends.dst.store = dst;
     return ends;
   };
-  auto report = RunJob(*ParseLocation("s3://bucket/"), *ParseLocation("/tmp/sink/"), options,
-                       nullptr, {});
+  auto report =
+      RunJob(*ParseLocation("s3://bucket/"), *ParseLocation("/tmp/sink/"), options, nullptr, {});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_TRUE(report->transfer.status.ok()) << report->transfer.status.ToString();
   EXPECT_EQ(report->transfer.files_copied, 2u);

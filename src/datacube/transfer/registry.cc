@@ -13,11 +13,11 @@
 
 namespace datacube::transfer {
 
+using storage::LocalStore;
+using storage::LocalStoreOptions;
 using storage::OpenMode;
 using storage::StoreConfig;
 using storage::StoreRef;
-using storage::LocalStore;
-using storage::LocalStoreOptions;
 
 namespace {
 

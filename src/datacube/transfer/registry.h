@@ -22,7 +22,6 @@ using storage::OpenMode;
 using storage::StoreConfig;
 using storage::StoreRef;
 
-
 // True when OpenLocation has a backend for `scheme` in this build.
 bool SchemeHasBackend(Scheme scheme);
 

@@ -320,7 +320,7 @@ TEST(CacheLayoutTest, PlantedSymlinksInTheCacheAreRefusedNotFollowed) {
     EXPECT_TRUE(fs::is_empty(outside.path())) << "written outside the cache";
   };
   // snapshots/ itself, a directory inside a snapshot, refs/ and a nested ref's folder.
-  for (const std::string planted :
+  for (const std::string& planted :
        std::vector<std::string>{"snapshots", "snapshots/" + commit, "snapshots/" + commit + "/sub",
                                 "refs", "refs/refs"}) {
     SCOPED_TRACE(planted);
@@ -929,7 +929,7 @@ TEST(HubOptionsTest, TokensWithControlCharactersAreRefusedNamingTheSource) {
     EXPECT_EQ(m.find(secret), std::string::npos) << "the value must never be shown: " << m;
   };
   std::string source;
-  for (const std::string bad :
+  for (const std::string& bad :
        {secret + "\r\nX-Evil: 1", secret + "\n", "\n" + secret, secret + "\t",
         secret + std::string(1, '\0') + "x", secret + "\x7f", secret + "\x1b[2J"}) {
     current = bad;

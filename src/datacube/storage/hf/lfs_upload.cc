@@ -1,7 +1,6 @@
 #include "datacube/storage/hf/lfs_upload.h"
 
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "datacube/base/cancel.h"
@@ -62,8 +61,8 @@ Status Multipart(HubClient& client, const LfsObjectAnswer& a, const io::File& fi
       uint64_t length = std::min<uint64_t>(a.chunk_size, a.size - offset);
       std::string what = "uploading part " + std::to_string(i + 1) + " of " +
                          std::to_string(count) + " of " + display + " to LFS storage";
-      DC_ASSIGN_OR_RETURN(etags[i], PutRange(client, a.part_urls[i], {}, file, offset, length,
-                                             what));
+      DC_ASSIGN_OR_RETURN(etags[i],
+                          PutRange(client, a.part_urls[i], {}, file, offset, length, what));
       if (etags[i].empty()) return UnavailableError(what + ": no ETag in the answer");
       return Status();
     });
@@ -81,7 +80,8 @@ Status Multipart(HubClient& client, const LfsObjectAnswer& a, const io::File& fi
   DC_ASSIGN_OR_RETURN(http::HttpResponse r, client.Send(req, body.dump(), nullptr, true));
   if (!r.ok()) {
     std::string detail = r.Header("x-error-message").value_or(r.body.substr(0, 200));
-    return http::HttpStatusToStatus(r.status, "completing the multipart upload of " + display, detail);
+    return http::HttpStatusToStatus(r.status, "completing the multipart upload of " + display,
+                                    detail);
   }
   return Status();
 }

@@ -177,10 +177,10 @@ ObjectInfo MemoryStore::Commit(std::string key, std::string data, const WriteOpt
   obj.info.size = data.size();
   obj.info.sha256 = crypto::Sha256Hex(data);
   obj.info.etag = "g" + std::to_string(++generation_);
-  obj.info.mtime_ns = options.mtime_ns.value_or(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  obj.info.mtime_ns =
+      options.mtime_ns.value_or(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
   obj.info.metadata = options.metadata;
   obj.data = std::move(data);
   ObjectInfo info = obj.info;
@@ -194,8 +194,8 @@ Result<ObjectInfo> MemoryStore::Put(std::string_view key, io::ByteSource& data,
   uint8_t buf[1 << 16];
   DC_ASSIGN_OR_RETURN(uint64_t n, io::Pump(data, sink, buf));
   if (options.size && *options.size != n) {
-    return DataLossError("writing " + UrlFor(key) + ": expected " +
-                         std::to_string(*options.size) + " bytes, got " + std::to_string(n));
+    return DataLossError("writing " + UrlFor(key) + ": expected " + std::to_string(*options.size) +
+                         " bytes, got " + std::to_string(n));
   }
   if (!options.sha256.empty() && options.sha256 != crypto::Sha256Hex(sink.str())) {
     return DataLossError("writing " + UrlFor(key) + ": SHA-256 mismatch");

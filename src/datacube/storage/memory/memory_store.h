@@ -27,8 +27,8 @@ class MemoryStore final : public ObjectStore {
               const ReadOptions& options) override;
   Result<ObjectInfo> Put(std::string_view key, io::ByteSource& data,
                          const WriteOptions& options) override;
-  Result<std::unique_ptr<MultipartUpload>> StartMultipart(
-      std::string_view key, const MultipartOptions& options) override;
+  Result<std::unique_ptr<MultipartUpload>> StartMultipart(std::string_view key,
+                                                          const MultipartOptions& options) override;
   Status Delete(std::string_view key) override;
   Result<ObjectInfo> CopyWithin(std::string_view src_key, std::string_view dst_key) override;
   // From another MemoryStore: the test double of a server-side copy between buckets.

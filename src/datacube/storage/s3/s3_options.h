@@ -37,9 +37,9 @@
 #include "datacube/http/http_transport.h"
 #include "datacube/location/location.h"
 #include "datacube/retry/retry.h"
-#include "datacube/storage/store_config.h"
 #include "datacube/storage/s3/s3_endpoint.h"
 #include "datacube/storage/s3/sigv4_signer.h"
+#include "datacube/storage/store_config.h"
 
 namespace datacube::storage::s3 {
 

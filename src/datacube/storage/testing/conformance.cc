@@ -189,8 +189,8 @@ void DeleteObjects(ConformanceTest& t) {
 
 void SpecialCharacters(ConformanceTest& t) {
   if (!t.params().test_special_characters) GTEST_SKIP() << "disabled for this backend";
-  std::vector<std::string> names = {"with space.txt", "ünïcødé/日本語.bin", "plus+equals=.x",
-                                    "percent%20literal", "semi;colon,comma", "quote'paren(1)"};
+  std::vector<std::string> names = {"with space.txt",    "ünïcødé/日本語.bin", "plus+equals=.x",
+                                    "percent%20literal", "semi;colon,comma",   "quote'paren(1)"};
   for (const auto& n : names) {
     ASSERT_TRUE(PutString(t.store(), t.K("sp/" + n), n).ok()) << n;
   }
@@ -338,10 +338,9 @@ void RegisterObjectStoreConformanceTests(const ConformanceParams& params) {
   };
   std::string suite = params.name + "Conformance";
   for (const auto& [name, body] : tests) {
-    ::testing::RegisterTest(suite.c_str(), name, nullptr, nullptr, __FILE__, __LINE__,
-                            [params, body = body]() -> ::testing::Test* {
-                              return new ConformanceTest(params, body);
-                            });
+    ::testing::RegisterTest(
+        suite.c_str(), name, nullptr, nullptr, __FILE__, __LINE__,
+        [params, body = body]() -> ::testing::Test* { return new ConformanceTest(params, body); });
   }
 }
 

@@ -45,8 +45,8 @@ class FaultInjectingStore final : public ObjectStore {
               const ReadOptions& options) override;
   Result<ObjectInfo> Put(std::string_view key, io::ByteSource& data,
                          const WriteOptions& options) override;
-  Result<std::unique_ptr<MultipartUpload>> StartMultipart(
-      std::string_view key, const MultipartOptions& options) override;
+  Result<std::unique_ptr<MultipartUpload>> StartMultipart(std::string_view key,
+                                                          const MultipartOptions& options) override;
   Status Delete(std::string_view key) override;
 
   // Calls seen so far, per the plan's operation filter.
