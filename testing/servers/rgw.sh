@@ -244,6 +244,29 @@ start_osd() {
   with_malloc ceph-osd -c "$CONF" -i 0 "${LOG_ARGS[@]}" </dev/null >>"$D/log/start.log" 2>&1
 }
 
+# RGW creates the pools of bucket indexes and object data lazily, at the first bucket and the first
+# object: a client's first upload would wait seconds for the pools and their placement groups (it
+# made the first upload of `make demo` several times slower than the next). Create them before
+# radosgw starts, under the names RGW's default zone uses; RGW takes existing pools as they are.
+create_data_pools() {
+  local pool
+  for pool in default.rgw.buckets.index default.rgw.buckets.data; do
+    ceph -c "$CONF" --connect-timeout 30 osd pool create "$pool" </dev/null >/dev/null \
+      2>>"$D/log/start.log"
+    ceph -c "$CONF" --connect-timeout 30 osd pool application enable "$pool" rgw </dev/null \
+      >/dev/null 2>>"$D/log/start.log"
+  done
+}
+
+# Listing a pool waits until all its placement groups are active (`ceph pg stat` would need a
+# manager daemon, which this cluster does not run).
+data_pools_active() {
+  local pool
+  for pool in default.rgw.buckets.index default.rgw.buckets.data; do
+    timeout 5 rados -c "$CONF" -p "$pool" ls </dev/null >/dev/null 2>&1 || return 1
+  done
+}
+
 start_rgw() {
   pid_alive "$D/run/rgw.pid" && return 0
   with_malloc radosgw -c "$CONF" -n client.rgw.a "${LOG_ARGS[@]}" --pid-file "$D/run/rgw.pid" \
@@ -293,7 +316,7 @@ start_failed() {
 start() {
   local b t0
   t0=$(date +%s.%N)
-  for b in ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool curl; do
+  for b in ceph-mon ceph-osd radosgw radosgw-admin ceph rados monmaptool curl timeout; do
     command -v "$b" >/dev/null || die "$b not found: install the packages in scripts/deps/s3.apt"
   done
   set_log_args
@@ -317,9 +340,12 @@ start() {
 
   start_mon
   start_osd
+  # Only the monitor is needed to create pools: their placement groups are made while the OSD boots.
+  create_data_pools
   wait_for "the OSD to come up" sh -c "ceph -c '$CONF' --connect-timeout 5 osd stat | grep -q '1 up'"
   start_rgw
   wait_for "radosgw on $EP" s3_answers
+  wait_for "the data pools to become active" data_pools_active
   create_user
   write_env
   log "ready at $EP in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s" \
