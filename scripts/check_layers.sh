@@ -53,6 +53,7 @@ datacube_http_testing:         test-only
 SRC=src/datacube
 
 # 1. Includes. Prints "file:line: from -> to (#include ...)" for each forbidden one.
+# shellcheck disable=SC2016  # the $ in the awk program are awk's, not the shell's
 check_includes() {
   find "$SRC" -type f \( -name '*.cc' -o -name '*.h' \) ! -name '*_test.cc' \
     ! -path '*/testing/*' -print | LC_ALL=C sort |
@@ -85,6 +86,7 @@ check_includes() {
 }
 
 # 2. CMake DEPS. Prints "file:line: datacube_x (module) -> datacube_y (module)".
+# shellcheck disable=SC2016  # the $ in the awk program are awk's, not the shell's
 check_cmake() {
   find src -name CMakeLists.txt -print | LC_ALL=C sort |
     xargs -r awk -v layers="$LAYERS" -v libraries="$LIBRARIES" '

@@ -124,9 +124,10 @@ find_malloc() {
       TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
       [ -e "$TCMALLOC" ] ||
         TCMALLOC=$(ldconfig -p | awk '/libtcmalloc_minimal\.so\.4 / {print $NF; exit}')
-      [ -n "$TCMALLOC" ] && [ -e "$TCMALLOC" ] ||
+      if [ -z "$TCMALLOC" ] || [ ! -e "$TCMALLOC" ]; then
         die "libtcmalloc_minimal.so.4 not found: install libtcmalloc-minimal4" \
           "(scripts/install-deps.sh), or run with RGW_MALLOC=glibc"
+      fi
       ;;
     *) die "RGW_MALLOC=${RGW_MALLOC}: expected tcmalloc (the default) or glibc" ;;
   esac
