@@ -388,13 +388,16 @@ std::string CoreWeaveToString(const Location& l) {
 }
 
 // The revision as written after '@': refs/pr/N and refs/convert/X stay as they are when their
-// tail has no '/' (the parser reads such a ref up to the next '/'); any other revision is
-// percent-encoded, '/' included.
+// tail has no '/' (the parser reads such a ref up to the next '/') and nothing in it needs
+// encoding; any other revision is percent-encoded, '/' included. A tail with '%' or a control
+// character must be encoded too, or the canonical form would decode to another revision or
+// not parse at all.
 std::string HfRevisionText(const std::string& revision) {
   bool slashy = revision.rfind("refs/pr/", 0) == 0 || revision.rfind("refs/convert/", 0) == 0;
-  if (slashy &&
-      revision.find('/', revision.rfind("refs/pr/", 0) == 0 ? 8 : 13) == std::string::npos) {
-    return revision;
+  if (slashy) {
+    std::string_view tail =
+        std::string_view(revision).substr(revision.rfind("refs/pr/", 0) == 0 ? 8 : 13);
+    if (PercentEncode(tail, /*keep_slash=*/false) == tail) return revision;
   }
   return PercentEncode(revision, false);
 }

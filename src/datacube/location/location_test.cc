@@ -207,3 +207,25 @@ TEST(LocationTest, PercentCoding) {
 
 }  // namespace
 }  // namespace datacube
+
+namespace datacube {
+namespace {
+
+// A refs/convert/ or refs/pr/ tail that needs encoding ('%', control characters) is printed
+// encoded, so the canonical form parses back to the same revision.
+TEST(LocationCanonical, RefTailsThatNeedEncodingAreEncoded) {
+  for (const char* text : {"hf://org/m@refs/convert/a%25b", "hf://org/m@refs/convert/r%1a",
+                           "hf://org/m@refs/pr/1%0a"}) {
+    auto first = ParseLocation(text);
+    ASSERT_TRUE(first.ok()) << text << ": " << first.status().ToString();
+    auto again = ParseLocation(first->ToString());
+    ASSERT_TRUE(again.ok()) << first->ToString() << ": " << again.status().ToString();
+    EXPECT_EQ(again->revision, first->revision) << text;
+  }
+  // A plain tail stays as written.
+  EXPECT_EQ(ParseLocation("hf://org/m@refs/convert/parquet")->ToString(),
+            "hf://org/m@refs/convert/parquet");
+}
+
+}  // namespace
+}  // namespace datacube
