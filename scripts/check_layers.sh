@@ -25,6 +25,7 @@ retry:           base
 io:              base crypto
 http:            base io
 location:        base
+artifact:        base crypto io
 storage:         base io location crypto
 storage/local:   storage base crypto io location
 storage/memory:  storage base crypto io location
