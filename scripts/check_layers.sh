@@ -44,6 +44,7 @@ http/testing:    test-only
 # CMake library: its module, where it is not datacube_<module with / as _>. "test-only" marks a
 # library no production library may depend on (datacube_testing_* are test-only as well).
 LIBRARIES='
+datacube_artifact_pickle:      artifact
 datacube_hf_transfer:          transfer
 datacube_storage_registry:     transfer
 datacube_storage_testing:      test-only
