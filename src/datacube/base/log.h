@@ -47,4 +47,13 @@ std::string JsonEscape(std::string_view s);
 // twice (a message that embeds an escaped key, then the log line) changes nothing more.
 std::string EscapeForDisplay(std::string_view s);
 
+// Lighter than EscapeForDisplay, for text that lands inside our own messages and documents: every
+// control character and DEL becomes "\xhh" (lower-case hex); all other bytes pass unchanged.
+std::string EscapeControlChars(std::string_view s);
+
+// `s` in double quotes, as in YAML and our messages: '"' and '\' are backslash-escaped, newline,
+// tab and carriage return become "\n", "\t", "\r", any other control character and DEL "\xhh".
+// A quoted server-chosen string can never end the quotes or break a line.
+std::string QuoteEscaped(std::string_view s);
+
 }  // namespace datacube

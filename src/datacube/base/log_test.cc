@@ -71,3 +71,19 @@ TEST(JsonEscapeTest, StaysValidJsonForAnyBytes) {
 
 }  // namespace
 }  // namespace datacube
+
+namespace datacube {
+namespace {
+
+TEST(EscapeControlCharsTest, ControlsBecomeHexOthersPass) {
+  EXPECT_EQ(EscapeControlChars("a\nb\x1b[31m\x7f"), "a\\x0ab\\x1b[31m\\x7f");
+  EXPECT_EQ(EscapeControlChars("caf\xc3\xa9 \"q\" \\"), "caf\xc3\xa9 \"q\" \\");
+}
+
+TEST(QuoteEscapedTest, QuotesCannotBeEndedNorLinesBroken) {
+  EXPECT_EQ(QuoteEscaped("plain"), "\"plain\"");
+  EXPECT_EQ(QuoteEscaped("a\"b\\c\nd\te\rf\x01"), "\"a\\\"b\\\\c\\nd\\te\\rf\\x01\"");
+}
+
+}  // namespace
+}  // namespace datacube

@@ -4,25 +4,15 @@
 #include <cctype>
 #include <cstdio>
 
+#include "datacube/base/log.h"
+
 namespace datacube::cube {
 
 namespace {
 
 // Paths and messages quote what the spec said (an unknown key, a bad value); control characters
 // in them are shown as \xNN so that an error can never forge a log line or drive a terminal.
-std::string EscapeControls(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+std::string EscapeControls(std::string_view s) { return EscapeControlChars(s); }
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "datacube/base/log.h"
 #include "datacube/base/secret.h"
 #include "datacube/cube/cube.h"
 #include "datacube/io/atomic_file_writer.h"
@@ -19,38 +20,7 @@ int ConditionOrder(std::string_view type) {
 
 // A YAML double-quoted scalar. Control characters are escaped so a message can never break the
 // document's structure.
-std::string Quote(std::string_view raw) {
-  std::string s = Redact(raw);
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string Quote(std::string_view raw) { return QuoteEscaped(Redact(raw)); }
 
 void Field(std::string& out, int indent, std::string_view key, const std::string& value) {
   out.append(static_cast<size_t>(indent), ' ');

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "datacube/base/log.h"
 #include "datacube/storage/hf/git_oid.h"
 #include "datacube/storage/hf/hf_store.h"
 
@@ -59,21 +60,7 @@ class SliceSink final : public io::ByteSink {
 
 // A URL from a server, for a message: no query (pre-signed signatures), control characters
 // escaped.
-std::string ShownUrl(std::string_view url) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : UrlForMessage(url)) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string ShownUrl(std::string_view url) { return EscapeControlChars(UrlForMessage(url)); }
 
 // Only http and https are followed: a redirect to file://, ftp:// or any other scheme would
 // make the transport read from somewhere the Hub has no business pointing at.

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "datacube/base/cancel.h"
+#include "datacube/base/log.h"
 #include "datacube/base/secret.h"
 #include "datacube/crypto/sha256.h"
 #include "datacube/retry/retry.h"
@@ -40,21 +41,7 @@ std::optional<uint64_t> TotalFromContentRange(const std::string& value) {
 }
 
 // Control characters escaped, for a server-chosen string in a message.
-std::string Printable(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string Printable(std::string_view s) { return EscapeControlChars(s); }
 
 bool HasControlOrSpace(std::string_view s) {
   for (char c : s) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "datacube/base/log.h"
 #include "datacube/storage/s3/s3_store.h"
 #include "datacube/storage/s3/validate.h"
 
@@ -133,39 +134,7 @@ Status CheckListPage(const ListCheck& check, const ListObjectsPage& page, ListCu
   return Status();
 }
 
-std::string QuoteKey(std::string_view key) {
-  std::string out = "\"";
-  for (char ch : key) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+std::string QuoteKey(std::string_view key) { return QuoteEscaped(key); }
 
 bool IsDirectoryBucket(std::string_view bucket) {
   return bucket.size() > 6 && bucket.substr(bucket.size() - 6) == "--x-s3";
