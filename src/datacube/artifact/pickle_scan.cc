@@ -200,6 +200,7 @@ class Scanner {
       DC_RETURN_IF_ERROR(Step());
       ++scan_.opcodes;
     }
+    scan_.end = pos_;
     return std::move(scan_);
   }
 

@@ -42,6 +42,7 @@ struct PickleImport {
 struct PickleScan {
   int protocol = 0;  // from PROTO; 0 when absent
   size_t opcodes = 0;
+  size_t end = 0;                     // offset just past STOP: where a following pickle would start
   std::vector<PickleImport> imports;  // distinct, in order of first appearance
   // Why the pickle is unsafe, one line per cause: "unsafe: calls os.system". Empty when safe.
   std::vector<std::string> reasons;
