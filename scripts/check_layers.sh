@@ -27,6 +27,7 @@ http:            base io
 location:        base
 artifact:        base crypto io
 policy:          base location
+audit:           base crypto io
 storage:         base io location crypto
 storage/local:   storage base crypto io location
 storage/memory:  storage base crypto io location
@@ -35,9 +36,9 @@ storage/hf:      storage base crypto io http location retry
 storage/http:    storage base crypto io http location retry
 git:             base crypto io retry location
 engine:          storage base crypto io retry location
-transfer:        policy engine storage storage/local storage/memory storage/s3 storage/hf storage/http git base crypto io retry http location
-cube:            policy transfer base crypto io retry location
-cli:             policy cube transfer base io location
+transfer:        policy engine storage storage/local storage/memory storage/s3 storage/hf storage/http git base crypto io retry http location audit
+cube:            policy transfer base crypto io retry location audit
+cli:             policy cube transfer base io location audit
 storage/testing: test-only
 http/testing:    test-only
 '
