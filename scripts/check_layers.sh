@@ -28,6 +28,7 @@ location:        base
 artifact:        base crypto io
 policy:          base location
 audit:           base crypto io
+retention:       policy base
 storage:         base io location crypto
 storage/local:   storage base crypto io location
 storage/memory:  storage base crypto io location
