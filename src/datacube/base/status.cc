@@ -80,6 +80,7 @@ Status Status::WithContext(std::string_view context) const {
   msg += state_->message;
   Status out(state_->code, std::move(msg));
   out.state_->malformed_response = state_->malformed_response;
+  out.state_->egress_denied = state_->egress_denied;
   return out;
 }
 
@@ -124,6 +125,16 @@ Status MalformedResponseError(std::string m) {
 
 bool IsMalformedResponse(const Status& status) {
   return status.state_ != nullptr && status.state_->malformed_response;
+}
+
+Status EgressDeniedError(std::string m) {
+  Status s(StatusCode::kPermissionDenied, std::move(m));
+  s.state_->egress_denied = true;
+  return s;
+}
+
+bool IsEgressDenied(const Status& status) {
+  return status.state_ != nullptr && status.state_->egress_denied;
 }
 
 Status ErrnoToStatus(int err, std::string_view context) {

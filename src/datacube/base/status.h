@@ -71,11 +71,14 @@ class [[nodiscard]] Status {
  private:
   friend Status MalformedResponseError(std::string message);
   friend bool IsMalformedResponse(const Status& status);
+  friend Status EgressDeniedError(std::string message);
+  friend bool IsEgressDenied(const Status& status);
 
   struct State {
     StatusCode code;
     std::string message;
     bool malformed_response = false;  // see MalformedResponseError
+    bool egress_denied = false;       // see EgressDeniedError
   };
   std::unique_ptr<State> state_;  // null means OK
 };
@@ -105,6 +108,11 @@ Status UnauthenticatedError(std::string message);
 // mismatch). The mark survives WithContext.
 Status MalformedResponseError(std::string message);
 bool IsMalformedResponse(const Status& status);
+
+// A transfer the egress policy refused (policy/policy.h): kPermissionDenied, marked so that a
+// DataCube's reason is EgressDenied. The mark survives WithContext.
+Status EgressDeniedError(std::string message);
+bool IsEgressDenied(const Status& status);
 
 // Builds a status from an errno value: ENOENT -> kNotFound, EACCES/EPERM -> kPermissionDenied,
 // ENOSPC/EDQUOT -> kResourceExhausted, EINTR/EAGAIN -> kUnavailable, others -> kInternal... The

@@ -88,5 +88,16 @@ TEST(StatusTest, MalformedResponseIsMarkedAndKeepsTheMarkThroughContext) {
   EXPECT_FALSE(IsMalformedResponse(Status()));
 }
 
+TEST(StatusTest, EgressDeniedIsMarkedAndKeepsTheMarkThroughContext) {
+  Status s = EgressDeniedError("class secret may not go to provider s3");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(IsEgressDenied(s));
+  EXPECT_FALSE(IsRetryable(s));
+  Status copy = s.WithContext("cp");
+  EXPECT_TRUE(IsEgressDenied(copy));
+  EXPECT_FALSE(IsEgressDenied(PermissionDeniedError("x")));
+  EXPECT_FALSE(IsEgressDenied(Status()));
+}
+
 }  // namespace
 }  // namespace datacube

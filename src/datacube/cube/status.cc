@@ -48,6 +48,7 @@ std::string_view PhaseName(Phase phase) {
 
 std::string_view ReasonFor(const Status& status) {
   if (IsMalformedResponse(status)) return kReasonMalformedResponse;
+  if (IsEgressDenied(status)) return kReasonEgressDenied;
   switch (status.code()) {
     case StatusCode::kOk:
       return kReasonCompleted;

@@ -33,6 +33,7 @@ TEST(Status, ReasonTaxonomy) {
   EXPECT_EQ(ReasonFor(UnauthenticatedError("x")), "AuthFailed");
   EXPECT_EQ(ReasonFor(PermissionDeniedError("x")), "PermissionDenied");
   EXPECT_EQ(ReasonFor(PermissionDeniedError("policy: egress to eu-west-1 denied")), "EgressDenied");
+  EXPECT_EQ(ReasonFor(EgressDeniedError("class secret may not go to s3")), "EgressDenied");
   EXPECT_EQ(ReasonFor(NotFoundError("x")), "NotFound");
   EXPECT_EQ(ReasonFor(DataLossError("x")), "ChecksumMismatch");
   EXPECT_EQ(ReasonFor(UnavailableError("x")), "Unavailable");

@@ -3,6 +3,7 @@
 #include "datacube/base/cancel.h"
 #include "datacube/git/git_transfer.h"
 #include "datacube/storage/hf/hub_options.h"
+#include "datacube/transfer/egress.h"
 #include "datacube/transfer/endpoints.h"
 #include "datacube/transfer/git_job.h"
 #include "datacube/transfer/hf_transfer.h"
@@ -198,6 +199,8 @@ Result<JobReport> RunJob(const Location& source, const Location& sink, const Job
                          ProgressSink* progress, std::stop_token stop) {
   // Opening, listing and planning run on this thread: they stop with the same token.
   CancellationScope cancel(stop);
+  // Before any store is opened, so a refused sink sees no request at all.
+  DC_RETURN_IF_ERROR(CheckSinkEgress(sink, options));
   DC_ASSIGN_OR_RETURN(JobReport report, Dispatch(source, sink, options, progress, stop));
   // An interrupted run writes no manifest: it would list only part of the tree.
   // Files that failed are left out of it; the report says the run failed.

@@ -42,6 +42,7 @@
 #include "datacube/engine/thread_pool.h"
 #include "datacube/engine/transfer.h"
 #include "datacube/location/location.h"
+#include "datacube/policy/policy.h"
 #include "datacube/storage/store_config.h"
 
 namespace datacube::transfer {
@@ -113,6 +114,10 @@ struct JobOptions {
   bool summarize_local_side = false;
   GitOptions git;
   HfOptions hf;
+  // The data class of what this job moves ("" = unclassified: no egress rule applies) and the
+  // policy its sink is checked against before any store is opened (nullptr = no check).
+  std::string data_class;
+  const policy::Policy* policy = nullptr;
   // Tests: opens the engine's two stores instead of the registry (in-memory stores, faults).
   std::function<Result<engine::TransferEndpoints>()> open_endpoints;
 };
