@@ -16,5 +16,6 @@ void RegisterVersionCommand(CLI::App& app);    // version
 void RegisterPresignCommand(CLI::App& app);    // presign (S3 family)
 void RegisterRunCommands(CLI::App& app);       // run, validate-cube (DataCube specs)
 void RegisterHfCommands(CLI::App& app);        // hf download, hf upload
+void RegisterAuditCommands(CLI::App& app);     // audit verify, audit append
 
 }  // namespace datacube::cli

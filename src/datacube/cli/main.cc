@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   RegisterManifestCommands(app);
   RegisterRunCommands(app);
   RegisterHfCommands(app);
+  RegisterAuditCommands(app);
   RegisterPresignCommand(app);
   RegisterVersionCommand(app);
   app.parse_complete_callback([] { ApplyLogging().IgnoreError(); });
