@@ -31,7 +31,8 @@ Result<std::vector<CompiledRule>> Compile(const policy::Policy& policy) {
 }
 
 Verdict DecideOne(const std::vector<CompiledRule>& rules, const Entry& entry, int64_t now_ns) {
-  Verdict verdict{entry.path};
+  Verdict verdict;
+  verdict.path = entry.path;
   for (const CompiledRule& compiled : rules) {
     for (const GlobPattern& glob : compiled.globs) {
       if (!glob.Matches(entry.path)) continue;
@@ -44,11 +45,12 @@ Verdict DecideOne(const std::vector<CompiledRule>& rules, const Entry& entry, in
         verdict.reason = by_manifest ? "kept: no manifest lists it" : "kept: no object time";
         return verdict;
       }
-      verdict.age = std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::nanoseconds(now_ns - *time));
+      // Compared in nanoseconds: an object a fraction of a second past its retention expired.
+      std::chrono::nanoseconds age(now_ns - *time);
+      verdict.age = std::chrono::duration_cast<std::chrono::seconds>(age);
       if (!rule.retention) {
         verdict.reason = "kept: class has no retention";
-      } else if (verdict.age > *rule.retention) {
+      } else if (age > *rule.retention) {
         verdict.expired = true;
         verdict.reason = "expired: older than the retention of " + rule.name;
       } else {

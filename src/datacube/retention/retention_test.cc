@@ -56,6 +56,16 @@ TEST(Retention, ManifestTimeRuleKeepsWhatNoManifestLists) {
   EXPECT_EQ((*verdicts)[0].reason, "kept: no manifest lists it");
 }
 
+TEST(Retention, ExpiresAFractionOfASecondPastTheRetention) {
+  int64_t retention_ns = 30 * kDay;
+  auto verdicts = Decide(TestPolicy(), {{"ckpt/late", 0, {}}, {"ckpt/exact", 1'000'000, {}}},
+                         retention_ns + 1'000'000);
+  ASSERT_TRUE(verdicts.ok());
+  EXPECT_TRUE((*verdicts)[0].expired);  // 1 ms past: expired, although its age in whole s is 30 d
+  EXPECT_EQ((*verdicts)[0].age, std::chrono::seconds(30 * 86400));
+  EXPECT_FALSE((*verdicts)[1].expired);  // exactly the retention: kept
+}
+
 TEST(Retention, RejectsUnknownAgeFrom) {
   policy::Policy p = TestPolicy();
   p.classes[0].age_from = "creation";
