@@ -39,6 +39,7 @@ void RegisterCopyCommands(CLI::App& app) {
   cmd->add_option("DST", cp->dst, "Destination location")->required();
   AddTransferFlags(*cmd, cp->flags);
   AddVerifyFlags(*cmd, cp->flags);
+  AddGovernanceFlags(*cmd, cp->flags.governance);
   AddRecursiveFlag(*cmd, cp->recursive);
   cmd->callback([cp] { SetExitCode(RunCopyCommand(cp->src, cp->dst, cp->flags, false)); });
 
@@ -58,6 +59,7 @@ void RegisterCopyCommands(CLI::App& app) {
   scmd->add_flag("--delete", sync->del, "Delete destination files that are not in the source");
   AddTransferFlags(*scmd, sync->flags);
   AddVerifyFlags(*scmd, sync->flags);
+  AddGovernanceFlags(*scmd, sync->flags.governance);
   AddRecursiveFlag(*scmd, sync->recursive);
   scmd->callback(
       [sync] { SetExitCode(RunCopyCommand(sync->src, sync->dst, sync->flags, sync->del)); });

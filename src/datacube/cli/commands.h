@@ -17,5 +17,6 @@ void RegisterPresignCommand(CLI::App& app);    // presign (S3 family)
 void RegisterRunCommands(CLI::App& app);       // run, validate-cube (DataCube specs)
 void RegisterHfCommands(CLI::App& app);        // hf download, hf upload
 void RegisterAuditCommands(CLI::App& app);     // audit verify, audit append
+void RegisterPolicyCommands(CLI::App& app);    // policy check, policy show
 
 }  // namespace datacube::cli

@@ -262,6 +262,8 @@ int RunCopyCommand(const std::string& src_text, const std::string& dst_text,
   job.transfer = std::move(*options);
   job.config = MakeStoreConfig();
   job.manifest_out = flags.manifest_out;
+  auto governance = ApplyGovernance(flags.governance, job);
+  if (!governance.ok()) return ReportError(governance.status());
   const transfer::Route route = transfer::RouteFor(*src, *dst, job);
   const bool git = route == transfer::Route::kGitClone || route == transfer::Route::kGitPush;
   if (git) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "datacube/base/status.h"
+#include "datacube/cli/governance.h"
 #include "datacube/location/location.h"
 #include "datacube/transfer/job.h"
 
@@ -70,6 +71,7 @@ struct TransferFlags {
   bool strict = false;
   bool no_resume = false;
   bool require_checksum = false;  // cp and sync (cmd_copy.cc)
+  GovernanceFlags governance;     // --class, --policy, --audit-log (governance.h)
 };
 void AddTransferFlags(CLI::App& cmd, TransferFlags& flags);
 Result<transfer::TransferOptions> MakeTransferOptions(const TransferFlags& flags);

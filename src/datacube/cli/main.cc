@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   RegisterRunCommands(app);
   RegisterHfCommands(app);
   RegisterAuditCommands(app);
+  RegisterPolicyCommands(app);
   RegisterPresignCommand(app);
   RegisterVersionCommand(app);
   app.parse_complete_callback([] { ApplyLogging().IgnoreError(); });

@@ -7,6 +7,7 @@
 #include "datacube/transfer/endpoints.h"
 #include "datacube/transfer/git_job.h"
 #include "datacube/transfer/hf_transfer.h"
+#include "datacube/transfer/job_audit.h"
 #include "datacube/transfer/registry.h"
 
 namespace datacube::transfer {
@@ -195,10 +196,11 @@ Route RouteFor(const Location& source, const Location& sink, const JobOptions& o
   return Route::kEngine;
 }
 
-Result<JobReport> RunJob(const Location& source, const Location& sink, const JobOptions& options,
-                         ProgressSink* progress, std::stop_token stop) {
-  // Opening, listing and planning run on this thread: they stop with the same token.
-  CancellationScope cancel(stop);
+namespace {
+
+Result<JobReport> RunCheckedJob(const Location& source, const Location& sink,
+                                const JobOptions& options, ProgressSink* progress,
+                                std::stop_token stop) {
   // Before any store is opened, so a refused sink sees no request at all.
   DC_RETURN_IF_ERROR(CheckSinkEgress(sink, options));
   DC_ASSIGN_OR_RETURN(JobReport report, Dispatch(source, sink, options, progress, stop));
@@ -208,6 +210,17 @@ Result<JobReport> RunJob(const Location& source, const Location& sink, const Job
     DC_RETURN_IF_ERROR(WriteManifest(report.transfer, options.manifest_out));
   }
   return report;
+}
+
+}  // namespace
+
+Result<JobReport> RunJob(const Location& source, const Location& sink, const JobOptions& options,
+                         ProgressSink* progress, std::stop_token stop) {
+  // Opening, listing and planning run on this thread: they stop with the same token.
+  CancellationScope cancel(stop);
+  Result<JobReport> outcome = RunCheckedJob(source, sink, options, progress, stop);
+  DC_RETURN_IF_ERROR(AppendJobRecords(source, sink, options, outcome));
+  return outcome;
 }
 
 bool SchemeSupported(Scheme scheme) { return SchemeHasBackend(scheme) || scheme == Scheme::kGit; }

@@ -45,6 +45,10 @@
 #include "datacube/policy/policy.h"
 #include "datacube/storage/store_config.h"
 
+namespace datacube::audit {
+class Log;
+}  // namespace datacube::audit
+
 namespace datacube::transfer {
 
 // The engine's types, re-exported: front ends include this header and nothing below it.
@@ -118,6 +122,10 @@ struct JobOptions {
   // policy its sink is checked against before any store is opened (nullptr = no check).
   std::string data_class;
   const policy::Policy* policy = nullptr;
+  // Where RunJob records the job (a transfer, refusal or failure record, and one delete record
+  // per file sync removed); nullptr = no audit log. `actor` is who the records name.
+  audit::Log* audit = nullptr;
+  std::string actor;
   // Tests: opens the engine's two stores instead of the registry (in-memory stores, faults).
   std::function<Result<engine::TransferEndpoints>()> open_endpoints;
 };
