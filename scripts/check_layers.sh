@@ -37,9 +37,9 @@ storage/hf:      storage base crypto io http location retry
 storage/http:    storage base crypto io http location retry
 git:             base crypto io retry location
 engine:          storage base crypto io retry location
-transfer:        policy engine storage storage/local storage/memory storage/s3 storage/hf storage/http git base crypto io retry http location audit
-cube:            policy transfer base crypto io retry location audit
-cli:             policy cube transfer base io location audit
+transfer:        retention policy engine storage storage/local storage/memory storage/s3 storage/hf storage/http git base crypto io retry http location audit
+cube:            retention policy transfer base crypto io retry location audit
+cli:             retention policy cube transfer base io location audit
 storage/testing: test-only
 http/testing:    test-only
 '

@@ -18,5 +18,6 @@ void RegisterRunCommands(CLI::App& app);       // run, validate-cube (DataCube s
 void RegisterHfCommands(CLI::App& app);        // hf download, hf upload
 void RegisterAuditCommands(CLI::App& app);     // audit verify, audit append
 void RegisterPolicyCommands(CLI::App& app);    // policy check, policy show
+void RegisterGcCommand(CLI::App& app);         // gc (retention)
 
 }  // namespace datacube::cli

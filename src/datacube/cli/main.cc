@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   RegisterAuditCommands(app);
   RegisterPolicyCommands(app);
   RegisterPresignCommand(app);
+  RegisterGcCommand(app);
   RegisterVersionCommand(app);
   app.parse_complete_callback([] { ApplyLogging().IgnoreError(); });
   try {
